@@ -1,0 +1,29 @@
+# acomflow: 4D-STEM / SPED data preparation, spot registration and ACOM.
+# Run from the repository root: `make run` (or `snakemake --cores 2`). See README.md.
+
+import os
+import sys
+
+from snakemake.utils import min_version
+
+min_version("8.10")
+
+# The workflow runs the package from its own source tree, so the code hashed for caching is the
+# code that runs; jobs (local or on a cluster) inherit PYTHONPATH. numba caches outside the tree.
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.abspath(".snakemake/numba-cache"))
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/simulate.smk"
+include: "rules/convert.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

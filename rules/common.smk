@@ -1,0 +1,37 @@
+# Shared helpers: the validated config, the dataset table, code hashes and resource estimates.
+
+import math
+import re
+from pathlib import Path
+
+from acomflow.config import validate_config
+from acomflow.provenance import code_hash
+
+# Fails with every problem listed before any job is scheduled; fills in the schema's defaults.
+validate_config(config, os.path.join(workflow.basedir, "config/schema/config.schema.yaml"))
+
+DATASETS = config["datasets"]
+SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]
+CONVERTED = [name for name, ds in DATASETS.items() if ds["source"] != "synthetic"]
+
+
+def one_of(names):
+    """A wildcard regex matching exactly these names (and nothing if there are none)."""
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+def dataset_frames(name):
+    """Frames a dataset is expected to hold (nominal; for resource estimates only)."""
+    ds = DATASETS[name]
+    return math.prod(ds.get("scan_shape") or [1000, 1])
+
+
+def runtime_minutes(frames_per_second):
+    """A `resources: runtime` function: generous minutes for a dataset at a given rate."""
+    return lambda wildcards: max(10, math.ceil(3 * dataset_frames(wildcards.dataset) / frames_per_second / 60))
+
+
+def all_targets():
+    targets = [f"results/{name}/raw/data.json" for name in DATASETS]
+    targets += [f"results/{name}/truth/spots.parquet" for name in SYNTHETIC]
+    return targets

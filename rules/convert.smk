@@ -1,0 +1,31 @@
+# Conversion of microscope files into the canonical raw store (SPEC §1.1; issue 2).
+
+
+def source_files(wildcards):
+    """The source file, or every file of a source folder, so that a changed file re-runs conversion."""
+    path = Path(DATASETS[wildcards.dataset]["source"])
+    return sorted(str(p) for p in path.rglob("*") if p.is_file()) if path.is_dir() else [str(path)]
+
+
+rule convert:
+    input:
+        source_files,
+    output:
+        data="results/{dataset}/raw/data.npy",
+        sidecar="results/{dataset}/raw/data.json",
+    wildcard_constraints:
+        dataset=one_of(CONVERTED),
+    params:
+        dataset=lambda wildcards: DATASETS[wildcards.dataset],
+        block_frames=config["convert"]["block_frames"],
+        code=code_hash("acomflow.convert"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=runtime_minutes(frames_per_second=200),
+    log:
+        "logs/{dataset}/convert.log",
+    benchmark:
+        "benchmarks/{dataset}/convert.tsv"
+    script:
+        "../scripts/convert.py"

@@ -1,0 +1,12 @@
+"""Snakemake entry point of rule `convert`: a microscope file into results/{dataset}/raw/."""
+
+from pathlib import Path
+
+from acomflow.convert import convert
+from acomflow.logs import log_to
+from acomflow.readers import open_source
+
+with log_to(snakemake.log[0]):
+    ds = snakemake.params.dataset
+    source = open_source(ds["source"], ds["format"], ds.get("scan_shape"), ds["stream"], ds["calibration"])
+    convert(source, Path(snakemake.output.sidecar).parent, parameters=ds, block_frames=snakemake.params.block_frames)

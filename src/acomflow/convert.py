@@ -1,0 +1,36 @@
+"""Conversion of any supported source into the canonical store, a block of frames at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .logs import Progress, logger
+from .provenance import record, sha256_file
+from .readers import FrameSource
+from .store import StoreWriter
+
+
+def convert(source: FrameSource, out_dir, parameters: dict | None = None, block_frames: int | None = None) -> dict:
+    """Copy `source` into `out_dir`/data.npy + data.json, reading `block_frames` frames at a time.
+
+    The default block is one scan line (for a stream, 256 frames), so memory stays bounded by a
+    few lines whatever the scan size. Returns the sidecar written.
+    """
+    n, width = source.n_frames, source.scan_shape[1]
+    block = block_frames or (256 if source.stream else width)
+    logger.info("converting %s (%s) -> %s: %d frames %s %s", source.files[0], source.format, out_dir,
+                n, source.frame_shape, source.dtype.name)
+    sidecar = {
+        "format": source.format,
+        "stream": source.stream,
+        "calibration": source.calibration.as_dict(),
+        "sources": [{"path": str(path), "sha256": sha256_file(path)} for path in source.files],
+        **record(parameters or {}, modules=["acomflow.convert"]),
+    }
+    progress = Progress(f"convert {Path(out_dir).parent.name}", n)
+    with StoreWriter(out_dir, source.shape, source.dtype, sidecar) as store:
+        for start in range(0, n, block):
+            frames = source.read_frames(start, min(start + block, n))
+            store.write(start, frames)
+            progress.update(len(frames))
+    return store.sidecar

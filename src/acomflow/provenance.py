@@ -1,0 +1,143 @@
+"""Provenance: file checksums, the content hash of the code a step runs, atomic writes.
+
+Every output of the pipeline records the parameters that made it, the acomflow version,
+the hash of the package modules the step imports, and the sha256 of its inputs.
+Nothing here records a time stamp: the same inputs give byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from . import __version__
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+_CHUNK = 1 << 22
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in 4 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _module_file(name: str) -> Path | None:
+    """Source file of an acomflow module name, or None if it is not part of the package."""
+    parts = name.split(".")
+    if parts[0] != "acomflow":
+        return None
+    base = PACKAGE_ROOT.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(path: Path, module: str) -> set[str]:
+    """acomflow module names imported by the file of `module` (absolute and relative imports)."""
+    is_package = path.name == "__init__.py"
+    package = module if is_package else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "acomflow"}
+
+
+def module_closure(*modules: str) -> list[Path]:
+    """Files of the given acomflow modules, their parent packages and everything they import, sorted."""
+    todo, seen, files = list(modules), set(), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        path = _module_file(name)
+        if path is None:
+            continue
+        files.add(path)
+        todo.extend(_imported_modules(path, name))
+    return sorted(files)
+
+
+def code_hash(*modules: str) -> str:
+    """sha256 over the source of `modules` and the acomflow modules they import (transitively).
+
+    Used as a Snakemake `params` entry so that a change of the code a rule runs re-runs that
+    rule, and only those rules.
+    """
+    digest = hashlib.sha256()
+    for path in module_closure(*modules):
+        digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def to_builtin(value):
+    """Convert numpy scalars/arrays, paths and tuples into JSON-serialisable builtins."""
+    if isinstance(value, dict):
+        return {str(k): to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_builtin(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+def record(parameters: dict, inputs: Iterable[str | os.PathLike] = (), modules: Iterable[str] = ()) -> dict:
+    """The provenance block stored in an output's metadata."""
+    return {
+        "acomflow_version": __version__,
+        "code_hash": code_hash(*modules) if modules else None,
+        "parameters": to_builtin(parameters),
+        "inputs": {os.fspath(path): sha256_file(path) for path in inputs},
+    }
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling of `path`; rename it onto `path` only if the block succeeds.
+
+    A failed or interrupted write never leaves a half-written file under the final name,
+    and never touches an existing file there.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write `obj` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(to_builtin(obj), indent=2) + "\n", encoding="utf-8")

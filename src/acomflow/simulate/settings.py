@@ -1,0 +1,78 @@
+"""Settings of the synthetic dataset generator (mirrors `synthetic` in config/schema)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+SATURATION = {"uint8": 255.0, "uint16": 65535.0, "float32": 65535.0}
+
+
+@dataclasses.dataclass(frozen=True)
+class SyntheticSettings:
+    """What the generator draws and how the detector records it.
+
+    Lengths on the detector are in px at `frame_size`; lengths across the scan in scan steps.
+    Sizes quoted "at 256 px" scale with frame_size / 256.
+    """
+
+    scan_shape: tuple[int, int] = (32, 40)
+    frame_size: int = 256
+    dtype: str = "uint16"
+    seed: int = 0
+    stream: bool = False
+    n_grains: int = 6
+    dose: float = 2.0e5
+    dose_variation: float = 0.5
+    noise: bool = True
+    read_noise: float = 0.5
+    saturation: float | None = None
+    direct_beam_overexposure: float = 2.5
+    direct_beam_radius: float = 5.0
+    spot_radius: tuple[float, float] = (2.0, 4.0)
+    edge_sigma: float = 0.5
+    supersample: int = 8
+    bragg_fraction: float = 0.5
+    halo_fraction: float = 0.25
+    ring_fraction: float = 0.4
+    film_fraction: float = 0.03
+    vacuum_fraction: float = 0.12
+    amorphous_fraction: float = 0.15
+    boundary_width: float = 1.0
+    descan: float = 3.0
+    scan_step_nm: float = 10.0
+    beam_energy_kev: float = 200.0
+    stream_line_jitter: int = 2
+    stream_blank_frames: tuple[int, int] = (2, 4)
+    stream_pre_frames: int = 6
+    stream_post_frames: int = 4
+
+    @classmethod
+    def from_config(cls, config: dict) -> "SyntheticSettings":
+        """Settings from a config mapping; lists become tuples, unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(config) - known
+        if unknown:
+            raise ValueError(f"unknown synthetic settings: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+
+    @property
+    def scale(self) -> float:
+        """Detector size relative to 256 px: sizes quoted at 256 px are multiplied by this."""
+        return self.frame_size / 256.0
+
+    @property
+    def saturation_level(self) -> float:
+        return SATURATION[self.dtype] if self.saturation is None else float(self.saturation)
+
+    @property
+    def inv_angstrom_per_px(self) -> float:
+        """Reciprocal pixel size: the frame spans +-1.28 1/Å whatever its size."""
+        return 2.56 / self.frame_size
+
+    def as_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def storage_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
