@@ -19,6 +19,8 @@ rule convert:
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
         block_frames=config["convert"]["block_frames"],
         code=code_hash("acomflow.convert"),
+    conda:
+        "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,

@@ -18,6 +18,8 @@ rule simulate:
     params:
         settings=synthetic_settings,
         code=code_hash("acomflow.simulate"),
+    conda:
+        "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,

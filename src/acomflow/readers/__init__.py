@@ -138,7 +138,9 @@ def open_source(path, format: str = "auto", scan_shape=None, stream: bool = Fals
     if len(array.shape) < 2:
         raise ValueError(f"{path}: holds a {len(array.shape)}D array, not image frames")
     shape = resolve_scan_shape(path, tuple(array.shape[:-2]), scan_shape, stream)
-    return FrameSource(
+    source = FrameSource(
         array=array, scan_shape=shape, files=files, format=fmt,
         calibration=file_calibration.updated(**(calibration or {})), stream=stream,
     )
+    source.read_frames(source.n_frames - 1, source.n_frames)  # a truncated file fails here, not mid-way
+    return source

@@ -55,13 +55,19 @@ class FrameSource:
         Only the slabs of the first stored axis that hold those frames are read.
         """
         nav = self.nav_shape
-        if len(nav) == 0:
-            block = _materialise(self.array)[None][start:stop]
-        else:
-            width = math.prod(nav[1:])
-            first, last = start // width, -(-stop // width)
-            slab = _materialise(self.array[first:last]).reshape(-1, *self.frame_shape)
-            block = slab[start - first * width : stop - first * width]
+        try:
+            if len(nav) == 0:
+                block = _materialise(self.array)[None][start:stop]
+            else:
+                width = math.prod(nav[1:])
+                first, last = start // width, -(-stop // width)
+                slab = _materialise(self.array[first:last]).reshape(-1, *self.frame_shape)
+                block = slab[start - first * width : stop - first * width]
+        except (OSError, ValueError, EOFError) as error:
+            raise ValueError(
+                f"{self.files[0]}: cannot read frames {start}-{stop - 1} as {self.format}; "
+                f"the file may be truncated or corrupt ({type(error).__name__}: {error})"
+            ) from error
         return np.ascontiguousarray(block, dtype=self.dtype)
 
 

@@ -1,0 +1,137 @@
+"""The synthetic dataset: realistic content, exact truth, determinism, stream mode."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from acomflow.simulate import SyntheticSettings, build_sample, render_pattern, simulate, stream_layout
+from acomflow.store import open_store
+from acomflow.tables import read_metadata
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim") / "small"
+    settings = SyntheticSettings(scan_shape=(12, 16), frame_size=128, seed=3, n_grains=4)
+    simulate(settings, out)
+    return settings, out
+
+
+def truth(out, name):
+    return pd.read_parquet(out / "truth" / f"{name}.parquet")
+
+
+def test_store_and_truth_shapes(small):
+    settings, out = small
+    data, sidecar = open_store(out / "raw")
+    assert data.shape == (12, 16, 128, 128) and data.dtype == np.uint16
+    assert sidecar["calibration"]["inv_angstrom_per_px"] == pytest.approx(0.02)
+    patterns, spots = truth(out, "patterns"), truth(out, "spots")
+    assert len(patterns) == 12 * 16
+    assert (patterns.groupby(["scan_y", "scan_x"]).size() == 1).all()
+    assert spots.groupby(["scan_y", "scan_x"]).is_direct_beam.sum().eq(1).all()
+    assert (patterns.set_index(["scan_y", "scan_x"]).n_spots == spots.groupby(["scan_y", "scan_x"]).size()).all()
+    assert read_metadata(out / "truth" / "spots.parquet")["parameters"] == settings.as_dict()
+
+
+def test_every_region_kind_and_grain_boundaries_present(small):
+    _, out = small
+    patterns, spots = truth(out, "patterns"), truth(out, "spots")
+    assert set(patterns.region) == {"crystal", "amorphous", "vacuum"}
+    boundary = patterns.query("region == 'crystal' and mix < 1")
+    assert len(boundary) > 0 and (boundary.grain2 >= 0).all()
+    bragg = spots[~spots.is_direct_beam].merge(patterns[["scan_y", "scan_x", "region"]])
+    assert set(bragg.region) == {"crystal"}  # amorphous and vacuum patterns have no Bragg spots
+    y, x = boundary.iloc[0][["scan_y", "scan_x"]].astype(int)
+    grains = set(spots.query("scan_y == @y and scan_x == @x and not is_direct_beam").grain)
+    assert len(grains) == 2
+
+
+def test_spot_radii_and_intensities_follow_the_model(small):
+    _, out = small
+    spots = truth(out, "spots")
+    bragg = spots[~spots.is_direct_beam]
+    assert bragg.radius.between(2.0, 8.0).all()
+    g = np.hypot(bragg.x - spots.x[spots.is_direct_beam].mean(), bragg.y - spots.y[spots.is_direct_beam].mean())
+    near, far = bragg.electrons[g < g.quantile(0.3)], bragg.electrons[g > g.quantile(0.7)]
+    assert near.mean() > 3 * far.mean()  # kinematic-like envelope falling with |g|
+    assert (bragg.snr < 3).any() and (bragg.snr > 30).any()  # weak and strong spots
+
+
+def test_direct_beam_is_partly_saturated_and_dose_varies(small):
+    settings, out = small
+    data, _ = open_store(out / "raw")
+    patterns = truth(out, "patterns")
+    saturated = (np.asarray(data) == settings.saturation_level).any(axis=(2, 3))
+    vacuum = (patterns.region == "vacuum").to_numpy().reshape(12, 16)
+    assert saturated[vacuum].all() and not saturated.all()
+    assert patterns.dose.max() > 1.4 * patterns.dose.min()
+
+
+def test_true_centre_is_the_noise_free_direct_beam_centroid():
+    settings = SyntheticSettings(scan_shape=(6, 7), frame_size=128, noise=False, dtype="float32",
+                                 saturation=1e12, vacuum_fraction=0.5)
+    sample = build_sample(settings)
+    y, x = np.argwhere(sample.region == 0)[0]
+    image = render_pattern(sample, settings, y, x).expected
+    yy, xx = np.indices(image.shape)
+    window = np.hypot(yy - sample.centre_y[y, x], xx - sample.centre_x[y, x]) < 12
+    weights = image * window - np.median(image)
+    weights[~window] = 0
+    cy, cx = (weights * yy).sum() / weights.sum(), (weights * xx).sum() / weights.sum()
+    assert abs(cy - sample.centre_y[y, x]) < 1e-2 and abs(cx - sample.centre_x[y, x]) < 1e-2
+    # the descan is the recorded plane
+    d = sample.descan
+    assert sample.centre_x[5, 6] == pytest.approx(d["centre_x0"] + 5 * d["dx_dscan_y"] + 6 * d["dx_dscan_x"])
+    assert np.ptp(sample.centre_x) > 0
+
+
+@pytest.mark.parametrize("dtype,size", [("uint8", 256), ("float32", 512)])
+def test_dtypes_and_frame_sizes(tmp_path, dtype, size):
+    settings = SyntheticSettings(scan_shape=(2, 3), frame_size=size, dtype=dtype, seed=1)
+    simulate(settings, tmp_path)
+    data, sidecar = open_store(tmp_path / "raw")
+    assert data.shape == (2, 3, size, size) and data.dtype == np.dtype(dtype)
+    assert float(np.max(data)) == settings.saturation_level
+    if dtype == "uint8":
+        assert np.ptp(np.asarray(data)) == 255
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    settings = SyntheticSettings(scan_shape=(3, 4), frame_size=64, seed=5)
+    for name in ("a", "b"):
+        simulate(settings, tmp_path / name)
+    simulate(SyntheticSettings(scan_shape=(3, 4), frame_size=64, seed=6), tmp_path / "c")
+    for rel in ("raw/data.npy", "raw/data.json", "truth/spots.parquet", "truth/patterns.parquet"):
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+    assert (tmp_path / "a/raw/data.npy").read_bytes() != (tmp_path / "c/raw/data.npy").read_bytes()
+
+
+def test_stream_layout_has_blanks_jitter_and_extra_frames():
+    settings = SyntheticSettings(scan_shape=(20, 30), stream=True, seed=2)
+    layout = stream_layout(settings)
+    assert (layout.kind.iloc[:6] == "pre").all() and (layout.kind.iloc[-4:] == "post").all()
+    per_line = layout[layout.kind == "scan"].groupby("scan_y").size()
+    assert len(per_line) == 20 and per_line.between(28, 32).all() and per_line.nunique() > 1
+    runs = (layout.kind != layout.kind.shift()).cumsum()
+    blanks = layout[layout.kind == "blank"].groupby(runs).size()
+    assert len(blanks) == 21 and blanks.between(2, 4).all()  # before every line and after the last
+    scan = layout[layout.kind == "scan"]
+    assert (scan.groupby("scan_y").scan_x.apply(lambda s: s.is_monotonic_increasing)).all()
+
+
+def test_stream_frames_show_their_true_positions(tmp_path):
+    common = dict(scan_shape=(3, 5), frame_size=64, seed=4, noise=False)
+    simulate(SyntheticSettings(stream=True, **common), tmp_path / "stream")
+    simulate(SyntheticSettings(**common), tmp_path / "scan")
+    stream, sidecar = open_store(tmp_path / "stream" / "raw")
+    scan, _ = open_store(tmp_path / "scan" / "raw")
+    frames = truth(tmp_path / "stream", "frames")
+    assert stream.shape == (1, len(frames), 64, 64) and sidecar["stream"] and sidecar["nominal_scan_shape"] == [3, 5]
+    for row in frames.itertuples():
+        frame = stream[0, row.frame]
+        if row.kind == "scan":
+            np.testing.assert_array_equal(frame, scan[row.scan_y, row.scan_x])
+        elif row.kind == "blank":
+            assert frame.max() == 0
+    assert len(truth(tmp_path / "stream", "patterns")) == 15
