@@ -54,3 +54,20 @@ def test_failure_mid_way_leaves_nothing_and_keeps_earlier_output(tmp_path):
         convert(open_source(folder, scan_shape=[2, 3]), out, block_frames=2)
     assert (out / "data.npy").read_bytes() == b"earlier result"
     assert sorted(p.name for p in out.iterdir()) == ["data.npy"]  # no sidecar, no temporary left
+
+
+def test_npy_frames_reads_like_numpy_without_mapping(tmp_path):
+    from acomflow.store import NpyFrames
+
+    array = np.arange(5 * 3 * 4, dtype="<f4").reshape(5, 3, 4)
+    np.save(tmp_path / "v1.npy", array)  # header version 1.0
+    with open(tmp_path / "v2.npy", "wb") as handle:
+        np.lib.format.write_array(handle, array, version=(2, 0))
+    for name in ("v1.npy", "v2.npy"):
+        frames = NpyFrames(tmp_path / name)
+        assert frames.shape == (5, 3, 4) and frames.dtype == np.float32
+        np.testing.assert_array_equal(frames[1:4], array[1:4])
+        np.testing.assert_array_equal(frames[3:99], array[3:])
+    np.save(tmp_path / "f.npy", np.asfortranarray(array))
+    with pytest.raises(ValueError, match="Fortran-ordered"):
+        NpyFrames(tmp_path / "f.npy")

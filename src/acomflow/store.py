@@ -9,6 +9,7 @@ files with their sha256, the data file's sha256, parameters and provenance.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -21,11 +22,48 @@ DATA_NAME = "data.npy"
 SIDECAR_NAME = "data.json"
 
 
-class StoreWriter:
-    """Writes a 4D dataset frame block by frame block into a temporary memmap, then publishes it.
+class NpyFrames:
+    """Read-only array-like over an .npy file's leading axis, read with plain file reads.
 
-    Use as a context manager: on success `data.npy` and `data.json` appear under their final
-    names (data first, then the sidecar that vouches for it); on error neither is written.
+    Unlike a memmap, reading never maps the file, so resident memory stays bounded by the
+    frames asked for whatever the file size. Slicing the first axis returns an ndarray.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        with open(self.path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            self.shape, fortran, self.dtype = read_header(handle)
+            self.offset = handle.tell()
+        if fortran:
+            raise ValueError(f"{self.path}: Fortran-ordered .npy files are not supported")
+        expected = self.offset + self.dtype.itemsize * math.prod(self.shape)
+        if os.path.getsize(self.path) < expected:
+            raise ValueError(f"{self.path}: truncated ({os.path.getsize(self.path)} of {expected} bytes)")
+        self.ndim = len(self.shape)
+        self._row = self.dtype.itemsize * math.prod(self.shape[1:])
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        start, stop, step = index.indices(self.shape[0])
+        if step != 1:
+            raise IndexError("NpyFrames supports contiguous slices of the first axis only")
+        count = max(stop - start, 0)
+        block = np.fromfile(self.path, self.dtype, count * self._row // self.dtype.itemsize,
+                            offset=self.offset + start * self._row)
+        return block.reshape(count, *self.shape[1:])
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self[:], dtype=dtype)
+
+
+class StoreWriter:
+    """Writes a 4D dataset block by block into a temporary .npy file, then publishes it.
+
+    Blocks are written with positioned file writes (no memory map), so resident memory stays
+    bounded by one block. Use as a context manager: on success `data.npy` and `data.json`
+    appear under their final names (data first, then the sidecar that vouches for it); on
+    error neither is written and an earlier result is left untouched.
     """
 
     def __init__(self, directory, shape, dtype, sidecar: dict):
@@ -33,27 +71,32 @@ class StoreWriter:
         self.shape = tuple(int(n) for n in shape)
         self.dtype = np.dtype(dtype).newbyteorder("=")
         self.sidecar = dict(sidecar)
+        self._frame_shape = self.shape[2:]
+        self._frame_bytes = self.dtype.itemsize * math.prod(self._frame_shape)
         self._atomic = atomic_path(self.directory / DATA_NAME)
 
     def __enter__(self) -> "StoreWriter":
         self._tmp = self._atomic.__enter__()
-        self.array = np.lib.format.open_memmap(self._tmp, mode="w+", dtype=self.dtype, shape=self.shape)
-        self.frames = self.array.reshape(-1, *self.shape[2:])
+        self._handle = open(self._tmp, "wb")
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
+        np.lib.format.write_array_header_2_0(self._handle, header)
+        self._offset = self._handle.tell()
+        self._handle.truncate(self._offset + self._frame_bytes * math.prod(self.shape[:2]))
         return self
 
     def write(self, start: int, frames: np.ndarray) -> None:
         """Store `frames` (n, ky, kx) at flat frame index `start` (row-major over the scan)."""
-        if frames.shape[1:] != self.frames.shape[1:]:
-            raise ValueError(f"frame shape {frames.shape[1:]} differs from the store's {self.frames.shape[1:]}")
-        self.frames[start : start + len(frames)] = frames
+        if frames.shape[1:] != self._frame_shape:
+            raise ValueError(f"frame shape {frames.shape[1:]} differs from the store's {self._frame_shape}")
+        self._handle.seek(self._offset + start * self._frame_bytes)
+        self._handle.write(np.ascontiguousarray(frames, dtype=self.dtype).tobytes())
 
     def __exit__(self, exc_type, exc, tb):
-        self.array.flush()
-        del self.frames, self.array
+        self._handle.close()
         if exc_type is None:
             self.sidecar.update(
                 scan_shape=list(self.shape[:2]),
-                frame_shape=list(self.shape[2:]),
+                frame_shape=list(self._frame_shape),
                 dtype=self.dtype.name,
                 data={"file": DATA_NAME, "bytes": os.path.getsize(self._tmp), "sha256": sha256_file(self._tmp)},
             )
@@ -76,7 +119,10 @@ def read_sidecar(directory) -> dict:
 
 
 def open_store(directory) -> tuple[np.memmap, dict]:
-    """Memory-map `data.npy` read-only and return it with its sidecar, checking they agree."""
+    """Memory-map `data.npy` read-only (for interactive use) with its sidecar, checking they agree.
+
+    Streaming code reads frames with `NpyFrames` instead, which keeps resident memory bounded.
+    """
     sidecar = read_sidecar(directory)
     path = Path(directory) / DATA_NAME
     array = np.load(path, mmap_mode="r")

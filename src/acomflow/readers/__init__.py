@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..calibration import Calibration, length_to_nm, reciprocal_pixel
+from ..store import NpyFrames
 from .sequences import DM_SUFFIXES, IMAGE_SUFFIXES, FrameStack, list_frames, load_dm_frame, load_image
 from .source import FrameSource, resolve_scan_shape
 
@@ -97,7 +98,7 @@ def _open_rsciio(path: Path, fmt: str):
 
 
 def _open_npy(path: Path, fmt: str):
-    return np.load(path, mmap_mode="r"), Calibration(), [path]
+    return NpyFrames(path), Calibration(), [path]
 
 
 def _open_images(path: Path, fmt: str):
