@@ -151,3 +151,23 @@ def test_truncated_and_unknown_files_give_clear_errors(real, tmp_path):
     (tmp_path / "t.npy").write_bytes((tmp_path / "t.npy").read_bytes()[:300])
     with pytest.raises(ValueError, match=r"t\.npy: cannot be read as npy"):
         open_source(tmp_path / "t.npy", scan_shape=[2, 2])
+
+
+def test_zspy_written_by_rosettasciio(tmp_path):
+    from rsciio.zspy import file_writer
+
+    from acomflow.convert import convert
+
+    data = np.arange(2 * 3 * 8 * 9, dtype=np.uint16).reshape(2, 3, 8, 9)
+    axes = [dict(name=n, size=s, scale=sc, offset=0.0, units=u, navigate=nav) for n, s, sc, u, nav in
+            [("y", 2, 5.0, "nm", True), ("x", 3, 5.0, "nm", True), ("ky", 8, 0.02, "1/nm", False), ("kx", 9, 0.02, "1/nm", False)]]
+    signal = dict(data=data, axes=axes, metadata={"General": {"title": "t"}, "Signal": {"signal_type": ""}},
+                  original_metadata={}, attributes={}, tmp_parameters={}, learning_results={}, models={},
+                  package_info={"name": "acomflow", "version": "test"})
+    file_writer(str(tmp_path / "scan.zspy"), signal)
+    source = open_source(tmp_path / "scan.zspy")
+    assert source.format == "zspy" and source.shape == (2, 3, 8, 9)
+    assert source.calibration.scan_step_nm == 5.0 and source.calibration.inv_angstrom_per_px == pytest.approx(0.002)
+    np.testing.assert_array_equal(source.read_frames(0, 6), data.reshape(6, 8, 9))
+    sidecar = convert(source, tmp_path / "raw")  # a folder store: every file inside is checksummed
+    assert len(sidecar["sources"]) > 1 and all(len(s["sha256"]) == 64 for s in sidecar["sources"])

@@ -94,7 +94,8 @@ def _companions(path: Path, fmt: str) -> list[Path]:
 def _open_rsciio(path: Path, fmt: str):
     module = importlib.import_module(f"rsciio.{_RSCIIO_PLUGIN[fmt]}")
     signal = _pick_signal(path, module.file_reader(str(path), lazy=True))
-    return signal["data"], _rsciio_calibration(signal), [path, *_companions(path, fmt)]
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]  # .zspy is a folder
+    return signal["data"], _rsciio_calibration(signal), [*files, *_companions(path, fmt)]
 
 
 def _open_npy(path: Path, fmt: str):
@@ -134,7 +135,7 @@ def open_source(path, format: str = "auto", scan_shape=None, stream: bool = Fals
         raise ValueError(f"{path}: unknown format {fmt!r}; supported: {', '.join(sorted(FORMATS))}")
     try:
         array, file_calibration, files = FORMATS[fmt](path, fmt)
-    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as error:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, ImportError) as error:
         raise ValueError(f"{path}: cannot be read as {fmt} ({type(error).__name__}: {error})") from error
     if len(array.shape) < 2:
         raise ValueError(f"{path}: holds a {len(array.shape)}D array, not image frames")
