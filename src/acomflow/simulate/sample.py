@@ -110,7 +110,8 @@ def build_sample(settings: SyntheticSettings) -> Sample:
     centre = rng.uniform([0.25 * ny, 0.2 * nx], [0.75 * ny, 0.5 * nx])
     aspect = rng.uniform(0.6, 1.6)
     semi = math.sqrt(settings.amorphous_fraction * ny * nx / math.pi)
-    inside = ((yy - centre[0]) / (semi * aspect)) ** 2 + ((xx - centre[1]) / (semi / aspect)) ** 2 <= 1.0
+    inside = (semi > 0) & (((yy - centre[0]) / max(semi * aspect, 1e-9)) ** 2
+                           + ((xx - centre[1]) / max(semi / aspect, 1e-9)) ** 2 <= 1.0)
     region = np.where(vacuum, VACUUM, np.where(inside, AMORPHOUS, CRYSTAL)).astype(np.int8)
 
     thickness = np.where(region == VACUUM, 0.0, 0.25 + 0.75 * _smooth_field((ny, nx), rng))
