@@ -96,3 +96,29 @@ def test_known_cases():
     edge[0, 4] = 7.0
     assert len(find_maxima(edge, 1.0, exclude_edges=True)[0]) == 0
     assert len(find_maxima(edge, 1.0, exclude_edges=False)[0]) == 1
+
+
+def reference_prominence(image, r, c):
+    """Highest level s such that (r, c) connects to a higher pixel within {v >= s}; brute force."""
+    v = image[r, c]
+    for s in np.unique(image[image <= v])[::-1]:
+        regions, _ = ndimage.label(image >= s, structure=EIGHT)
+        if (image[regions == regions[r, c]] > v).any():
+            return v - s
+    return v - image.min()
+
+
+def test_prominences_against_brute_force():
+    from acomflow.register.maxima import prominences
+
+    rng = np.random.default_rng(5)
+    for _ in range(25):
+        image = ndimage.gaussian_filter(rng.random((16, 18)), 1.0).astype(np.float32)
+        rows, cols = find_maxima(image, 0.0, strict=False)
+        got = prominences(image, rows, cols)
+        expected = [reference_prominence(image, r, c) for r, c in zip(rows, cols)]
+        np.testing.assert_allclose(got, expected, atol=2e-5 * np.ptp(image))
+        # a maximum is kept exactly when its prominence exceeds the threshold
+        threshold = np.median(expected)
+        kept = set(zip(*map(list, find_maxima(image, threshold, strict=False))))
+        assert kept == {(r, c) for r, c, p in zip(rows, cols, expected) if p > threshold} | ({(rows[0], cols[0])})
