@@ -1,0 +1,137 @@
+"""Registration of one frame: noise -> background -> blur -> prominence maxima -> refinement.
+
+Returns the frame's spots (direct beam first, then by decreasing prominence) and its pattern
+record. Coordinates: x, y are raw frame px (pixel centres at integers); x_c, y_c are relative
+to the measured direct-beam centre (NaN when no direct beam is found).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import ndimage
+
+from .background import BACKGROUND_METHODS, subtract_background
+from .maxima import find_maxima, prominences
+from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson_map
+from .refine import REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
+
+PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
+SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "integrated", "peak", "prominence",
+                "is_direct_beam", "flags")
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationSettings:
+    """Parameters of per-frame registration (mirrors `registration` in config/schema)."""
+
+    noise: str = "poisson"
+    noise_annulus: tuple[float, float] = (0.8, 1.0)
+    background: str = "rolling_ball"
+    background_radius: float = 20.0
+    presmooth: bool = True
+    clamp: bool = True
+    blur_sigma: float = 2.0
+    prominence_k: float = 1.0
+    prominence_floor: float = 0.0
+    strict: bool = True
+    exclude_edges: bool = False
+    n_spots_max: int = 150
+    refine: str = "paper"
+    r_start: float = 10.0
+    tolerance: float = 1e-3
+    max_iter: int = 50
+    direct_beam_search: float = 0.1
+
+    def __post_init__(self):
+        for name, allowed in (("noise", NOISE_METHODS), ("background", BACKGROUND_METHODS), ("refine", REFINE_MODES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"registration {name} {getattr(self, name)!r} is not one of {allowed}")
+
+    @classmethod
+    def from_config(cls, config: dict) -> "RegistrationSettings":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+
+    def as_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+def _empty_spots() -> dict:
+    spots = {name: np.empty(0) for name in SPOT_COLUMNS}
+    spots["spot"] = np.empty(0, np.int32)
+    spots["is_direct_beam"] = np.empty(0, bool)
+    spots["flags"] = np.empty(0, np.int32)
+    return spots
+
+
+def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf,
+                   expected_centre: tuple[float, float] | None = None):
+    """Spots and pattern record of one frame.
+
+    `saturation` is the detector's saturation level (counts) for the saturated-pixel flag;
+    `expected_centre` (y, x) px is where the direct beam is searched (default: frame centre).
+    """
+    frame = np.asarray(raw, dtype=np.float32)
+    shape = frame.shape
+    centre = expected_centre or ((shape[0] - 1) / 2.0, (shape[1] - 1) / 2.0)
+    pattern = {"noise_sigma": np.nan, "prominence_min": np.nan, "n_spots": 0,
+               "centre_x": np.nan, "centre_y": np.nan, "flags": 0}
+    if not np.isfinite(frame).all():
+        pattern["flags"] = PATTERN_NON_FINITE
+        return _empty_spots(), pattern
+    if frame.min() == frame.max():
+        pattern["flags"] = PATTERN_CONSTANT
+        pattern["noise_sigma"], pattern["prominence_min"] = 0.0, settings.prominence_floor
+        return _empty_spots(), pattern
+
+    subtracted = subtract_background(frame, settings.background, settings.background_radius,
+                                     settings.presmooth, settings.clamp)
+    sigma = sigma_annulus(subtracted, *settings.noise_annulus) if settings.noise == "annulus" else sigma_corners(frame)
+    threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
+    detection = ndimage.gaussian_filter(subtracted, settings.blur_sigma, mode="nearest") if settings.blur_sigma > 0 else subtracted
+    rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
+    prominence = prominences(detection, rows, cols)
+    if settings.noise == "poisson" and len(rows):
+        local = settings.prominence_k * sigma_poisson_map(frame, saturation)[rows, cols]
+        keep = prominence > np.maximum(local, threshold)
+        rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
+    keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]
+    rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
+    pattern.update(noise_sigma=sigma, prominence_min=threshold)
+    if len(rows) == 0:
+        return _empty_spots(), pattern
+
+    distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
+    if settings.refine == "paper":
+        limits = neighbour_limits(rows, cols, settings.r_start)
+        ys, xs, radii, converged = refine_paper(subtracted, rows, cols, limits, settings.tolerance, settings.max_iter)
+    else:
+        boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
+        ys, xs = refine_epattern_v4(detection, rows, cols, boxes)
+        radii, converged = np.full(len(rows), 3.0), np.ones(len(rows), bool)
+    mean, integrated, peak, flags = measure(subtracted, frame, ys, xs, radii, saturation)
+    if settings.refine == "epattern-v4":
+        block = ndimage.uniform_filter(subtracted, 3, mode="nearest")
+        mean = block[np.clip(np.rint(ys).astype(int), 0, shape[0] - 1), np.clip(np.rint(xs).astype(int), 0, shape[1] - 1)]
+    flags = flags | np.where(converged, 0, 4).astype(np.int32)
+
+    search = settings.direct_beam_search * min(shape)
+    near = np.hypot(ys - centre[0], xs - centre[1]) <= search
+    is_direct = np.zeros(len(rows), bool)
+    if near.any():
+        is_direct[np.flatnonzero(near)[np.argmax(integrated[near])]] = True
+    order = np.concatenate([np.flatnonzero(is_direct), np.flatnonzero(~is_direct)])  # prominence order kept
+    if is_direct.any():
+        cy, cx = ys[is_direct][0], xs[is_direct][0]
+        pattern.update(centre_x=cx, centre_y=cy)
+    else:
+        cy = cx = np.nan
+    spots = {
+        "spot": np.arange(len(order), dtype=np.int32), "x": xs[order], "y": ys[order],
+        "x_c": xs[order] - cx, "y_c": ys[order] - cy, "radius": radii[order], "mean": mean[order],
+        "integrated": integrated[order], "peak": peak[order], "prominence": prominence[order].astype(np.float64),
+        "is_direct_beam": is_direct[order], "flags": flags[order],
+    }
+    pattern["n_spots"] = len(order)
+    return spots, pattern

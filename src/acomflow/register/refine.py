@@ -1,0 +1,190 @@
+"""Sub-pixel refinement of registered spots (SPEC §2.5).
+
+Coordinates are (y, x) px in the frame (pixel centres at integers). Discs use coverage weights
+w = clip(radius + 0.5 - d, 0, 1) for a pixel centre at distance d, which makes every quantity
+continuous in the centre and the radius.
+
+"paper": start at the integer maximum with radius r_start; iterate
+    centre <- centroid of (image - pedestal)+ inside the disc, the pedestal being the mean of the
+              ring radius < d <= radius + 2;
+    radius <- (the radius in 0.5 px steps up to r_limit whose disc has the largest standard
+              deviation) - 1 px, at least 1 px;
+until the centre moves less than `tolerance` px with the radius unchanged (else flagged). The
+centre may not travel further than r_limit (at most half the distance to the nearest other peak)
+from its start: a disc pulled towards a brighter neighbour stops there, flagged.
+"epattern-v4": 5 centre-of-mass iterations in a square box (side 10 px, 20 px for the spot
+nearest the frame centre) of the blurred frame; radius 3; mean over the 3x3 block.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+REFINE_MODES = ("paper", "epattern-v4")
+FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
+
+
+@njit(cache=True, nogil=True)
+def _disc_moments(image, cy, cx, radius, pedestal):
+    """(sum w v, sum w v y, sum w v x, sum w, sum w v^2) over the disc, v = image - pedestal."""
+    rows, cols = image.shape
+    reach = radius + 1.0
+    r0, r1 = max(0, int(math.floor(cy - reach))), min(rows - 1, int(math.ceil(cy + reach)))
+    c0, c1 = max(0, int(math.floor(cx - reach))), min(cols - 1, int(math.ceil(cx + reach)))
+    s = sy = sx = sw = s2 = 0.0
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            w = min(max(radius + 0.5 - math.sqrt((r - cy) ** 2 + (c - cx) ** 2), 0.0), 1.0)
+            if w > 0.0:
+                v = image[r, c] - pedestal
+                s += w * v
+                sy += w * v * r
+                sx += w * v * c
+                sw += w
+                s2 += w * v * v
+    return s, sy, sx, sw, s2
+
+
+@njit(cache=True, nogil=True)
+def _ring_mean(image, cy, cx, inner, outer):
+    rows, cols = image.shape
+    r0, r1 = max(0, int(math.floor(cy - outer - 1))), min(rows - 1, int(math.ceil(cy + outer + 1)))
+    c0, c1 = max(0, int(math.floor(cx - outer - 1))), min(cols - 1, int(math.ceil(cx + outer + 1)))
+    total = count = 0.0
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            d = math.sqrt((r - cy) ** 2 + (c - cx) ** 2)
+            if inner < d <= outer:
+                total += image[r, c]
+                count += 1.0
+    return total / count if count > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _centroid(image, cy, cx, radius):
+    """Centroid of the pedestal-removed, positive part of the image inside the disc."""
+    pedestal = _ring_mean(image, cy, cx, radius, radius + 2.0)
+    rows, cols = image.shape
+    reach = radius + 1.0
+    r0, r1 = max(0, int(math.floor(cy - reach))), min(rows - 1, int(math.ceil(cy + reach)))
+    c0, c1 = max(0, int(math.floor(cx - reach))), min(cols - 1, int(math.ceil(cx + reach)))
+    s = sy = sx = 0.0
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            w = min(max(radius + 0.5 - math.sqrt((r - cy) ** 2 + (c - cx) ** 2), 0.0), 1.0)
+            v = image[r, c] - pedestal
+            if w > 0.0 and v > 0.0:
+                s += w * v
+                sy += w * v * r
+                sx += w * v * c
+    if s <= 0.0:
+        return cy, cx
+    return sy / s, sx / s
+
+
+@njit(cache=True, nogil=True)
+def _std_radius(image, cy, cx, r_limit):
+    """The radius (0.5 px steps, 1 .. r_limit) whose disc has the largest standard deviation."""
+    best, best_std = 1.0, -1.0
+    radius = 1.0
+    while radius <= r_limit + 1e-9:
+        s, _, _, sw, s2 = _disc_moments(image, cy, cx, radius, 0.0)
+        if sw > 0:
+            mean = s / sw
+            std = math.sqrt(max(s2 / sw - mean * mean, 0.0))
+            if std > best_std:
+                best, best_std = radius, std
+        radius += 0.5
+    return best
+
+
+@njit(cache=True, nogil=True)
+def refine_paper(image, rows, cols, limits, tolerance, max_iter):
+    """Refine every spot; returns arrays y, x, radius, converged (bool)."""
+    n = rows.shape[0]
+    ys, xs, radii = np.empty(n), np.empty(n), np.empty(n)
+    converged = np.zeros(n, dtype=np.bool_)
+    for k in range(n):
+        cy, cx = float(rows[k]), float(cols[k])
+        limit = limits[k]
+        radius = limit
+        for _ in range(max_iter):
+            ny, nx = _centroid(image, cy, cx, radius)
+            if (ny - rows[k]) ** 2 + (nx - cols[k]) ** 2 > limit * limit:
+                break  # pulled towards another spot: keep the last position, flagged
+            new_radius = max(_std_radius(image, ny, nx, limit) - 1.0, 1.0)
+            moved = math.sqrt((ny - cy) ** 2 + (nx - cx) ** 2)
+            cy, cx = ny, nx
+            if moved < tolerance and new_radius == radius:
+                converged[k] = True
+                break
+            radius = new_radius
+        ys[k], xs[k] = _centroid(image, cy, cx, radius)
+        radii[k] = radius
+    return ys, xs, radii, converged
+
+
+@njit(cache=True, nogil=True)
+def refine_epattern_v4(blurred, rows, cols, boxes):
+    """ePattern v4 compatibility: 5 centre-of-mass iterations in a square box of the blurred frame."""
+    n = rows.shape[0]
+    n_rows, n_cols = blurred.shape
+    ys, xs = np.empty(n), np.empty(n)
+    for k in range(n):
+        cy, cx = float(rows[k]), float(cols[k])
+        half = boxes[k] / 2.0
+        for _ in range(5):
+            r0, r1 = max(0, int(round(cy - half))), min(n_rows - 1, int(round(cy + half)))
+            c0, c1 = max(0, int(round(cx - half))), min(n_cols - 1, int(round(cx + half)))
+            s = sy = sx = 0.0
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    v = blurred[r, c]
+                    s += v
+                    sy += v * r
+                    sx += v * c
+            if s > 0:
+                cy, cx = sy / s, sx / s
+        ys[k], xs[k] = cy, cx
+    return ys, xs
+
+
+@njit(cache=True, nogil=True)
+def measure(image, raw, ys, xs, radii, saturation):
+    """Per spot: mean, integrated and peak of `image` in the disc; flags border / saturated."""
+    n = ys.shape[0]
+    rows, cols = image.shape
+    mean, integrated, peak = np.empty(n), np.empty(n), np.empty(n)
+    flags = np.zeros(n, dtype=np.int32)
+    for k in range(n):
+        s, _, _, sw, _ = _disc_moments(image, ys[k], xs[k], radii[k], 0.0)
+        mean[k] = s / sw if sw > 0 else 0.0
+        integrated[k] = s
+        reach = radii[k] + 0.5
+        if ys[k] - reach < -0.5 or xs[k] - reach < -0.5 or ys[k] + reach > rows - 0.5 or xs[k] + reach > cols - 0.5:
+            flags[k] |= 1
+        best = -np.inf
+        r0, r1 = max(0, int(math.floor(ys[k] - reach))), min(rows - 1, int(math.ceil(ys[k] + reach)))
+        c0, c1 = max(0, int(math.floor(xs[k] - reach))), min(cols - 1, int(math.ceil(xs[k] + reach)))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r - ys[k]) ** 2 + (c - xs[k]) ** 2 <= (radii[k] + 0.5) ** 2:
+                    best = max(best, image[r, c])
+                    if raw[r, c] >= saturation:
+                        flags[k] |= 2
+        peak[k] = best
+    return mean, integrated, peak, flags
+
+
+def neighbour_limits(rows, cols, r_start: float) -> np.ndarray:
+    """r_start clipped to half the distance to the nearest other peak (at least 1 px)."""
+    points = np.stack([rows, cols], axis=1).astype(float)
+    if len(points) < 2:
+        return np.full(len(points), float(r_start))
+    from scipy.spatial import cKDTree
+
+    distance, _ = cKDTree(points).query(points, k=2)
+    return np.clip(np.minimum(r_start, distance[:, 1] / 2.0), 1.0, None)
