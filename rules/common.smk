@@ -32,6 +32,6 @@ def runtime_minutes(frames_per_second):
 
 
 def all_targets():
-    targets = [f"results/{name}/raw/data.json" for name in DATASETS]
+    targets = [f"results/{name}/registration/spots.parquet" for name in DATASETS]
     targets += [f"results/{name}/truth/spots.parquet" for name in SYNTHETIC]
     return targets

@@ -27,6 +27,14 @@ def test_schema_defaults_are_the_generators_defaults():
     assert schema_defaults == {k: v for k, v in package_defaults.items() if k not in ("scan_shape", "stream")}
 
 
+def test_schema_defaults_are_the_registration_defaults():
+    from acomflow.register import RegistrationSettings
+
+    schema_defaults = {k: v["default"] for k, v in load_schema(SCHEMA)["properties"]["registration"]["properties"].items()}
+    assert schema_defaults.pop("shards") == 2
+    assert schema_defaults == RegistrationSettings().as_dict()
+
+
 def test_defaults_are_not_shared_between_datasets():
     config = validate_config({"datasets": {"a": {"source": "x.npy"}, "b": {"source": "y.npy"}}}, SCHEMA)
     config["datasets"]["a"]["calibration"]["scan_step_nm"] = 5.0

@@ -63,6 +63,9 @@ def test_outputs_and_provenance(workflow):
     data, sidecar = open_store(workdir / "results/stack/raw")
     np.testing.assert_array_equal(data, stack.reshape(2, 3, 16, 16))
     assert sidecar["calibration"]["scan_step_nm"] == 4.0 and sidecar["parameters"]["source"] == "stack.npy"
+    for name in datasets:
+        patterns = read_metadata(workdir / f"results/{name}/registration/patterns.parquet")
+        assert patterns["data_sha256"] == open_store(workdir / f"results/{name}/raw")[1]["data"]["sha256"]
     tiny, tiny_sidecar = open_store(workdir / "results/tiny/raw")
     assert tiny.shape == (3, 4, 64, 64) and tiny_sidecar["parameters"]["frame_size"] == 64
     assert read_metadata(workdir / "results/tiny/truth/spots.parquet")["code_hash"] == tiny_sidecar["code_hash"]
@@ -82,7 +85,7 @@ def test_config_change_reruns_only_that_dataset(workflow):
     changed = {**datasets, "tiny": {**TINY, "synthetic": {**TINY["synthetic"], "seed": 9}}}
     write_config(workdir, changed)
     try:
-        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1}
+        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "register_shard": 2, "register_merge": 1}
     finally:
         write_config(workdir, datasets)
 
@@ -90,7 +93,10 @@ def test_config_change_reruns_only_that_dataset(workflow):
 def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
-    for module, expected in (("simulate/render.py", {"simulate": 1}), ("readers/source.py", {"convert": converted})):
+    downstream = lambda n: {"register_shard": 2 * n, "register_merge": n}
+    for module, expected in (("simulate/render.py", {"simulate": 1, **downstream(1)}),
+                             ("readers/source.py", {"convert": converted, **downstream(converted)}),
+                             ("register/refine.py", downstream(len(datasets)))):
         path = workdir / "src/acomflow" / module
         original = path.read_text()
         path.write_text(original + "\n# a change\n")
@@ -99,6 +105,16 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
         finally:
             path.write_text(original)
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
+
+
+def test_registration_table_is_the_same_for_other_cores_and_shards(workflow):
+    workdir, _, _ = workflow
+    table = workdir / "results/tiny/registration/spots.parquet"
+    before = table.read_bytes()
+    snakemake(workdir, "--cores", "1", "--set-scatter", "register=3", "--forcerun", "register_shard",
+              "--until", "register_merge", "--allowed-rules", "register_shard", "register_merge")
+    assert table.read_bytes() == before
+    assert read_metadata(table)["scan_shape"] == [3, 4]
 
 
 def test_bad_config_fails_before_any_job(workflow):

@@ -1,0 +1,58 @@
+# Spot registration in shards of scan lines, merged into one Parquet table (SPEC §2-3; issue 3).
+# No checkpoint: the shard count is a setting; each shard finds its lines from the sidecar.
+
+scattergather:
+    register=config["registration"]["shards"],
+
+
+def registration_settings():
+    return {k: v for k, v in config["registration"].items() if k != "shards"}
+
+
+rule register_shard:
+    input:
+        data="results/{dataset}/raw/data.npy",
+        sidecar="results/{dataset}/raw/data.json",
+    output:
+        spots=temp("results/{dataset}/registration/shards/{scatteritem}.spots.parquet"),
+        patterns=temp("results/{dataset}/registration/shards/{scatteritem}.patterns.parquet"),
+    params:
+        settings=registration_settings(),
+        code=code_hash("acomflow.register.dataset"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=runtime_minutes(frames_per_second=20),
+    log:
+        "logs/{dataset}/register/{scatteritem}.log",
+    benchmark:
+        "benchmarks/{dataset}/register/{scatteritem}.tsv"
+    script:
+        "../scripts/register_shard.py"
+
+
+rule register_merge:
+    input:
+        sidecar="results/{dataset}/raw/data.json",
+        spots=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.spots.parquet"),
+        patterns=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.patterns.parquet"),
+    output:
+        spots="results/{dataset}/registration/spots.parquet",
+        patterns="results/{dataset}/registration/patterns.parquet",
+    params:
+        settings=registration_settings(),
+        code=code_hash("acomflow.register.dataset"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "logs/{dataset}/register/merge.log",
+    benchmark:
+        "benchmarks/{dataset}/register/merge.tsv"
+    script:
+        "../scripts/register_merge.py"

@@ -1,0 +1,13 @@
+"""Snakemake entry point of rule `register_shard`: one block of scan lines ("{i}-of-{n}")."""
+
+from pathlib import Path
+
+from acomflow.logs import log_to
+from acomflow.register import RegistrationSettings
+from acomflow.register.dataset import register_shard
+
+with log_to(snakemake.log[0]):
+    shard, n_shards = (int(v) for v in snakemake.wildcards.scatteritem.split("-of-"))
+    register_shard(Path(snakemake.input.sidecar).parent, shard - 1, n_shards,
+                   RegistrationSettings.from_config(snakemake.params.settings),
+                   snakemake.output.spots, snakemake.output.patterns)

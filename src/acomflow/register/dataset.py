@@ -1,0 +1,98 @@
+"""Registration of a stored dataset in shards of scan lines, and the merge into one table.
+
+A shard reads only its lines (plain file reads, bounded memory) and writes its spots and
+patterns as Parquet; the merge concatenates shards in line order. The per-frame work does not
+depend on the shard, so the merged table is byte-identical whatever the shard count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..logs import Progress, logger
+from ..provenance import record
+from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
+from ..tables import read_metadata, write_table
+from .frame import RegistrationSettings, register_frame
+
+_MODULES = ["acomflow.register"]
+SPOT_DTYPES = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "x": "float64", "y": "float64",
+               "x_c": "float64", "y_c": "float64", "radius": "float64", "mean": "float64",
+               "integrated": "float64", "peak": "float64", "prominence": "float64",
+               "is_direct_beam": "bool", "flags": "int32"}
+PATTERN_DTYPES = {"scan_y": "int32", "scan_x": "int32", "noise_sigma": "float64", "prominence_min": "float64",
+                  "n_spots": "int32", "centre_x": "float64", "centre_y": "float64", "flags": "int32"}
+
+
+def shard_lines(n_lines: int, n_shards: int, shard: int) -> tuple[int, int]:
+    """Scan lines [start, stop) of shard `shard` (0-based) of `n_shards` near-equal blocks."""
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard {shard} is not in 0..{n_shards - 1}")
+    return n_lines * shard // n_shards, n_lines * (shard + 1) // n_shards
+
+
+def saturation_level(dtype: np.dtype) -> float:
+    """Counts at which a detector of this dtype saturates (the dtype's maximum; inf for floats)."""
+    dtype = np.dtype(dtype)
+    return float(np.iinfo(dtype).max) if dtype.kind in "ui" else np.inf
+
+
+def register_lines(store_dir, start: int, stop: int, settings: RegistrationSettings):
+    """Spots and patterns tables of scan lines [start, stop) of the store in `store_dir`."""
+    sidecar = read_sidecar(store_dir)
+    lines = NpyFrames(Path(store_dir) / DATA_NAME)  # first axis: scan lines
+    ny, nx = sidecar["scan_shape"]
+    saturation = saturation_level(lines.dtype)
+    spots, patterns = [], []
+    progress = Progress(f"register lines {start}-{stop - 1}", (stop - start) * nx)
+    for y in range(start, stop):
+        block = lines[y : y + 1][0]
+        for x in range(nx):
+            frame_spots, pattern = register_frame(block[x], settings, saturation)
+            table = pd.DataFrame(frame_spots)
+            table.insert(0, "scan_x", x)
+            table.insert(0, "scan_y", y)
+            spots.append(table)
+            patterns.append({"scan_y": y, "scan_x": x, **pattern})
+        progress.update(nx)
+    spots = pd.concat(spots, ignore_index=True) if spots else pd.DataFrame(columns=list(SPOT_DTYPES))
+    return spots.astype(SPOT_DTYPES)[list(SPOT_DTYPES)], pd.DataFrame(patterns, columns=list(PATTERN_DTYPES)).astype(PATTERN_DTYPES)
+
+
+def register_shard(store_dir, shard: int, n_shards: int, settings: RegistrationSettings, spots_path, patterns_path) -> None:
+    """Register shard `shard` of `n_shards` and write its two Parquet tables."""
+    ny = read_sidecar(store_dir)["scan_shape"][0]
+    start, stop = shard_lines(ny, n_shards, shard)
+    logger.info("registering %s lines %d-%d (shard %d of %d)", store_dir, start, stop - 1, shard + 1, n_shards)
+    spots, patterns = register_lines(store_dir, start, stop, settings)
+    metadata = {"lines": [start, stop], "parameters": settings.as_dict()}
+    write_table(spots, spots_path, metadata)
+    write_table(patterns, patterns_path, metadata)
+
+
+def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationSettings, spots_path, patterns_path) -> dict:
+    """Concatenate shard tables in line order into the registered table, with its provenance."""
+    order = np.argsort([read_metadata(path)["lines"][0] for path in spot_shards], kind="stable")
+    spots = pd.concat([pd.read_parquet(spot_shards[i]) for i in order], ignore_index=True)
+    patterns = pd.concat([pd.read_parquet(pattern_shards[i]) for i in order], ignore_index=True)
+    sidecar = read_sidecar(store_dir)
+    ny, nx = sidecar["scan_shape"]
+    if len(patterns) != ny * nx:
+        raise ValueError(f"{store_dir}: shards hold {len(patterns)} patterns, the scan has {ny * nx}")
+    raw_bytes = sidecar["data"]["bytes"]
+    metadata = {
+        **record(settings.as_dict(), inputs=[Path(store_dir) / SIDECAR_NAME], modules=_MODULES),
+        "scan_shape": [ny, nx], "frame_shape": sidecar["frame_shape"], "dtype": sidecar["dtype"],
+        "calibration": sidecar["calibration"], "data_sha256": sidecar["data"]["sha256"],
+    }
+    write_table(spots, spots_path, metadata)
+    write_table(patterns, patterns_path, metadata)
+    table_bytes = Path(spots_path).stat().st_size + Path(patterns_path).stat().st_size
+    summary = {"patterns": ny * nx, "spots": len(spots), "spots_per_pattern": len(spots) / (ny * nx),
+               "compression_factor": raw_bytes / table_bytes}
+    logger.info("registered %d spots in %d patterns (%.1f per pattern); compression factor %.0f",
+                summary["spots"], summary["patterns"], summary["spots_per_pattern"], summary["compression_factor"])
+    return summary

@@ -1,0 +1,61 @@
+"""Registration of a stored dataset: shards of lines merged into one table, identical whatever
+the shard size, with every scan position present and provenance attached."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from acomflow.register import RegistrationSettings
+from acomflow.register.dataset import merge_shards, register_shard, shard_lines
+from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.tables import read_metadata
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reg")
+    simulate(SyntheticSettings(scan_shape=(14, 3), frame_size=96, seed=4, n_grains=3), out)
+    return out
+
+
+def run(store, n_shards, tag):
+    settings = RegistrationSettings()
+    spots, patterns = [], []
+    for shard in reversed(range(n_shards)):  # order of shards must not matter
+        spots.append(store / f"{tag}-{shard}.spots.parquet")
+        patterns.append(store / f"{tag}-{shard}.patterns.parquet")
+        register_shard(store / "raw", shard, n_shards, settings, spots[-1], patterns[-1])
+    summary = merge_shards(store / "raw", spots, patterns, settings, store / f"{tag}.spots.parquet", store / f"{tag}.patterns.parquet")
+    return summary, (store / f"{tag}.spots.parquet").read_bytes(), (store / f"{tag}.patterns.parquet").read_bytes()
+
+
+def test_table_is_byte_identical_for_shard_sizes_1_7_and_all(store):
+    results = {size: run(store, 14 // size, f"size{size}") for size in (1, 7, 14)}
+    assert results[1][1:] == results[7][1:] == results[14][1:]
+    summary = results[14][0]
+    assert summary["patterns"] == 42 and summary["compression_factor"] > 1
+
+
+def test_table_contents_and_provenance(store):
+    run(store, 2, "two")
+    spots = pd.read_parquet(store / "two.spots.parquet")
+    patterns = pd.read_parquet(store / "two.patterns.parquet")
+    assert list(patterns[["scan_y", "scan_x"]].itertuples(index=False, name=None)) == [(y, x) for y in range(14) for x in range(3)]
+    counts = spots.groupby(["scan_y", "scan_x"]).size()
+    assert (patterns.set_index(["scan_y", "scan_x"]).n_spots[counts.index] == counts).all()
+    first = spots.groupby(["scan_y", "scan_x"]).head(1)
+    assert first.is_direct_beam.all() and (first.x_c == 0).all()  # direct beam first, centred on itself
+    assert (spots.groupby(["scan_y", "scan_x"]).spot.apply(lambda s: list(s) == list(range(len(s))))).all()
+    metadata = read_metadata(store / "two.spots.parquet")
+    assert metadata["scan_shape"] == [14, 3] and metadata["frame_shape"] == [96, 96]
+    assert metadata["parameters"] == RegistrationSettings().as_dict() and metadata["code_hash"]
+    assert list(metadata["inputs"].values())[0] == __import__("hashlib").sha256((store / "raw/data.json").read_bytes()).hexdigest()
+
+
+def test_shard_lines_cover_the_scan_once():
+    for n_lines in (1, 7, 30):
+        for n_shards in range(1, n_lines + 1):
+            covered = [y for s in range(n_shards) for y in range(*shard_lines(n_lines, n_shards, s))]
+            assert covered == list(range(n_lines))
+    with pytest.raises(ValueError, match="shard 3 is not in 0..2"):
+        shard_lines(10, 3, 3)
