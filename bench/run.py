@@ -1,4 +1,6 @@
-"""Benchmark of the stages built so far: prints frames/s and peak resident memory per stage.
+"""Benchmark of the stages built so far: frames/s and peak resident memory per stage, and for
+registration on 1 core and on 2 (two shard processes at once), spots per pattern and the
+compression factor (raw bytes / table bytes).
 
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
@@ -16,28 +18,48 @@ import time
 from pathlib import Path
 
 
-def _stage(name, args, queue):
+def _stage(name, args, queue, shard=0, n_shards=1):
     from acomflow.convert import convert
     from acomflow.readers import open_source
+    from acomflow.register import RegistrationSettings
+    from acomflow.register.dataset import register_shard
     from acomflow.simulate import SyntheticSettings, simulate
 
     start = time.perf_counter()
     if name == "simulate":
         simulate(SyntheticSettings(scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype), args.work / "sim")
+    elif name == "convert":
+        convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted")
     else:
-        source = open_source(args.work / "sim/raw/data.npy")
-        convert(source, args.work / "converted")
+        tag = f"{n_shards}-{shard}"
+        register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
+                       args.work / f"{tag}.spots.parquet", args.work / f"{tag}.patterns.parquet")
     seconds = time.perf_counter() - start
     queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def run_stage(name, args):
-    queue = multiprocessing.get_context("spawn").Queue()
-    process = multiprocessing.get_context("spawn").Process(target=_stage, args=(name, args, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+def run_stage(name, args, n_processes=1):
+    """Run a stage in `n_processes` processes at once (shards); wall seconds and the largest peak RSS."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_stage, args=(name, args, queue, i, n_processes)) for i in range(n_processes)]
+    start = time.perf_counter()
+    for process in processes:
+        process.start()
+    results = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    return time.perf_counter() - start, max(peak for _, peak in results)
+
+
+def merge(args, n_shards):
+    from acomflow.register import RegistrationSettings
+    from acomflow.register.dataset import merge_shards
+
+    tags = [f"{n_shards}-{i}" for i in range(n_shards)]
+    return merge_shards(args.work / "sim/raw", [args.work / f"{t}.spots.parquet" for t in tags],
+                        [args.work / f"{t}.patterns.parquet" for t in tags], RegistrationSettings(),
+                        args.work / f"{n_shards}.spots.parquet", args.work / f"{n_shards}.patterns.parquet")
 
 
 def main():
@@ -50,11 +72,14 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         args.work = Path(work)
         print(f"{frames} frames of {args.frame_size}x{args.frame_size} {args.dtype}")
-        for name in ("simulate", "convert"):
-            seconds, peak_mb = run_stage(name, args)
-            print(f"{name:10s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
+        for name, processes in (("simulate", 1), ("convert", 1), ("register", 1), ("register", 2)):
+            seconds, peak_mb = run_stage(name, args, processes)
+            label = f"{name} ({processes} core{'s' if processes > 1 else ''})" if name == "register" else name
+            print(f"{label:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
+        summary = merge(args, 2)
         raw = (args.work / "sim/raw/data.npy").stat().st_size
-        print(f"raw data   {raw / 2**20:8.0f} MiB")
+        print(f"raw data {raw / 2**20:.0f} MiB; {summary['spots_per_pattern']:.1f} spots per pattern; "
+              f"compression factor {summary['compression_factor']:.0f}")
 
 
 if __name__ == "__main__":
