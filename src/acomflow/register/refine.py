@@ -28,24 +28,22 @@ FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
 
 
 @njit(cache=True, nogil=True)
-def _disc_moments(image, cy, cx, radius, pedestal):
-    """(sum w v, sum w v y, sum w v x, sum w, sum w v^2) over the disc, v = image - pedestal."""
+def _disc_moments(image, cy, cx, radius):
+    """(sum w v, sum w, sum w v^2) of the image values v over the coverage-weighted disc."""
     rows, cols = image.shape
     reach = radius + 1.0
     r0, r1 = max(0, int(math.floor(cy - reach))), min(rows - 1, int(math.ceil(cy + reach)))
     c0, c1 = max(0, int(math.floor(cx - reach))), min(cols - 1, int(math.ceil(cx + reach)))
-    s = sy = sx = sw = s2 = 0.0
+    s = sw = s2 = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             w = min(max(radius + 0.5 - math.sqrt((r - cy) ** 2 + (c - cx) ** 2), 0.0), 1.0)
             if w > 0.0:
-                v = image[r, c] - pedestal
+                v = image[r, c]
                 s += w * v
-                sy += w * v * r
-                sx += w * v * c
                 sw += w
                 s2 += w * v * v
-    return s, sy, sx, sw, s2
+    return s, sw, s2
 
 
 @njit(cache=True, nogil=True)
@@ -91,7 +89,7 @@ def _std_radius(image, cy, cx, r_limit):
     best, best_std = 1.0, -1.0
     radius = 1.0
     while radius <= r_limit + 1e-9:
-        s, _, _, sw, s2 = _disc_moments(image, cy, cx, radius, 0.0)
+        s, sw, s2 = _disc_moments(image, cy, cx, radius)
         if sw > 0:
             mean = s / sw
             std = math.sqrt(max(s2 / sw - mean * mean, 0.0))
@@ -160,7 +158,7 @@ def measure(image, raw, ys, xs, radii, saturation):
     mean, integrated, peak = np.empty(n), np.empty(n), np.empty(n)
     flags = np.zeros(n, dtype=np.int32)
     for k in range(n):
-        s, _, _, sw, _ = _disc_moments(image, ys[k], xs[k], radii[k], 0.0)
+        s, sw, _ = _disc_moments(image, ys[k], xs[k], radii[k])
         mean[k] = s / sw if sw > 0 else 0.0
         integrated[k] = s
         reach = radii[k] + 0.5
