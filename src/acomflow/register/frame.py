@@ -15,7 +15,7 @@ from scipy import ndimage
 from .background import BACKGROUND_METHODS, subtract_background
 from .maxima import find_maxima, prominences
 from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson_map
-from .refine import REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
+from .refine import FLAG_NOT_CONVERGED, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
 SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "integrated", "peak", "prominence",
@@ -114,7 +114,7 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     if settings.refine == "epattern-v4":
         block = ndimage.uniform_filter(subtracted, 3, mode="nearest")
         mean = block[np.clip(np.rint(ys).astype(int), 0, shape[0] - 1), np.clip(np.rint(xs).astype(int), 0, shape[1] - 1)]
-    flags = flags | np.where(converged, 0, 4).astype(np.int32)
+    flags = flags | np.where(converged, 0, FLAG_NOT_CONVERGED).astype(np.int32)
 
     search = settings.direct_beam_search * min(shape)
     near = np.hypot(ys - centre[0], xs - centre[1]) <= search

@@ -22,35 +22,43 @@ import math
 
 import numpy as np
 from numba import njit
+from scipy.spatial import cKDTree
 
 REFINE_MODES = ("paper", "epattern-v4")
 FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _window(shape, cy, cx, reach):
+    """Rows r0..r1 and columns c0..c1 (inclusive) within `reach` px of (cy, cx), inside the frame."""
+    r0, r1 = max(0, int(math.floor(cy - reach))), min(shape[0] - 1, int(math.ceil(cy + reach)))
+    c0, c1 = max(0, int(math.floor(cx - reach))), min(shape[1] - 1, int(math.ceil(cx + reach)))
+    return r0, r1, c0, c1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _coverage(radius, distance):
+    """Fraction of a pixel whose centre is `distance` px from the disc centre that the disc covers."""
+    return min(max(radius + 0.5 - distance, 0.0), 1.0)
+
+
 @njit(cache=True, nogil=True)
-def _disc_moments(image, cy, cx, radius):
-    """(sum w v, sum w, sum w v^2) of the image values v over the coverage-weighted disc."""
-    rows, cols = image.shape
-    reach = radius + 1.0
-    r0, r1 = max(0, int(math.floor(cy - reach))), min(rows - 1, int(math.ceil(cy + reach)))
-    c0, c1 = max(0, int(math.floor(cx - reach))), min(cols - 1, int(math.ceil(cx + reach)))
-    s = sw = s2 = 0.0
+def _disc_sum(image, cy, cx, radius):
+    """(sum w v, sum w) of the image values v over the coverage-weighted disc."""
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 1.0)
+    s = sw = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
-            w = min(max(radius + 0.5 - math.sqrt((r - cy) ** 2 + (c - cx) ** 2), 0.0), 1.0)
-            if w > 0.0:
-                v = image[r, c]
-                s += w * v
-                sw += w
-                s2 += w * v * v
-    return s, sw, s2
+            w = _coverage(radius, math.sqrt((r - cy) ** 2 + (c - cx) ** 2))
+            s += w * image[r, c]
+            sw += w
+    return s, sw
 
 
 @njit(cache=True, nogil=True)
 def _ring_mean(image, cy, cx, inner, outer):
-    rows, cols = image.shape
-    r0, r1 = max(0, int(math.floor(cy - outer - 1))), min(rows - 1, int(math.ceil(cy + outer + 1)))
-    c0, c1 = max(0, int(math.floor(cx - outer - 1))), min(cols - 1, int(math.ceil(cx + outer + 1)))
+    """Mean of the pixels whose centres lie at inner < d <= outer px from (cy, cx)."""
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, outer + 1.0)
     total = count = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
@@ -65,14 +73,11 @@ def _ring_mean(image, cy, cx, inner, outer):
 def _centroid(image, cy, cx, radius):
     """Centroid of the pedestal-removed, positive part of the image inside the disc."""
     pedestal = _ring_mean(image, cy, cx, radius, radius + 2.0)
-    rows, cols = image.shape
-    reach = radius + 1.0
-    r0, r1 = max(0, int(math.floor(cy - reach))), min(rows - 1, int(math.ceil(cy + reach)))
-    c0, c1 = max(0, int(math.floor(cx - reach))), min(cols - 1, int(math.ceil(cx + reach)))
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 1.0)
     s = sy = sx = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
-            w = min(max(radius + 0.5 - math.sqrt((r - cy) ** 2 + (c - cx) ** 2), 0.0), 1.0)
+            w = _coverage(radius, math.sqrt((r - cy) ** 2 + (c - cx) ** 2))
             v = image[r, c] - pedestal
             if w > 0.0 and v > 0.0:
                 s += w * v
@@ -85,17 +90,42 @@ def _centroid(image, cy, cx, radius):
 
 @njit(cache=True, nogil=True)
 def _std_radius(image, cy, cx, r_limit):
-    """The radius (0.5 px steps, 1 .. r_limit) whose disc has the largest standard deviation."""
+    """The radius (0.5 px steps, 1 .. r_limit) whose disc has the largest standard deviation.
+
+    One pass over the window: a pixel at distance d is fully inside every candidate radius
+    >= d + 0.5 (added once, to a running sum over the candidates) and partly inside at most two.
+    """
+    n = int(math.floor((r_limit - 1.0) / 0.5 + 1e-9)) + 1
+    full = np.zeros((n + 1, 3))
+    part = np.zeros((n, 3))
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, r_limit + 1.0)
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            d = math.sqrt((r - cy) ** 2 + (c - cx) ** 2)
+            v = image[r, c]
+            first_full = max(0, int(math.ceil(2.0 * (d - 0.5) - 1e-9)))  # radius 1 + k/2 >= d + 0.5
+            for k in range(max(0, first_full - 2), min(first_full, n)):
+                w = _coverage(1.0 + 0.5 * k, d)
+                if w > 0.0:
+                    part[k, 0] += w
+                    part[k, 1] += w * v
+                    part[k, 2] += w * v * v
+            if first_full < n:
+                full[first_full, 0] += 1.0
+                full[first_full, 1] += v
+                full[first_full, 2] += v * v
     best, best_std = 1.0, -1.0
-    radius = 1.0
-    while radius <= r_limit + 1e-9:
-        s, sw, s2 = _disc_moments(image, cy, cx, radius)
-        if sw > 0:
-            mean = s / sw
-            std = math.sqrt(max(s2 / sw - mean * mean, 0.0))
+    sw = s = s2 = 0.0
+    for k in range(n):
+        sw += full[k, 0]
+        s += full[k, 1]
+        s2 += full[k, 2]
+        weight = sw + part[k, 0]
+        if weight > 0:
+            mean = (s + part[k, 1]) / weight
+            std = math.sqrt(max((s2 + part[k, 2]) / weight - mean * mean, 0.0))
             if std > best_std:
-                best, best_std = radius, std
-        radius += 0.5
+                best, best_std = 1.0 + 0.5 * k, std
     return best
 
 
@@ -158,21 +188,20 @@ def measure(image, raw, ys, xs, radii, saturation):
     mean, integrated, peak = np.empty(n), np.empty(n), np.empty(n)
     flags = np.zeros(n, dtype=np.int32)
     for k in range(n):
-        s, sw, _ = _disc_moments(image, ys[k], xs[k], radii[k])
+        s, sw = _disc_sum(image, ys[k], xs[k], radii[k])
         mean[k] = s / sw if sw > 0 else 0.0
         integrated[k] = s
         reach = radii[k] + 0.5
         if ys[k] - reach < -0.5 or xs[k] - reach < -0.5 or ys[k] + reach > rows - 0.5 or xs[k] + reach > cols - 0.5:
-            flags[k] |= 1
+            flags[k] |= FLAG_BORDER
         best = -np.inf
-        r0, r1 = max(0, int(math.floor(ys[k] - reach))), min(rows - 1, int(math.ceil(ys[k] + reach)))
-        c0, c1 = max(0, int(math.floor(xs[k] - reach))), min(cols - 1, int(math.ceil(xs[k] + reach)))
+        r0, r1, c0, c1 = _window(image.shape, ys[k], xs[k], reach)
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
-                if (r - ys[k]) ** 2 + (c - xs[k]) ** 2 <= (radii[k] + 0.5) ** 2:
+                if (r - ys[k]) ** 2 + (c - xs[k]) ** 2 <= reach**2:
                     best = max(best, image[r, c])
                     if raw[r, c] >= saturation:
-                        flags[k] |= 2
+                        flags[k] |= FLAG_SATURATED
         peak[k] = best
     return mean, integrated, peak, flags
 
@@ -182,7 +211,5 @@ def neighbour_limits(rows, cols, r_start: float) -> np.ndarray:
     points = np.stack([rows, cols], axis=1).astype(float)
     if len(points) < 2:
         return np.full(len(points), float(r_start))
-    from scipy.spatial import cKDTree
-
     distance, _ = cKDTree(points).query(points, k=2)
     return np.clip(np.minimum(r_start, distance[:, 1] / 2.0), 1.0, None)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .render import add_discs, halo, radial_distance, ring
+from .render import add_discs, disc_area, halo, radial_distance, ring
 from .sample import AMORPHOUS, CRYSTAL, VACUUM, Sample
 from .settings import SyntheticSettings
 
@@ -83,8 +83,6 @@ def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) 
 def detector_gain(settings: SyntheticSettings) -> float:
     """Counts per electron such that the vacuum direct beam at the nominal dose peaks at
     `direct_beam_overexposure` x the saturation level (so the beam is partly saturated)."""
-    from .render import disc_area
-
     db_radius = float(np.clip(settings.direct_beam_radius * settings.scale, 2.0, 8.0))
     peak_electrons = settings.dose * 0.98 / disc_area(db_radius, settings.edge_sigma)
     return settings.saturation_level * settings.direct_beam_overexposure / peak_electrons
