@@ -46,20 +46,23 @@ def register_lines(store_dir, start: int, stop: int, settings: RegistrationSetti
     lines = NpyFrames(Path(store_dir) / DATA_NAME)  # first axis: scan lines
     ny, nx = sidecar["scan_shape"]
     saturation = saturation_level(lines.dtype)
-    spots, patterns = [], []
+    spots = {name: [] for name in SPOT_DTYPES}
+    patterns = {name: [] for name in PATTERN_DTYPES}
     progress = Progress(f"register lines {start}-{stop - 1}", (stop - start) * nx)
     for y in range(start, stop):
         block = lines[y : y + 1][0]
         for x in range(nx):
             frame_spots, pattern = register_frame(block[x], settings, saturation)
-            table = pd.DataFrame(frame_spots)
-            table.insert(0, "scan_x", x)
-            table.insert(0, "scan_y", y)
-            spots.append(table)
-            patterns.append({"scan_y": y, "scan_x": x, **pattern})
+            n = len(frame_spots["x"])
+            spots["scan_y"].append(np.full(n, y))
+            spots["scan_x"].append(np.full(n, x))
+            for name, values in frame_spots.items():
+                spots[name].append(values)
+            for name, value in {"scan_y": y, "scan_x": x, **pattern}.items():
+                patterns[name].append(value)
         progress.update(nx)
-    spots = pd.concat(spots, ignore_index=True) if spots else pd.DataFrame(columns=list(SPOT_DTYPES))
-    return spots.astype(SPOT_DTYPES)[list(SPOT_DTYPES)], pd.DataFrame(patterns, columns=list(PATTERN_DTYPES)).astype(PATTERN_DTYPES)
+    spots = pd.DataFrame({name: np.concatenate(parts) if parts else np.empty(0) for name, parts in spots.items()})
+    return spots.astype(SPOT_DTYPES), pd.DataFrame(patterns).astype(PATTERN_DTYPES)
 
 
 def register_shard(store_dir, shard: int, n_shards: int, settings: RegistrationSettings, spots_path, patterns_path) -> None:

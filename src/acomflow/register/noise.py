@@ -9,22 +9,35 @@ Geometry: the frame centre is ((K-1)/2, (K-1)/2) px; radii are in px from it.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from scipy import ndimage
 
 NOISE_METHODS = ("poisson", "corners", "annulus")
 
 
-def radii(shape) -> np.ndarray:
-    """Distance (px) of every pixel centre from the geometric frame centre."""
+@functools.lru_cache(maxsize=8)
+def radii(shape: tuple[int, int]) -> np.ndarray:
+    """Distance (px) of every pixel centre from the geometric frame centre (cached, read-only)."""
     yy = np.arange(shape[0]) - (shape[0] - 1) / 2.0
     xx = np.arange(shape[1]) - (shape[1] - 1) / 2.0
-    return np.hypot(yy[:, None], xx[None, :])
+    distance = np.hypot(yy[:, None], xx[None, :])
+    distance.flags.writeable = False
+    return distance
+
+
+@functools.lru_cache(maxsize=8)
+def _corner_mask(shape: tuple[int, int]) -> np.ndarray:
+    mask = radii(shape) > min(shape) / 2.0
+    mask.flags.writeable = False
+    return mask
 
 
 def sigma_corners(raw: np.ndarray) -> float:
     """Sample standard deviation of the raw frame outside its inscribed circle (the four
     corners), as the ePattern macros measure it (paper Fig. 3)."""
-    corners = raw[radii(raw.shape) > min(raw.shape) / 2.0]
+    corners = raw[_corner_mask(raw.shape)]
     return float(np.std(corners, ddof=1)) if corners.size > 1 else 0.0
 
 
@@ -52,12 +65,13 @@ def sigma_poisson_map(raw: np.ndarray, saturation: float = np.inf) -> np.ndarray
     sigma is an effective, not an absolute, noise scale. It makes the prominence threshold rise
     where the signal, and with it the Poisson noise, is high: on amorphous rings.
     """
-    from scipy import ndimage
-
     frame = np.asarray(raw, dtype=np.float32)
     mean = ndimage.gaussian_filter(frame, 2.0)
     squared = (frame - ndimage.uniform_filter(frame, 3)) ** 2 * (9.0 / 8.0)
-    usable = (ndimage.maximum_filter(frame, 3) < saturation) & (mean > 0)
+    saturated = frame >= saturation
+    if saturated.any():  # a saturated pixel and its 8 neighbours say nothing about the noise
+        saturated = ndimage.binary_dilation(saturated, np.ones((3, 3), bool))
+    usable = ~saturated & (mean > 0)
     if usable.sum() < 16:
         return np.zeros_like(frame)
     bright = usable & (mean >= np.median(mean[usable]))
