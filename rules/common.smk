@@ -2,10 +2,10 @@
 
 import math
 import re
-from pathlib import Path
 
 from acomflow.config import validate_config
 from acomflow.provenance import code_hash
+from acomflow.readers import source_files
 
 # Fails with every problem listed before any job is scheduled; fills in the schema's defaults.
 validate_config(config, os.path.join(workflow.basedir, "config/schema/config.schema.yaml"))

@@ -1,15 +1,14 @@
 # Conversion of microscope files into the canonical raw store (SPEC §1.1; issue 2).
 
 
-def source_files(wildcards):
-    """The source file, or every file of a source folder, so that a changed file re-runs conversion."""
-    path = Path(DATASETS[wildcards.dataset]["source"])
-    return sorted(str(p) for p in path.rglob("*") if p.is_file()) if path.is_dir() else [str(path)]
+def convert_inputs(wildcards):
+    """Every file of the source, so that a changed file re-runs conversion."""
+    return [str(path) for path in source_files(DATASETS[wildcards.dataset]["source"])]
 
 
 rule convert:
     input:
-        source_files,
+        convert_inputs,
     output:
         data="results/{dataset}/raw/data.npy",
         sidecar="results/{dataset}/raw/data.json",

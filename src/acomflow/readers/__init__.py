@@ -23,7 +23,7 @@ from ..store import NpyFrames
 from .sequences import DM_SUFFIXES, IMAGE_SUFFIXES, FrameStack, list_frames, load_dm_frame, load_image
 from .source import FrameSource, resolve_scan_shape
 
-__all__ = ["FORMATS", "FrameSource", "detect_format", "open_source"]
+__all__ = ["FORMATS", "FrameSource", "detect_format", "open_source", "source_files"]
 
 _RSCIIO_PLUGIN = {
     "blockfile": "blockfile", "mib": "quantumdetector", "app5": "topspin", "dm": "digitalmicrograph",
@@ -49,6 +49,12 @@ def detect_format(path: Path) -> str:
             return "images"
         raise ValueError(f"{path}: folder holds no .dm3/.dm4 or BMP/PNG/TIFF frames")
     raise ValueError(f"{path}: cannot tell the format from the name; set format to one of {sorted(FORMATS)}")
+
+
+def source_files(path) -> list[Path]:
+    """A source file itself, or every file under a source folder (sorted): what a source is made of."""
+    path = Path(path)
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
 
 def _pick_signal(path: Path, signals: list[dict]) -> dict:
@@ -94,8 +100,7 @@ def _companions(path: Path, fmt: str) -> list[Path]:
 def _open_rsciio(path: Path, fmt: str):
     module = importlib.import_module(f"rsciio.{_RSCIIO_PLUGIN[fmt]}")
     signal = _pick_signal(path, module.file_reader(str(path), lazy=True))
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]  # .zspy is a folder
-    return signal["data"], _rsciio_calibration(signal), [*files, *_companions(path, fmt)]
+    return signal["data"], _rsciio_calibration(signal), [*source_files(path), *_companions(path, fmt)]
 
 
 def _open_npy(path: Path, fmt: str):
