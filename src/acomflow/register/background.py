@@ -49,23 +49,17 @@ def ball_patch(radius: float, shrink: int, trim_percent: int) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def mean3x3(image):
     """ImageJ's 3x3 mean (separable, edge pixels repeated), in float32."""
-    out = image.copy()
-    rows, cols = out.shape
+    rows, cols = image.shape
+    across = np.empty_like(image)
     third = np.float32(0.33333333)
     for r in range(rows):
-        previous = out[r, 0]
         for c in range(cols):
-            current = out[r, c]
-            following = out[r, c + 1] if c < cols - 1 else current
-            out[r, c] = (previous + current + following) * third
-            previous = current
-    for c in range(cols):
-        previous = out[0, c]
-        for r in range(rows):
-            current = out[r, c]
-            following = out[r + 1, c] if r < rows - 1 else current
-            out[r, c] = (previous + current + following) * third
-            previous = current
+            across[r, c] = (image[r, max(c - 1, 0)] + image[r, c] + image[r, min(c + 1, cols - 1)]) * third
+    out = np.empty_like(image)
+    for r in range(rows):
+        above, below = across[max(r - 1, 0)], across[min(r + 1, rows - 1)]
+        for c in range(cols):
+            out[r, c] = (above[c] + across[r, c] + below[c]) * third
     return out
 
 
@@ -103,10 +97,10 @@ def shrink_min(image, factor):
     srows, scols = (rows + factor - 1) // factor, (cols + factor - 1) // factor
     out = np.full((srows, scols), np.inf, dtype=np.float32)
     for r in range(rows):
-        for c in range(cols):
-            v = image[r, c]
-            if v < out[r // factor, c // factor]:
-                out[r // factor, c // factor] = v
+        target = out[r // factor]
+        for s in range(scols):
+            for c in range(s * factor, min((s + 1) * factor, cols)):
+                target[s] = min(target[s], image[r, c])
     return out
 
 
@@ -150,8 +144,23 @@ def enlarge(small: np.ndarray, shape: tuple[int, int], factor: int) -> np.ndarra
     """Bilinear enlargement of the shrunk background (extrapolating at the edges), as ImageJ."""
     yi, yw = _interpolation(shape[0], small.shape[0], factor)
     xi, xw = _interpolation(shape[1], small.shape[1], factor)
-    columns = small[:, xi] * xw + small[:, xi + 1] * (1.0 - xw)
-    return (columns[yi] * yw[:, None] + columns[yi + 1] * (1.0 - yw[:, None])).astype(np.float32)
+    return _bilinear(small, yi, yw, xi, xw)
+
+
+@njit(cache=True, nogil=True)
+def _bilinear(small, yi, yw, xi, xw):
+    """out[r, c] from small[yi[r]:yi[r]+2, xi[c]:xi[c]+2] with weights (yw, 1-yw) x (xw, 1-xw)."""
+    one = np.float32(1.0)
+    columns = np.empty((small.shape[0], xi.shape[0]), dtype=np.float32)
+    for r in range(small.shape[0]):
+        for c in range(xi.shape[0]):
+            columns[r, c] = small[r, xi[c]] * xw[c] + small[r, xi[c] + 1] * (one - xw[c])
+    out = np.empty((yi.shape[0], xi.shape[0]), dtype=np.float32)
+    for r in range(yi.shape[0]):
+        upper, lower, w = columns[yi[r]], columns[yi[r] + 1], yw[r]
+        for c in range(xi.shape[0]):
+            out[r, c] = upper[c] * w + lower[c] * (one - w)
+    return out
 
 
 def rolling_ball(image: np.ndarray, radius: float, presmooth: bool = True, shrink: bool = True) -> np.ndarray:

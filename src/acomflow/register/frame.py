@@ -12,9 +12,10 @@ import dataclasses
 import numpy as np
 from scipy import ndimage
 
+from .blur import gaussian_blur
 from .background import BACKGROUND_METHODS, subtract_background
 from .maxima import find_maxima, prominences
-from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson_map
+from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson
 from .refine import FLAG_NOT_CONVERGED, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
@@ -89,11 +90,11 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
                                      settings.presmooth, settings.clamp)
     sigma = sigma_annulus(subtracted, *settings.noise_annulus) if settings.noise == "annulus" else sigma_corners(frame)
     threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
-    detection = ndimage.gaussian_filter(subtracted, settings.blur_sigma, mode="nearest") if settings.blur_sigma > 0 else subtracted
+    detection = gaussian_blur(subtracted, settings.blur_sigma)
     rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
     prominence = prominences(detection, rows, cols)
     if settings.noise == "poisson" and len(rows):
-        local = settings.prominence_k * sigma_poisson_map(frame, saturation)[rows, cols]
+        local = settings.prominence_k * sigma_poisson(frame, rows, cols, saturation)
         keep = prominence > np.maximum(local, threshold)
         rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
     keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]

@@ -8,6 +8,12 @@ centroid. `exclude_edges` drops maxima whose equal-height pixels touch the frame
 `strict`, whose whole region within the prominence does). Without `strict` the global maximum is
 kept even if nothing lies more than `prominence` below it; with `strict` a frame whose whole
 range is within the prominence has no maximum.
+
+Two shortcuts keep the result: a flood stops at the first higher or claimed pixel (ImageJ
+floods on; a lower maximum reaching the rest of that region also reaches the claimed start
+pixel), and the search ends at the first maximum whose flood would cover the whole image.
+Both searches work on the image padded by one pixel of -inf, so that the 8 neighbours of a
+pixel are fixed flat offsets and no bounds are checked in the inner loops.
 """
 
 from __future__ import annotations
@@ -15,49 +21,59 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_LISTED, _PROCESSED, _EQUAL = 1, 2, 4
-_DY = np.array([-1, -1, 0, 1, 1, 1, 0, -1])
-_DX = np.array([0, 1, 1, 1, 0, -1, -1, -1])
+_LISTED, _PROCESSED, _EQUAL, _EDGE = 1, 2, 4, 8
+
+
+def _padded(image: np.ndarray) -> np.ndarray:
+    """The float32 image inside a one-pixel frame of -inf."""
+    padded = np.full((image.shape[0] + 2, image.shape[1] + 2), -np.inf, dtype=np.float32)
+    padded[1:-1, 1:-1] = image
+    return padded
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _neighbours(width):
+    """Flat offsets of the 8 neighbours in a padded image of row length `width`."""
+    return np.array([-width, -width + 1, 1, width + 1, width, width - 1, -1, -width - 1])
 
 
 @njit(cache=True, nogil=True)
-def _candidates(image, exclude_edges, lowest):
-    """Flat offsets of pixels with no strictly higher 8-neighbour (not at the global minimum)."""
-    rows, cols = image.shape
-    out = np.empty(rows * cols, dtype=np.int64)
+def _candidates(padded, exclude_edges, lowest):
+    """Padded offsets of pixels with no strictly higher 8-neighbour (not at the global minimum):
+    those equal to the maximum of their 3x3 neighbourhood (row maxima, then column maxima)."""
+    rows, width = padded.shape[0] - 2, padded.shape[1]
+    across = np.empty_like(padded)
+    across[:, 0] = across[:, -1] = -np.inf
+    for r in range(rows + 2):
+        for c in range(1, width - 1):
+            across[r, c] = max(padded[r, c - 1], padded[r, c], padded[r, c + 1])
+    flat = padded.ravel()
+    out = np.empty(rows * (width - 2), dtype=np.int64)
     n = 0
-    for r in range(rows):
-        for c in range(cols):
-            v = image[r, c]
-            if v == lowest:
-                continue
-            if exclude_edges and (r == 0 or c == 0 or r == rows - 1 or c == cols - 1):
-                continue
-            is_max = True
-            for d in range(8):
-                r2, c2 = r + _DY[d], c + _DX[d]
-                if 0 <= r2 < rows and 0 <= c2 < cols and image[r2, c2] > v:
-                    is_max = False
-                    break
-            if is_max:
-                out[n] = r * cols + c
+    skip = 1 if exclude_edges else 0
+    for r in range(1 + skip, rows + 1 - skip):
+        for c in range(1 + skip, width - 1 - skip):
+            v = padded[r, c]
+            if v != lowest and v >= max(across[r - 1, c], across[r, c], across[r + 1, c]):
+                out[n] = r * width + c
                 n += 1
     return out[:n]
 
 
 @njit(cache=True, nogil=True)
-def _find_maxima(image, prominence, strict, exclude_edges):
-    rows, cols = image.shape
-    flat = image.ravel()
-    lowest, highest = flat.min(), flat.max()
-    empty = np.empty(0, dtype=np.int64)
-    if not highest > lowest or (strict and highest - lowest <= prominence):
-        return empty
-    candidates = _candidates(image, exclude_edges, lowest)
+def _find_maxima(padded, prominence, strict, exclude_edges, lowest, highest):
+    rows, width = padded.shape[0] - 2, padded.shape[1]
+    flat = padded.ravel()
+    step = _neighbours(width)
+    candidates = _candidates(padded, exclude_edges, lowest)
     # ascending by (value, offset); processed from the end as ImageJ does
     order = np.argsort(flat[candidates], kind="mergesort")
-    types = np.zeros(rows * cols, dtype=np.uint8)
-    queue = np.empty(rows * cols, dtype=np.int64)
+    types = np.zeros(flat.shape[0], dtype=np.uint8)
+    for r in range(1, rows + 1):
+        types[r * width + 1] = types[r * width + width - 2] = _EDGE
+    types[width + 1 : 2 * width - 1] = _EDGE
+    types[rows * width + 1 : rows * width + width - 1] = _EDGE
+    queue = np.empty(rows * (width - 2), dtype=np.int64)
     found = np.empty(candidates.shape[0], dtype=np.int64)
     n_found = 0
     for k in range(order.shape[0] - 1, -1, -1):
@@ -65,53 +81,53 @@ def _find_maxima(image, prominence, strict, exclude_edges):
         if types[start] & _PROCESSED:
             continue
         v0 = flat[start]
-        r0, c0 = start // cols, start % cols
+        floor = v0 - prominence
+        if floor <= lowest and v0 < highest:
+            break  # this flood and all lower ones would reach the whole image, and a higher pixel
         queue[0] = start
         types[start] |= _EQUAL | _LISTED
         length, i = 1, 0
-        on_edge = r0 == 0 or c0 == 0 or r0 == rows - 1 or c0 == cols - 1
+        on_edge = (types[start] & _EDGE) != 0
         possible = True
-        sum_r, sum_c, n_equal = float(r0), float(c0), 1
-        while i < length:
-            r, c = queue[i] // cols, queue[i] % cols
+        sum_r, sum_c, n_equal = float(start // width), float(start % width), 1
+        while i < length and possible:
+            p = queue[i]
             for d in range(8):
-                r2, c2 = r + _DY[d], c + _DX[d]
-                if not (0 <= r2 < rows and 0 <= c2 < cols):
+                p2 = p + step[d]
+                t = types[p2]
+                if t & _LISTED:
                     continue
-                p2 = r2 * cols + c2
-                if types[p2] & _LISTED:
-                    continue
-                if types[p2] & _PROCESSED:
+                if t & _PROCESSED:
                     possible = False
                     break
                 v2 = flat[p2]
                 if v2 > v0:
                     possible = False
                     break
-                if v2 >= v0 - prominence:
+                if v2 >= floor:
                     queue[length] = p2
                     length += 1
-                    types[p2] |= _LISTED
-                    if (r2 == 0 or c2 == 0 or r2 == rows - 1 or c2 == cols - 1) and (strict or v2 >= v0):
+                    types[p2] = t | _LISTED
+                    if t & _EDGE and (strict or v2 >= v0):
                         on_edge = True
                         if exclude_edges:
                             possible = False
                             break
                     if v2 == v0:
                         types[p2] |= _EQUAL
-                        sum_r += r2
-                        sum_c += c2
+                        sum_r += p2 // width
+                        sum_c += p2 % width
                         n_equal += 1
             i += 1
         centre_r, centre_c = sum_r / n_equal, sum_c / n_equal
         best, best_distance = start, np.inf
         for j in range(length):
             p = queue[j]
-            if possible and types[p] & _EQUAL:
-                distance = (p // cols - centre_r) ** 2 + (p % cols - centre_c) ** 2
+            if possible and n_equal > 1 and types[p] & _EQUAL:
+                distance = (p // width - centre_r) ** 2 + (p % width - centre_c) ** 2
                 if distance < best_distance:
                     best, best_distance = p, distance
-            types[p] = _PROCESSED
+            types[p] = (types[p] & _EDGE) | _PROCESSED
         if possible and not (exclude_edges and on_edge):
             found[n_found] = best
             n_found += 1
@@ -124,12 +140,21 @@ def find_maxima(image: np.ndarray, prominence: float, strict: bool = True, exclu
     See the module docstring for the exact semantics (ImageJ's Find Maxima, "single points").
     NaN pixels are not supported; pass a finite image.
     """
-    image = np.ascontiguousarray(image, dtype=np.float32)
-    offsets = _find_maxima(image, np.float32(prominence), bool(strict), bool(exclude_edges))
-    return offsets // image.shape[1], offsets % image.shape[1]
+    image = np.asarray(image, dtype=np.float32)
+    lowest, highest = image.min(), image.max()
+    empty = np.empty(0, dtype=np.int64)
+    if not highest > lowest or (strict and highest - lowest <= prominence):
+        return empty, empty
+    # a prominence beyond the range floods the same pixels as the range itself, and keeps the
+    # flood off the -inf frame
+    prominence = np.float32(min(prominence, highest - lowest))
+    padded = _padded(image)
+    offsets = _find_maxima(padded, prominence, bool(strict), bool(exclude_edges), lowest, highest)
+    width = padded.shape[1]
+    return offsets // width - 1, offsets % width - 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _root(parent, i):
     """Root of i in a disjoint-set forest, halving the path as it goes."""
     while parent[i] != i:
@@ -139,67 +164,83 @@ def _root(parent, i):
 
 
 @njit(cache=True, nogil=True)
-def _prominences(image, points, levels):
-    """Topographic prominence of `points` (flat offsets): height above the highest saddle on a
-    path to higher ground (8-connected); the global maximum's is its height above the minimum.
-
-    Pixels are joined in descending order (a counting sort on `levels` quantised levels, so the
-    order, not the values, is quantised). When two components meet, the one with the lower peak
-    records the meeting level in an uncompressed history forest (`below`); a compressed forest
-    finds roots quickly. Each point then climbs its history to the first level met.
-    """
-    rows, cols = image.shape
-    flat = image.ravel()
-    n = flat.shape[0]
-    lo, hi = flat.min(), flat.max()
-    result = np.zeros(points.shape[0], dtype=np.float32)
-    if not hi > lo:
-        return result
-    scale = (levels - 1) / (hi - lo)
-    slots = np.empty(n, dtype=np.int64)
-    counts = np.zeros(levels + 1, dtype=np.int64)
-    for i in range(n):
-        slots[i] = levels - 1 - int((flat[i] - lo) * scale)
-        counts[slots[i] + 1] += 1
+def _descending(padded, levels, lo, hi):
+    """Padded offsets of the image pixels in descending order of `levels` quantised levels
+    (a counting sort; ascending offset within a level)."""
+    rows, width = padded.shape[0] - 2, padded.shape[1]
+    flat = padded.ravel()
+    scale = np.float32((levels - 1) / (hi - lo))
+    counts = np.zeros(levels + 1, dtype=np.int32)
+    for r in range(1, rows + 1):
+        for p in range(r * width + 1, r * width + width - 1):
+            counts[levels - int((flat[p] - lo) * scale)] += 1
     for k in range(1, levels + 1):
         counts[k] += counts[k - 1]
-    order = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        order[counts[slots[i]]] = i
-        counts[slots[i]] += 1
-    find = np.full(n, -1, dtype=np.int64)
-    below = np.empty(n, dtype=np.int64)
-    peak = np.empty(n, dtype=np.float32)
-    met = np.full(n, np.nan, dtype=np.float32)
+    order = np.empty(rows * (width - 2), dtype=np.int32)
+    for r in range(1, rows + 1):
+        for p in range(r * width + 1, r * width + width - 1):
+            slot = levels - 1 - int((flat[p] - lo) * scale)
+            order[counts[slot]] = p
+            counts[slot] += 1
+    return order
+
+
+@njit(cache=True, nogil=True)
+def _prominences(padded, points, levels, lo, hi, top):
+    """Topographic prominence of `points` (padded offsets): height above the highest saddle on
+    a path to higher ground (8-connected); the global maximum `top`'s is its height above `lo`.
+
+    Pixels are joined in descending order. A component's root is its peak pixel; when two meet,
+    the one with the lower peak records the meeting level in `met` and its successor in an
+    uncompressed history forest (`below`), while `parent` is path-compressed for quick finds.
+    The joining stops once every point has met higher ground; each point then climbs its
+    history to the first level met.
+    """
+    flat = padded.ravel()
+    step = _neighbours(padded.shape[1])
+    order = _descending(padded, levels, lo, hi)
+    parent = np.full(flat.shape[0], -1, dtype=np.int32)
+    below = np.full(flat.shape[0], -1, dtype=np.int32)
+    met = np.full(flat.shape[0], np.nan, dtype=np.float32)
+    waiting = np.zeros(flat.shape[0], dtype=np.bool_)  # roots whose history holds a point
+    pending = 0
+    for k in range(points.shape[0]):
+        if points[k] != top and not waiting[points[k]]:
+            waiting[points[k]] = True
+            pending += 1
     for i in order:
-        find[i] = i
-        below[i] = i
-        peak[i] = flat[i]
-        r, c = i // cols, i % cols
+        if pending == 0:
+            break
+        parent[i] = i
+        a, va = i, flat[i]
         for d in range(8):
-            r2, c2 = r + _DY[d], c + _DX[d]
-            if not (0 <= r2 < rows and 0 <= c2 < cols):
+            j = i + step[d]
+            if parent[j] < 0:
                 continue
-            j = r2 * cols + c2
-            if find[j] < 0:
+            b = _root(parent, j)
+            if b == a:
                 continue
-            a, b = _root(find, i), _root(find, j)
-            if a == b:
-                continue
-            if peak[a] < peak[b] or (peak[a] == peak[b] and b < a):
-                a, b = b, a  # a: the component with the higher (or equal) peak
-            if peak[b] < peak[a]:
-                met[b] = flat[i]
-            find[b] = a
+            vb = flat[b]
+            if va < vb or (va == vb and b < a):
+                a, b, va, vb = b, a, vb, va  # a: the component with the higher (or equal) peak
+            parent[b] = a
             below[b] = a
+            if vb < va:
+                met[b] = flat[i]
+                if waiting[b]:
+                    pending -= 1
+            elif waiting[b]:  # equal peaks: the point's saddle is a's
+                if waiting[a] or a == top:
+                    pending -= 1
+                else:
+                    waiting[a] = True
+    result = np.empty(points.shape[0], dtype=np.float32)
     for k in range(points.shape[0]):
         x = points[k]
         saddle = lo
-        while True:
+        while x >= 0:
             if not np.isnan(met[x]):
                 saddle = met[x]
-                break
-            if below[x] == x:
                 break
             x = below[x]
         result[k] = flat[points[k]] - saddle
@@ -211,6 +252,13 @@ def prominences(image: np.ndarray, rows, cols) -> np.ndarray:
 
     Exact up to (image range) / 2**16 from the quantised processing order.
     """
-    image = np.ascontiguousarray(image, dtype=np.float32)
-    points = np.asarray(rows, dtype=np.int64) * image.shape[1] + np.asarray(cols, dtype=np.int64)
-    return _prominences(image, points, 1 << 16)
+    image = np.asarray(image, dtype=np.float32)
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    lo, hi = image.min(), image.max()
+    if not hi > lo or len(rows) == 0:
+        return np.zeros(len(rows), dtype=np.float32)
+    width = image.shape[1] + 2
+    top = int(np.argmax(image))  # the first highest pixel: the root of the last component
+    top = (top // image.shape[1] + 1) * width + top % image.shape[1] + 1
+    points = (rows + 1) * width + cols + 1
+    return _prominences(_padded(image), points, 1 << 16, lo, hi, top)

@@ -9,7 +9,9 @@ continuous in the centre and the radius.
               ring radius < d <= radius + 2;
     radius <- (the radius in 0.5 px steps up to r_limit whose disc has the largest standard
               deviation) - 1 px, at least 1 px;
-until the centre moves less than `tolerance` px with the radius unchanged (else flagged). The
+until the centre moves less than `tolerance` px with the radius unchanged (else flagged). A
+radius that returns to its value before the last change is frozen at the larger of the two (on
+weak spots the two would alternate for ever). The
 centre may not travel further than r_limit (at most half the distance to the nearest other peak)
 from its start: a disc pulled towards a brighter neighbour stops there, flagged.
 "epattern-v4": 5 centre-of-mass iterations in a square box (side 10 px, 20 px for the spot
@@ -138,18 +140,20 @@ def refine_paper(image, rows, cols, limits, tolerance, max_iter):
     for k in range(n):
         cy, cx = float(rows[k]), float(cols[k])
         limit = limits[k]
-        radius = limit
+        radius, previous, frozen = limit, -1.0, False
         for _ in range(max_iter):
             ny, nx = _centroid(image, cy, cx, radius)
             if (ny - rows[k]) ** 2 + (nx - cols[k]) ** 2 > limit * limit:
                 break  # pulled towards another spot: keep the last position, flagged
-            new_radius = max(_std_radius(image, ny, nx, limit) - 1.0, 1.0)
+            new_radius = radius if frozen else max(_std_radius(image, ny, nx, limit) - 1.0, 1.0)
+            if new_radius == previous and new_radius != radius:  # a 2-cycle: keep the larger radius
+                frozen, new_radius = True, max(new_radius, radius)
             moved = math.sqrt((ny - cy) ** 2 + (nx - cx) ** 2)
             cy, cx = ny, nx
             if moved < tolerance and new_radius == radius:
                 converged[k] = True
                 break
-            radius = new_radius
+            previous, radius = radius, new_radius
         ys[k], xs[k] = _centroid(image, cy, cx, radius)
         radii[k] = radius
     return ys, xs, radii, converged

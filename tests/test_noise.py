@@ -1,0 +1,47 @@
+"""Noise estimators and the fast Gaussian blur, against known truth and scipy."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from acomflow.register.blur import gaussian_blur
+from acomflow.register.noise import poisson_gain, sigma_corners, sigma_poisson
+
+
+@pytest.mark.parametrize("sigma", [0.7, 2.0, 3.3])
+@pytest.mark.parametrize("shape", [(64, 64), (37, 300), (9, 5)])
+def test_gaussian_blur_equals_scipy(sigma, shape):
+    image = np.random.default_rng(3).gamma(2.0, 50.0, shape).astype(np.float32)
+    expected = ndimage.gaussian_filter(image, sigma, mode="nearest")
+    np.testing.assert_allclose(gaussian_blur(image, sigma), expected, rtol=0, atol=1e-6 * np.ptp(image))
+    assert np.array_equal(gaussian_blur(image, 0.0), image)
+
+
+@pytest.mark.parametrize("gain", [1.0, 4.0, 25.0])
+def test_poisson_gain_recovers_the_gain_of_a_bright_counting_frame(gain):
+    rng = np.random.default_rng(int(gain))
+    yy, xx = np.mgrid[:256, :256]
+    electrons = 200.0 + 100.0 * np.cos(xx / 40.0) * np.sin(yy / 30.0)  # slow, bright variation
+    frame = (gain * rng.poisson(electrons)).astype(np.float32)
+    estimate = poisson_gain(frame)
+    assert estimate == pytest.approx(gain, rel=0.05)
+    # sigma at a pixel is sqrt(gain * mean)
+    local = sigma_poisson(frame, np.array([128]), np.array([100]))
+    assert local[0] == pytest.approx(np.sqrt(gain * gain * electrons[128, 100]), rel=0.05)
+
+
+def test_poisson_gain_ignores_saturated_pixels_and_undecidable_frames():
+    rng = np.random.default_rng(0)
+    frame = (3.0 * rng.poisson(300.0, (128, 128))).astype(np.float32)
+    frame[40:80, 40:80] = 65535.0  # a saturated direct beam, left out with its edge
+    assert poisson_gain(frame, saturation=65535.0) == pytest.approx(3.0, rel=0.05)
+    zero = np.zeros((64, 64), np.float32)
+    assert poisson_gain(zero) == 0.0
+
+
+def test_sigma_corners_is_the_std_outside_the_inscribed_circle():
+    frame = np.zeros((100, 100), np.float32)
+    frame[:5, :5] = np.arange(25).reshape(5, 5)  # a corner well outside the circle
+    yy, xx = np.mgrid[:100, :100] - 49.5
+    outside = np.hypot(yy, xx) > 50
+    assert sigma_corners(frame) == pytest.approx(np.std(frame[outside], ddof=1), rel=1e-6)
