@@ -1,7 +1,8 @@
 """Per-frame registration against the synthetic truth.
 
-Levels asserted here are the ones measured now; issue 3's targets that are not met yet (noise-
-free median position error <= 0.01 px, max <= 0.05 px) are tracked there, not hidden here.
+Integrated SNR of a spot: its signal electrons S over sqrt(S + B), B the diffuse electrons plus
+read-noise variance inside its disc (simulate/pattern.py). Levels asserted are issue 3's targets
+unless a comment gives the measured level of one not met yet.
 """
 
 import numpy as np
@@ -12,6 +13,7 @@ from scipy.spatial import cKDTree
 from acomflow.register import RegistrationSettings, register_frame
 from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
 from acomflow.simulate.pattern import detector_gain, record_frame
+from acomflow.simulate.render import add_discs
 
 
 def frames(settings, positions):
@@ -36,24 +38,32 @@ def noisy():
     return settings, list(frames(settings, positions))
 
 
-def test_detection_on_noisy_frames(noisy):
-    settings, data = noisy
-    size = settings.frame_size
-    recall, false = {0: [], 1: [], 2: []}, {0: [], 1: [], 2: []}
-    for region, truth, frame in data:
+@pytest.mark.parametrize("size,seed,dtype", [(256, 1, "uint16"), (256, 3, "float32"), (512, 1, "uint16"), (512, 4, "uint8")])
+def test_detection_on_noisy_frames(size, seed, dtype):
+    """Issue 3's targets with the defaults on whole synthetic scans (vacuum, amorphous, crystal):
+    recall of spots with SNR >= 10, precision in crystalline patterns,
+    false spots in amorphous and vacuum patterns, the direct beam flagged."""
+    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=size, seed=seed, dtype=dtype)
+    recall, false, matched, registered, beam = [], {0: [], 1: []}, 0, 0, []
+    for region, truth, frame in frames(settings, [(y, x) for y in range(8) for x in range(8)]):
         spots, pattern = register_frame(frame, RegistrationSettings(), settings.saturation_level)
-        assert spots["is_direct_beam"][0] and spots["is_direct_beam"].sum() == 1
         assert pattern["n_spots"] == len(spots["x"]) and pattern["noise_sigma"] > 0
         distance, index, inside = match(spots, truth)
-        assert truth.is_direct_beam.to_numpy()[index[0]]
-        false[region].append(int((~inside).sum()))
+        beam.append(spots["is_direct_beam"][0] and spots["is_direct_beam"].sum() == 1 and inside[0]
+                    and truth.is_direct_beam.to_numpy()[index[0]])
+        if region != 2:
+            false[region].append(int((~inside).sum()))
+            continue
+        matched, registered = matched + inside.sum(), registered + len(inside)
         strong = (truth.snr >= 10) & truth.x.between(15, size - 16) & truth.y.between(15, size - 16) & ~truth.is_direct_beam
         found = np.zeros(len(truth), bool)
         found[index[inside]] = True
-        if strong.any():
-            recall[region].append(found[strong].mean())
-    assert np.mean(recall[2]) >= 0.93  # measured 0.95
-    assert np.mean(false[2]) <= 0.2 and np.mean(false[1]) <= 1.0 and max(false[0]) == 0
+        recall += list(found[strong])
+    # issue 3: >= 0.95; met at 512 px, not yet at 256 px (pooled 0.940 and 0.940 measured)
+    assert np.mean(recall) >= (0.95 if size == 512 else 0.93)
+    assert matched / registered >= 0.98
+    assert np.mean(false[1]) <= 1.0 and max(false[0]) == 0
+    assert np.mean(beam) >= 0.99
 
 
 def test_poisson_noise_beats_the_paper_threshold_on_amorphous_rings(noisy):
@@ -68,26 +78,82 @@ def test_poisson_noise_beats_the_paper_threshold_on_amorphous_rings(noisy):
     assert counts["corners"] >= 10 * max(counts["poisson"], 1)
 
 
-def test_noise_free_positions():
-    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=256, noise=False, seed=1, dtype="float32", saturation=1e9)
+def isolated_matches(spots, truth, size):
+    """Registered spots matched inside an isolated true spot away from the border (not the
+    direct beam): their position error (px) and the true spots' rows."""
+    distance, index, inside = match(spots, truth)
+    neighbour = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[truth.y, truth.x], k=2)[0][:, 1]
+    t = truth.iloc[index]
+    isolated = neighbour[index] > 3 * t.radius.to_numpy() + 4
+    away = np.minimum.reduce([t.x, t.y, size - 1 - t.x, size - 1 - t.y]) >= 15
+    ok = inside & isolated & away & ~spots["is_direct_beam"] & ~t.is_direct_beam.to_numpy()
+    return distance[ok], t[ok]
+
+
+@pytest.mark.parametrize("size,seed", [(256, 1), (256, 5), (512, 2)])
+def test_noise_free_positions(size, seed):
+    """Issue 3: median <= 0.01 px (measured 0.0006-0.0012), max <= 0.05 px. The max is met for
+    spots of integrated SNR >= 10 except on the direct beam's halo slope (20-35 px from the beam
+    at 256 px), whose curvature a plane pedestal cannot follow: worst 0.055 px (seed 5)."""
+    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=size, noise=False, seed=seed, dtype="float32", saturation=1e9)
     sample = build_sample(settings)
     positions = [(y, x) for y in range(8) for x in range(0, 8, 2) if sample.region[y, x] == 2]
-    errors, electrons = [], []
+    errors, snr = [], []
     for _, truth, frame in frames(settings, positions):
         spots, _ = register_frame(frame, RegistrationSettings(), 1e9)
-        distance, index, inside = match(spots, truth)
-        neighbour = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[truth.y, truth.x], k=2)[0][:, 1]
-        t = truth.iloc[index]
-        isolated = neighbour[index] > 3 * t.radius.to_numpy() + 4
-        away = np.minimum.reduce([t.x, t.y, 255 - t.x, 255 - t.y]) >= 15
-        ok = inside & isolated & away & ~spots["is_direct_beam"]
-        errors += list(distance[ok])
-        electrons += list(t.electrons.to_numpy()[ok])
-    errors, electrons = np.array(errors), np.array(electrons)
-    assert len(errors) > 500
-    assert np.median(errors) <= 0.015  # measured 0.013 (issue 3 target: 0.01)
-    bright = electrons > np.median(electrons)
-    assert np.median(errors[bright]) <= 0.012 and errors[bright].max() <= 0.06  # measured 0.0108, 0.051
+        error, t = isolated_matches(spots, truth, size)
+        errors += list(error)
+        snr += list(t.snr)
+    errors, snr = np.array(errors), np.array(snr)
+    assert (snr >= 3).sum() > 300
+    assert np.median(errors[snr >= 3]) <= 0.005
+    assert errors[snr >= 10].max() <= 0.06
+
+
+def oracle_centroid(image, cy, cx, radius, iterations=30):
+    """Centroid in the coverage-weighted disc of the true radius, iterated from the true centre."""
+    yy, xx = np.indices(image.shape)
+    for _ in range(iterations):
+        w = np.clip(radius + 0.5 - np.hypot(yy - cy, xx - cx), 0.0, 1.0)
+        total = (w * image).sum()
+        if total <= 0:
+            break
+        cy, cx = (w * image * yy).sum() / total, (w * image * xx).sum() / total
+    return cy, cx
+
+
+@pytest.mark.parametrize("size,seed,dtype", [(256, 1, "uint16"), (256, 2, "uint8"), (256, 4, "float32"), (512, 3, "uint16")])
+def test_noisy_positions_against_an_oracle_centroid(size, seed, dtype):
+    """Median position error per integrated-SNR bin within 1.3x (measured 0.5-0.67x) of an oracle
+    that knows the true diffuse background, the true radius and the true centre."""
+    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=size, seed=seed, dtype=dtype)
+    sample, gain = build_sample(settings), detector_gain(settings)
+    positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:6]
+    ours, oracle, snr = [], [], []
+    for y, x in positions:
+        pattern = render_pattern(sample, settings, y, x)
+        frame = record_frame(pattern.expected, settings, gain, np.random.default_rng([seed, y, x]))
+        truth = pd.DataFrame(pattern.spots)
+        discs = np.zeros_like(pattern.expected)
+        add_discs(discs, truth.x.to_numpy(), truth.y.to_numpy(), truth.radius.to_numpy(),
+                  truth.electrons.to_numpy(), settings.edge_sigma, settings.supersample)
+        clean = frame.astype(np.float64) - gain * (pattern.expected - discs)
+        spots, _ = register_frame(frame, RegistrationSettings(), settings.saturation_level)
+        error, t = isolated_matches(spots, truth, size)
+        for e, (_, spot) in zip(error, t.iterrows()):
+            window = (slice(int(spot.y) - 15, int(spot.y) + 16), slice(int(spot.x) - 15, int(spot.x) + 16))
+            oy, ox = oracle_centroid(clean[window], spot.y - window[0].start, spot.x - window[1].start, spot.radius)
+            ours.append(e)
+            oracle.append(np.hypot(oy - (spot.y - window[0].start), ox - (spot.x - window[1].start)))
+            snr.append(spot.snr)
+    ours, oracle, snr = map(np.array, (ours, oracle, snr))
+    tested = 0
+    for low, high in ((5, 10), (10, 20), (20, 50), (50, np.inf)):
+        chosen = (snr >= low) & (snr < high)
+        if chosen.sum() >= 20:
+            assert np.median(ours[chosen]) <= 1.3 * np.median(oracle[chosen]), (low, high)
+            tested += 1
+    assert tested >= 2
 
 
 def test_epattern_v4_mode(noisy):

@@ -41,6 +41,7 @@ class RegistrationSettings:
     n_spots_max: int = 150
     refine: str = "paper"
     r_start: float = 10.0
+    radius_smooth: float = 1.0
     tolerance: float = 1e-3
     max_iter: int = 50
     direct_beam_search: float = 0.1
@@ -106,7 +107,7 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
     if settings.refine == "paper":
         limits = neighbour_limits(rows, cols, settings.r_start)
-        ys, xs, radii, converged = refine_paper(subtracted, rows, cols, limits, settings.tolerance, settings.max_iter)
+        ys, xs, radii, converged = refine_paper(subtracted, gaussian_blur(subtracted, settings.radius_smooth), rows, cols, limits, settings.tolerance, settings.max_iter)
     else:
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
         ys, xs = refine_epattern_v4(detection, rows, cols, boxes)

@@ -7,7 +7,8 @@ according to the region and thickness t in [0, 1] of the scan position:
   vacuum:    direct beam only (2 % halo for the beam tail)
 and a halo of halo_fraction * (0.3 + t) outside vacuum; the direct beam takes the rest.
 Integrated SNR of a spot: S / sqrt(S + B), with S its electrons and B the expected diffuse
-electrons plus read-noise variance inside its disc (pi r^2 px).
+electrons plus the read-noise and (integer dtypes) rounding variances, in electrons^2, inside its
+disc (pi r^2 px).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) 
     disc = math.pi * spots["radius"] ** 2
     row = np.clip(np.rint(spots["y"]).astype(int), 0, size - 1)
     col = np.clip(np.rint(spots["x"]).astype(int), 0, size - 1)
-    spots["background"] = diffuse[row, col] * disc + (settings.read_noise**2) * disc
+    rounding = 1.0 / (12.0 * detector_gain(settings) ** 2) if settings.storage_dtype().kind in "ui" else 0.0
+    spots["background"] = diffuse[row, col] * disc + (settings.read_noise**2 + rounding) * disc
     spots["snr"] = spots["electrons"] / np.sqrt(spots["electrons"] + spots["background"])
     return Pattern(expected=expected, spots=spots)
 
