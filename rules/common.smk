@@ -34,4 +34,6 @@ def runtime_minutes(frames_per_second):
 def all_targets():
     targets = [f"results/{name}/registration/spots.parquet" for name in DATASETS]
     targets += [f"results/{name}/truth/spots.parquet" for name in SYNTHETIC]
+    if config["exports"]["epattern_csv"]:
+        targets += [f"results/{name}/registration/Results_All.csv" for name in DATASETS]
     return targets

@@ -56,3 +56,25 @@ rule register_merge:
         "benchmarks/{dataset}/register/merge.tsv"
     script:
         "../scripts/register_merge.py"
+
+
+rule export_epattern_csv:
+    input:
+        spots="results/{dataset}/registration/spots.parquet",
+        patterns="results/{dataset}/registration/patterns.parquet",
+    output:
+        "results/{dataset}/registration/Results_All.csv",
+    params:
+        code=code_hash("acomflow.epattern_csv"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "logs/{dataset}/register/export_epattern_csv.log",
+    benchmark:
+        "benchmarks/{dataset}/register/export_epattern_csv.tsv"
+    script:
+        "../scripts/export_epattern_csv.py"

@@ -8,9 +8,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
+from acomflow.epattern_csv import read_results_all
 from acomflow.store import open_store
 from acomflow.tables import read_metadata
 
@@ -37,7 +39,7 @@ def jobs(result):
 
 
 def write_config(workdir, datasets):
-    (workdir / "config/config.yaml").write_text(yaml.safe_dump({"datasets": datasets}))
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump({"datasets": datasets, "exports": {"epattern_csv": True}}))
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +75,10 @@ def test_outputs_and_provenance(workflow):
         assert (workdir / f"logs/{name}").is_dir() and any((workdir / "benchmarks" / name).iterdir())
     if "blo" in datasets:
         assert open_store(workdir / "results/blo/raw")[0].shape == (3, 2, 144, 144)
+    spots = pd.read_parquet(workdir / "results/tiny/registration/spots.parquet")
+    legacy = read_results_all(workdir / "results/tiny/registration/Results_All.csv")
+    assert len(legacy) == len(spots) > 0
+    np.testing.assert_array_equal(legacy.x.to_numpy(np.float32), spots.x.to_numpy())
 
 
 def test_nothing_to_do_when_nothing_changed(workflow):
@@ -85,7 +91,8 @@ def test_config_change_reruns_only_that_dataset(workflow):
     changed = {**datasets, "tiny": {**TINY, "synthetic": {**TINY["synthetic"], "seed": 9}}}
     write_config(workdir, changed)
     try:
-        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "register_shard": 2, "register_merge": 1}
+        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "register_shard": 2, "register_merge": 1,
+                                                  "export_epattern_csv": 1}
     finally:
         write_config(workdir, datasets)
 
@@ -93,7 +100,7 @@ def test_config_change_reruns_only_that_dataset(workflow):
 def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
-    downstream = lambda n: {"register_shard": 2 * n, "register_merge": n}
+    downstream = lambda n: {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
     for module, expected in (("simulate/render.py", {"simulate": 1, **downstream(1)}),
                              ("readers/source.py", {"convert": converted, **downstream(converted)}),
                              ("register/refine.py", downstream(len(datasets)))):

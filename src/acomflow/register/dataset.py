@@ -19,12 +19,12 @@ from ..tables import read_metadata, write_table
 from .frame import RegistrationSettings, register_frame
 
 _MODULES = ["acomflow.register"]
-SPOT_DTYPES = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "x": "float64", "y": "float64",
-               "x_c": "float64", "y_c": "float64", "radius": "float64", "mean": "float64",
-               "integrated": "float64", "peak": "float64", "prominence": "float64",
+SPOT_DTYPES = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "x": "float32", "y": "float32",
+               "x_c": "float32", "y_c": "float32", "radius": "float32", "mean": "float32", "std": "float32",
+               "integrated": "float32", "peak": "float32", "prominence": "float32",
                "is_direct_beam": "bool", "flags": "int32"}
-PATTERN_DTYPES = {"scan_y": "int32", "scan_x": "int32", "noise_sigma": "float64", "prominence_min": "float64",
-                  "n_spots": "int32", "centre_x": "float64", "centre_y": "float64", "flags": "int32"}
+PATTERN_DTYPES = {"scan_y": "int32", "scan_x": "int32", "noise_sigma": "float32", "prominence_min": "float32",
+                  "n_spots": "int32", "centre_x": "float32", "centre_y": "float32", "flags": "int32"}
 
 
 def shard_lines(n_lines: int, n_shards: int, shard: int) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson
 from .refine import FLAG_NOT_CONVERGED, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
-SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "integrated", "peak", "prominence",
+SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "std", "integrated", "peak", "prominence",
                 "is_direct_beam", "flags")
 
 
@@ -112,7 +112,7 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
         ys, xs = refine_epattern_v4(detection, rows, cols, boxes)
         radii, converged = np.full(len(rows), 3.0), np.ones(len(rows), bool)
-    mean, integrated, peak, flags = measure(subtracted, frame, ys, xs, radii, saturation)
+    mean, std, integrated, peak, flags = measure(subtracted, frame, ys, xs, radii, saturation)
     if settings.refine == "epattern-v4":
         block = ndimage.uniform_filter(subtracted, 3, mode="nearest")
         mean = block[np.clip(np.rint(ys).astype(int), 0, shape[0] - 1), np.clip(np.rint(xs).astype(int), 0, shape[1] - 1)]
@@ -131,7 +131,7 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
         cy = cx = np.nan
     spots = {
         "spot": np.arange(len(order), dtype=np.int32), "x": xs[order], "y": ys[order],
-        "x_c": xs[order] - cx, "y_c": ys[order] - cy, "radius": radii[order], "mean": mean[order],
+        "x_c": xs[order] - cx, "y_c": ys[order] - cy, "radius": radii[order], "mean": mean[order], "std": std[order],
         "integrated": integrated[order], "peak": peak[order], "prominence": prominence[order].astype(np.float64),
         "is_direct_beam": is_direct[order], "flags": flags[order],
     }

@@ -210,14 +210,22 @@ def refine_epattern_v4(blurred, rows, cols, boxes):
 
 @njit(cache=True, nogil=True)
 def measure(image, raw, ys, xs, radii, saturation):
-    """Per spot: mean, integrated and peak of `image` in the disc; flags border / saturated."""
+    """Per spot: mean, standard deviation, integrated and peak of `image` in the disc (coverage-
+    weighted); flags border / saturated."""
     n = ys.shape[0]
     rows, cols = image.shape
-    mean, integrated, peak = np.empty(n), np.empty(n), np.empty(n)
+    mean, std, integrated, peak = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     flags = np.zeros(n, dtype=np.int32)
     for k in range(n):
         s, sw = _disc_sum(image, ys[k], xs[k], radii[k])
         mean[k] = s / sw if sw > 0 else 0.0
+        s2 = 0.0
+        r0, r1, c0, c1 = _window(image.shape, ys[k], xs[k], radii[k] + 1.0)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                w = _coverage(radii[k], math.sqrt((r - ys[k]) ** 2 + (c - xs[k]) ** 2))
+                s2 += w * (image[r, c] - mean[k]) ** 2
+        std[k] = math.sqrt(s2 / sw) if sw > 0 else 0.0
         integrated[k] = s
         reach = radii[k] + 0.5
         if ys[k] - reach < -0.5 or xs[k] - reach < -0.5 or ys[k] + reach > rows - 0.5 or xs[k] + reach > cols - 0.5:
@@ -231,7 +239,7 @@ def measure(image, raw, ys, xs, radii, saturation):
                     if raw[r, c] >= saturation:
                         flags[k] |= FLAG_SATURATED
         peak[k] = best
-    return mean, integrated, peak, flags
+    return mean, std, integrated, peak, flags
 
 
 def neighbour_limits(rows, cols, r_start: float) -> np.ndarray:
