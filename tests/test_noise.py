@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from acomflow.register.blur import gaussian_blur
+from acomflow.register.blur import gaussian_blur, gaussian_blur_at
 from acomflow.register.noise import poisson_gain, sigma_corners, sigma_poisson
 
 
@@ -15,6 +15,8 @@ def test_gaussian_blur_equals_scipy(sigma, shape):
     expected = ndimage.gaussian_filter(image, sigma, mode="nearest")
     np.testing.assert_allclose(gaussian_blur(image, sigma), expected, rtol=0, atol=1e-6 * np.ptp(image))
     assert np.array_equal(gaussian_blur(image, 0.0), image)
+    rows, cols = np.nonzero(np.ones(shape, bool))
+    np.testing.assert_allclose(gaussian_blur_at(image, rows, cols, sigma), expected.ravel(), rtol=0, atol=1e-6 * np.ptp(image))
 
 
 @pytest.mark.parametrize("gain", [1.0, 4.0, 25.0])

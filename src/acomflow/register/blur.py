@@ -48,3 +48,29 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return image.copy()
     return _separable(image, gaussian_kernel(sigma))
+
+
+@njit(cache=True, nogil=True)
+def _at_points(image, rows, cols, kernel):
+    rows_max, cols_max = image.shape[0] - 1, image.shape[1] - 1
+    radius = kernel.shape[0] // 2
+    out = np.empty(rows.shape[0], dtype=np.float32)
+    for k in range(rows.shape[0]):
+        total = 0.0
+        for i in range(kernel.shape[0]):
+            r = min(max(rows[k] + i - radius, 0), rows_max)
+            line = 0.0
+            for j in range(kernel.shape[0]):
+                line += kernel[j] * image[r, min(max(cols[k] + j - radius, 0), cols_max)]
+            total += kernel[i] * line
+        out[k] = total
+    return out
+
+
+def gaussian_blur_at(image: np.ndarray, rows, cols, sigma: float) -> np.ndarray:
+    """`gaussian_blur(image, sigma)[rows, cols]` (float32) without blurring the whole image."""
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if sigma <= 0:
+        return image[rows, cols].copy()
+    return _at_points(image, rows, cols, gaussian_kernel(sigma))

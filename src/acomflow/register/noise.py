@@ -14,7 +14,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from .blur import gaussian_blur
+from .blur import gaussian_blur_at
 
 NOISE_METHODS = ("poisson", "corners", "annulus")
 
@@ -104,5 +104,5 @@ def sigma_poisson(raw: np.ndarray, rows, cols, saturation: float = np.inf) -> np
     """Local noise sigma sqrt(g * m) (float32) at the pixels (rows, cols) of a raw frame, m its
     Gaussian (2 px) local mean and g from `poisson_gain`. It rises where the signal, and with it
     the Poisson noise, is high: on amorphous rings."""
-    mean = gaussian_blur(raw, 2.0)
-    return np.sqrt(poisson_gain(raw, saturation) * np.maximum(mean[rows, cols], 0.0)).astype(np.float32)
+    mean = gaussian_blur_at(raw, rows, cols, 2.0)
+    return np.sqrt(poisson_gain(raw, saturation) * np.maximum(mean, 0.0)).astype(np.float32)
