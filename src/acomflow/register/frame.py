@@ -12,8 +12,8 @@ import dataclasses
 import numpy as np
 from scipy import ndimage
 
-from .blur import gaussian_blur
 from .background import BACKGROUND_METHODS, subtract_background
+from .blur import gaussian_blur
 from .maxima import find_maxima, prominences
 from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson
 from .refine import FLAG_NOT_CONVERGED, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
@@ -107,7 +107,8 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
     if settings.refine == "paper":
         limits = neighbour_limits(rows, cols, settings.r_start)
-        ys, xs, radii, converged = refine_paper(subtracted, gaussian_blur(subtracted, settings.radius_smooth), rows, cols, limits, settings.tolerance, settings.max_iter)
+        smooth = gaussian_blur(subtracted, settings.radius_smooth)
+        ys, xs, radii, converged = refine_paper(subtracted, smooth, rows, cols, limits, settings.tolerance, settings.max_iter)
     else:
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
         ys, xs = refine_epattern_v4(detection, rows, cols, boxes)

@@ -157,7 +157,8 @@ def _std_radius(image, cy, cx, r_limit):
 
 @njit(cache=True, nogil=True)
 def refine_paper(image, smooth, rows, cols, limits, tolerance, max_iter):
-    """Refine every spot; returns arrays y, x, radius, converged (bool)."""
+    """Refine every spot of `image`, the radius searched on `smooth`; returns arrays y, x,
+    radius, converged (bool)."""
     n = rows.shape[0]
     ys, xs, radii = np.empty(n), np.empty(n), np.empty(n)
     converged = np.zeros(n, dtype=np.bool_)
