@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from acomflow.register.refine import _centroid, _std_radius
 
@@ -40,3 +41,18 @@ def test_centroid_of_a_symmetric_spot_on_a_pedestal():
     for _ in range(30):
         cy, cx = _centroid(image, cy, cx, 5.0)
     assert abs(cy - 15.3) < 1e-3 and abs(cx - 14.6) < 1e-3
+
+
+def test_measure_against_direct_coverage_weighted_moments():
+    from acomflow.register.refine import measure
+
+    rng = np.random.default_rng(2)
+    image = rng.gamma(2.0, 10.0, (30, 30))
+    ys, xs, radii = np.array([14.3, 9.8]), np.array([15.6, 20.1]), np.array([3.5, 2.0])
+    mean, std, integrated, _, _ = measure(image, image, ys, xs, radii, np.inf)
+    yy, xx = np.indices(image.shape)
+    for k in range(2):
+        w = np.clip(radii[k] + 0.5 - np.hypot(yy - ys[k], xx - xs[k]), 0, 1)
+        m = (w * image).sum() / w.sum()
+        assert mean[k] == pytest.approx(m, rel=1e-12) and integrated[k] == pytest.approx((w * image).sum(), rel=1e-12)
+        assert std[k] == pytest.approx(math.sqrt((w * (image - m) ** 2).sum() / w.sum()), rel=1e-9)

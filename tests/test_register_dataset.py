@@ -1,7 +1,6 @@
 """Registration of a stored dataset: shards of lines merged into one table, identical whatever
 the shard size, with every scan position present and provenance attached."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

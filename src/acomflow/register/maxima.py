@@ -47,7 +47,6 @@ def _candidates(padded, exclude_edges, lowest):
     for r in range(rows + 2):
         for c in range(1, width - 1):
             across[r, c] = max(padded[r, c - 1], padded[r, c], padded[r, c + 1])
-    flat = padded.ravel()
     out = np.empty(rows * (width - 2), dtype=np.int64)
     n = 0
     skip = 1 if exclude_edges else 0

@@ -49,22 +49,24 @@ def _coverage(radius, distance):
 
 
 @njit(cache=True, nogil=True)
-def _disc_sum(image, cy, cx, radius):
-    """(sum w v, sum w) of the image values v over the coverage-weighted disc."""
+def _disc_moments(image, cy, cx, radius):
+    """(sum w, sum w v, sum w v^2) of the image values v over the coverage-weighted disc."""
     r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 1.0)
-    s = sw = 0.0
+    sw = s = s2 = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             w = _coverage(radius, math.sqrt((r - cy) ** 2 + (c - cx) ** 2))
-            s += w * image[r, c]
+            v = image[r, c]
             sw += w
-    return s, sw
+            s += w * v
+            s2 += w * v * v
+    return sw, s, s2
 
 
 @njit(cache=True, nogil=True)
 def _ring_plane(image, cy, cx, inner, outer):
-    """Least-squares plane a + b (r - cy) + c (c - cx) through the pixels whose centres lie at
-    inner < d <= outer px from (cy, cx); (a, b, c), or (mean, 0, 0) if the ring is degenerate."""
+    """Least-squares plane a + by (row - cy) + bx (col - cx) through the pixels whose centres lie
+    at inner < d <= outer px from (cy, cx); (a, by, bx), or (mean, 0, 0) if the ring is degenerate."""
     r0, r1, c0, c1 = _window(image.shape, cy, cx, outer + 1.0)
     n = sy = sx = syy = sxx = syx = sv = svy = svx = 0.0
     for r in range(r0, r1 + 1):
@@ -82,29 +84,31 @@ def _ring_plane(image, cy, cx, inner, outer):
                 sv += v
                 svy += v * y
                 svx += v * x
-    if n == 0:
-        return 0.0, 0.0, 0.0
-    # normal equations of [1, y, x]: solve the 3x3 system by Cramer's rule
-    det = n * (syy * sxx - syx * syx) - sy * (sy * sxx - syx * sx) + sx * (sy * syx - syy * sx)
-    if n < 6 or abs(det) < 1e-9 * n * n * n:
-        return sv / n, 0.0, 0.0
-    a = (sv * (syy * sxx - syx * syx) - sy * (svy * sxx - syx * svx) + sx * (svy * syx - syy * svx)) / det
-    b = (n * (svy * sxx - svx * syx) - sv * (sy * sxx - syx * sx) + sx * (sy * svx - svy * sx)) / det
-    c = (n * (syy * svx - syx * svy) - sy * (sy * svx - svy * sx) + sv * (sy * syx - syy * sx)) / det
-    return a, b, c
+    if n < 6:
+        return (sv / n if n > 0 else 0.0), 0.0, 0.0
+    # centred normal equations: the slopes from the 2x2 covariance system, then the offset
+    my, mx, mv = sy / n, sx / n, sv / n
+    cyy, cxx, cyx = syy / n - my * my, sxx / n - mx * mx, syx / n - my * mx
+    cvy, cvx = svy / n - mv * my, svx / n - mv * mx
+    det = cyy * cxx - cyx * cyx
+    if det <= 1e-9 * (cyy + cxx) ** 2:
+        return mv, 0.0, 0.0
+    by = (cvy * cxx - cvx * cyx) / det
+    bx = (cvx * cyy - cvy * cyx) / det
+    return mv - by * my - bx * mx, by, bx
 
 
 @njit(cache=True, nogil=True)
 def _centroid(image, cy, cx, radius):
     """Centroid of the positive part of the image inside the disc, above the plane fitted to
     the ring radius < d <= radius + 2 (a sloped residual background pulls a plain centroid)."""
-    a, b, g = _ring_plane(image, cy, cx, radius, radius + 2.0)
+    a, by, bx = _ring_plane(image, cy, cx, radius, radius + 2.0)
     r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 1.0)
     s = sy = sx = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             w = _coverage(radius, math.sqrt((r - cy) ** 2 + (c - cx) ** 2))
-            v = image[r, c] - (a + b * (r - cy) + g * (c - cx))
+            v = image[r, c] - (a + by * (r - cy) + bx * (c - cx))
             if w > 0.0 and v > 0.0:
                 s += w * v
                 sy += w * v * r
@@ -218,15 +222,9 @@ def measure(image, raw, ys, xs, radii, saturation):
     mean, std, integrated, peak = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     flags = np.zeros(n, dtype=np.int32)
     for k in range(n):
-        s, sw = _disc_sum(image, ys[k], xs[k], radii[k])
+        sw, s, s2 = _disc_moments(image, ys[k], xs[k], radii[k])
         mean[k] = s / sw if sw > 0 else 0.0
-        s2 = 0.0
-        r0, r1, c0, c1 = _window(image.shape, ys[k], xs[k], radii[k] + 1.0)
-        for r in range(r0, r1 + 1):
-            for c in range(c0, c1 + 1):
-                w = _coverage(radii[k], math.sqrt((r - ys[k]) ** 2 + (c - xs[k]) ** 2))
-                s2 += w * (image[r, c] - mean[k]) ** 2
-        std[k] = math.sqrt(s2 / sw) if sw > 0 else 0.0
+        std[k] = math.sqrt(max(s2 / sw - mean[k] ** 2, 0.0)) if sw > 0 else 0.0
         integrated[k] = s
         reach = radii[k] + 0.5
         if ys[k] - reach < -0.5 or xs[k] - reach < -0.5 or ys[k] + reach > rows - 0.5 or xs[k] + reach > cols - 0.5:
