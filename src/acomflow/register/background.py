@@ -96,39 +96,62 @@ def shrink_min(image, factor):
     rows, cols = image.shape
     srows, scols = (rows + factor - 1) // factor, (cols + factor - 1) // factor
     out = np.full((srows, scols), np.inf, dtype=np.float32)
+    whole = cols // factor  # blocks without a partial column
     for r in range(rows):
-        target = out[r // factor]
-        for s in range(scols):
-            for c in range(s * factor, min((s + 1) * factor, cols)):
-                target[s] = min(target[s], image[r, c])
+        target, source = out[r // factor], image[r]
+        for k in range(factor):
+            for s in range(whole):
+                target[s] = min(target[s], source[s * factor + k])
+        for c in range(whole * factor, cols):
+            target[whole] = min(target[whole], source[c])
     return out
 
 
 @njit(cache=True, nogil=True, fastmath=True)
 def roll_ball(image, patch):
     """Grey opening of `image` by the non-flat `patch`, ball centres also outside the image
-    (each ball only touches the image where it overlaps it), as ImageJ rolls its ball."""
+    (each ball only touches the image where it overlaps it), as ImageJ rolls its ball.
+
+    The patch rows dy and width - 1 - dy are equal, so each image row is eroded (then dilated)
+    once per distinct patch row and the 1D result folded into the two output rows it serves.
+    """
     rows, cols = image.shape
     width = patch.shape[0]
     pad = 2 * (width // 2)
     lowest = np.full((rows + pad, cols + pad), np.inf, dtype=np.float32)  # ball height per centre
-    for dy in range(width):
-        for dx in range(width):
-            z = patch[dy, dx]
-            for r in range(rows):
-                target = lowest[r + pad - dy, pad - dx : pad - dx + cols]
-                source = image[r]
+    line = np.empty(cols + pad, dtype=np.float32)
+    for r in range(rows):
+        source = image[r]
+        for dy in range(width // 2 + 1):
+            line[:] = np.inf
+            for dx in range(width):
+                z = patch[dy, dx]
+                target = line[pad - dx : pad - dx + cols]
                 for c in range(cols):
                     target[c] = min(target[c], source[c] - z)
+            for row in (r + pad - dy, r + dy):  # patch rows dy and width - 1 - dy
+                target = lowest[row]
+                for c in range(cols + pad):
+                    target[c] = min(target[c], line[c])
+                if dy == width // 2:
+                    break
     out = np.full((rows, cols), -np.inf, dtype=np.float32)
-    for dy in range(width):
-        for dx in range(width):
-            z = patch[dy, dx]
-            for r in range(rows):
-                source = lowest[r + pad - dy, pad - dx : pad - dx + cols]
-                target = out[r]
+    line = np.empty(cols, dtype=np.float32)
+    for row in range(rows + pad):
+        for dy in range(width // 2 + 1):
+            line[:] = -np.inf
+            for dx in range(width):
+                z = patch[dy, dx]
+                source = lowest[row, pad - dx : pad - dx + cols]
                 for c in range(cols):
-                    target[c] = max(target[c], source[c] + z)
+                    line[c] = max(line[c], source[c] + z)
+            for r in (row - pad + dy, row - dy):  # patch rows dy and width - 1 - dy
+                if 0 <= r < rows:
+                    target = out[r]
+                    for c in range(cols):
+                        target[c] = max(target[c], line[c])
+                if dy == width // 2:
+                    break
     return out
 
 

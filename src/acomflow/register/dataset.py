@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..heap import reuse_freed_blocks
 from ..logs import Progress, logger
 from ..provenance import record
 from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
@@ -46,6 +47,7 @@ def register_lines(store_dir, start: int, stop: int, settings: RegistrationSetti
     lines = NpyFrames(Path(store_dir) / DATA_NAME)  # first axis: scan lines
     ny, nx = sidecar["scan_shape"]
     saturation = saturation_level(lines.dtype)
+    reuse_freed_blocks()
     spots = {name: [] for name in SPOT_DTYPES}
     patterns = {name: [] for name in PATTERN_DTYPES}
     progress = Progress(f"register lines {start}-{stop - 1}", (stop - start) * nx)

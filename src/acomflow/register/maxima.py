@@ -154,6 +154,16 @@ def find_maxima(image: np.ndarray, prominence: float, strict: bool = True, exclu
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _lowest_bit():
+    """Index of the lowest set bit of each byte value (0 for 0)."""
+    first = np.zeros(256, dtype=np.int64)
+    for k in range(1, 256):
+        while not (k >> first[k]) & 1:
+            first[k] += 1
+    return first
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _root(parent, i):
     """Root of i in a disjoint-set forest, halving the path as it goes."""
     while parent[i] != i:
@@ -207,19 +217,28 @@ def _prominences(padded, points, levels, lo, hi, top):
         if points[k] != top and not waiting[points[k]]:
             waiting[points[k]] = True
             pending += 1
+    first = _lowest_bit()
     for i in order:
         if pending == 0:
             break
         parent[i] = i
         a, va = i, flat[i]
+        joined = 0  # bit d: neighbour d already joined (a branch-free test, the loop visits only those)
         for d in range(8):
-            j = i + step[d]
-            if parent[j] < 0:
+            joined |= (parent[i + step[d]] >= 0) << d
+        while joined:
+            j = i + step[first[joined]]
+            joined &= joined - 1
+            if parent[j] == a:
                 continue
             b = _root(parent, j)
             if b == a:
                 continue
             vb = flat[b]
+            if a == i and (va < vb or (va == vb and b < a)) and not waiting[i]:
+                parent[i] = a = b  # a plain pixel joins: no point climbs its history
+                va = vb
+                continue
             if va < vb or (va == vb and b < a):
                 a, b, va, vb = b, a, vb, va  # a: the component with the higher (or equal) peak
             parent[b] = a

@@ -19,6 +19,15 @@ from .blur import gaussian_blur_at
 NOISE_METHODS = ("poisson", "corners", "annulus")
 
 
+def _median(values: np.ndarray):
+    """np.median of a non-empty 1D array without NaN, from one partition (several times faster)."""
+    half = values.size // 2
+    part = np.partition(values, half)
+    if values.size % 2:
+        return part[half]
+    return (part[:half].max() + part[half]) / 2
+
+
 @functools.lru_cache(maxsize=8)
 def radii(shape: tuple[int, int]) -> np.ndarray:
     """Distance (px) of every pixel centre from the geometric frame centre (cached, read-only)."""
@@ -50,7 +59,7 @@ def sigma_annulus(subtracted: np.ndarray, inner: float, outer: float) -> float:
     values = subtracted[(rho >= inner) & (rho <= outer)]
     if values.size == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+    return float(1.4826 * _median(np.abs(values - _median(values))))
 
 
 _CHI2_1_MEDIAN = 0.454936  # median of a chi-square variable with one degree of freedom
@@ -64,15 +73,16 @@ def _gain_samples(frame, saturation, step):
     rows, cols = frame.shape
     n = ((rows - 2 + step - 1) // step) * ((cols - 2 + step - 1) // step)
     means, ratios = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    column_sum, column_max = np.empty(cols), np.empty(cols)  # over rows r - 1 .. r + 1
     k = 0
     for r in range(1, rows - 1, step):
+        for c in range(cols):
+            a, b, d = frame[r - 1, c], frame[r, c], frame[r + 1, c]
+            column_sum[c] = (np.float64(a) + b) + d
+            column_max[c] = max(a, b, d)
         for c in range(1, cols - 1, step):
-            total, top = 0.0, -np.inf
-            for dr in range(-1, 2):
-                for dc in range(-1, 2):
-                    v = frame[r + dr, c + dc]
-                    total += v
-                    top = max(top, v)
+            total = (column_sum[c - 1] + column_sum[c]) + column_sum[c + 1]
+            top = max(column_max[c - 1], column_max[c], column_max[c + 1])
             m = (total - frame[r, c]) / 8.0
             if top >= saturation or m <= 0:
                 continue
@@ -96,8 +106,8 @@ def poisson_gain(raw: np.ndarray, saturation: float = np.inf, step: int = 2) -> 
     means, ratios = _gain_samples(frame, np.float32(min(saturation, 3e38)), step)
     if means.size < 16:
         return 0.0
-    bright = means >= np.median(means)
-    return float(np.median(ratios[bright]) / _CHI2_1_MEDIAN)
+    bright = means >= _median(means)
+    return float(_median(ratios[bright]) / _CHI2_1_MEDIAN)
 
 
 def sigma_poisson(raw: np.ndarray, rows, cols, saturation: float = np.inf) -> np.ndarray:

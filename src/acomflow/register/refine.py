@@ -162,27 +162,32 @@ def _std_radius(image, cy, cx, r_limit):
 @njit(cache=True, nogil=True)
 def refine_paper(image, smooth, rows, cols, limits, tolerance, max_iter):
     """Refine every spot of `image`, the radius searched on `smooth`; returns arrays y, x,
-    radius, converged (bool)."""
+    radius, converged (bool). After the first step the radius is measured again only once the
+    centre has settled at the current radius (the same fixed point, a third of the radius searches)."""
     n = rows.shape[0]
     ys, xs, radii = np.empty(n), np.empty(n), np.empty(n)
     converged = np.zeros(n, dtype=np.bool_)
     for k in range(n):
         cy, cx = float(rows[k]), float(cols[k])
         limit = limits[k]
-        radius, previous, frozen = limit, -1.0, False
+        radius, previous, frozen, settling = limit, -1.0, False, False
         for _ in range(max_iter):
             ny, nx = _centroid(image, cy, cx, radius)
             if (ny - rows[k]) ** 2 + (nx - cols[k]) ** 2 > limit * limit:
                 break  # pulled towards another spot: keep the last position, flagged
-            new_radius = radius if frozen else max(_std_radius(smooth, ny, nx, limit) - 1.0, 1.0)
-            if new_radius == previous and new_radius != radius:  # a 2-cycle: keep the larger radius
-                frozen, new_radius = True, max(new_radius, radius)
             moved = math.sqrt((ny - cy) ** 2 + (nx - cx) ** 2)
             cy, cx = ny, nx
+            if settling and moved >= tolerance:
+                continue  # the radius is measured again once the centre has settled
+            new_radius = radius if frozen else max(_std_radius(smooth, cy, cx, limit) - 1.0, 1.0)
             if moved < tolerance and new_radius == radius:
                 converged[k] = True
                 break
-            previous, radius = radius, new_radius
+            if new_radius == previous and new_radius != radius:  # a 2-cycle: keep the larger radius
+                frozen, new_radius = True, max(new_radius, radius)
+            if new_radius != radius:
+                previous, radius = radius, new_radius
+            settling = True
         ys[k], xs[k] = _centroid(image, cy, cx, min(radius + 1.0, limit))
         radii[k] = radius
     return ys, xs, radii, converged
