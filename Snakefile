@@ -21,6 +21,7 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 include: "rules/simulate.smk"
 include: "rules/convert.smk"
+include: "rules/prepare.smk"
 include: "rules/register.smk"
 
 

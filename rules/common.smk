@@ -13,6 +13,12 @@ validate_config(config, os.path.join(workflow.basedir, "config/schema/config.sch
 DATASETS = config["datasets"]
 SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]
 CONVERTED = [name for name, ds in DATASETS.items() if ds["source"] != "synthetic"]
+STREAMS = [name for name, ds in DATASETS.items() if ds["stream"]]
+
+
+def store_dir(name):
+    """The store registration reads: the realigned one for a stream, else the raw one."""
+    return f"results/{name}/{'prepared' if name in STREAMS else 'raw'}"
 
 
 def one_of(names):

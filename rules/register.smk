@@ -11,8 +11,8 @@ def registration_settings():
 
 rule register_shard:
     input:
-        data="results/{dataset}/raw/data.npy",
-        sidecar="results/{dataset}/raw/data.json",
+        data=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.npy",
+        sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
     output:
         spots=temp("results/{dataset}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=temp("results/{dataset}/registration/shards/{scatteritem}.patterns.parquet"),
@@ -35,7 +35,7 @@ rule register_shard:
 
 rule register_merge:
     input:
-        sidecar="results/{dataset}/raw/data.json",
+        sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
         spots=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.patterns.parquet"),
     output:

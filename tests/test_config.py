@@ -48,6 +48,7 @@ def test_defaults_are_not_shared_between_datasets():
     (lambda c: c["datasets"]["demo"].update(formt="blo"), "datasets/demo: Additional properties are not allowed"),
     (lambda c: c.update(datasets={}), "datasets: {} should be non-empty"),
     (lambda c: c["datasets"].update({"bad name": {"source": "a.blo"}}), "'bad name' does not match"),
+    (lambda c: c["datasets"].update({"flow": {"source": "a.npy", "stream": True}}), "datasets/flow: 'scan_shape' is a required property"),
 ])
 def test_errors_name_the_key(change, message):
     config = copy.deepcopy(yaml.safe_load((REPO / "config/config.yaml").read_text()))

@@ -21,6 +21,7 @@ from conftest import REAL, REPO
 pytestmark = pytest.mark.workflow
 
 TINY = {"source": "synthetic", "scan_shape": [3, 4], "synthetic": {"frame_size": 64, "n_grains": 3}}
+STREAM = {"source": "synthetic", "scan_shape": [3, 8], "stream": True, "synthetic": {"frame_size": 64, "n_grains": 2}}
 
 
 def snakemake(workdir, *args, check=True):
@@ -44,7 +45,8 @@ def write_config(workdir, datasets):
 
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory):
-    """A copy of the workflow with a tiny synthetic and an .npy dataset, run once."""
+    """A copy of the workflow with a tiny synthetic dataset, a synthetic stream and an .npy
+    dataset, run once."""
     workdir = tmp_path_factory.mktemp("wf") / "acomflow"
     workdir.mkdir()
     shutil.copy(REPO / "Snakefile", workdir)
@@ -52,7 +54,7 @@ def workflow(tmp_path_factory):
         shutil.copytree(REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     stack = np.random.default_rng(1).integers(0, 255, (6, 16, 16), dtype=np.uint8)
     np.save(workdir / "stack.npy", stack)
-    datasets = {"tiny": TINY, "stack": {"source": "stack.npy", "scan_shape": [2, 3], "calibration": {"scan_step_nm": 4.0}}}
+    datasets = {"tiny": TINY, "flow": STREAM, "stack": {"source": "stack.npy", "scan_shape": [2, 3], "calibration": {"scan_step_nm": 4.0}}}
     if REAL.is_dir():
         datasets["blo"] = {"source": str(REAL / "blockfile/test1.blo")}
     write_config(workdir, datasets)
@@ -65,9 +67,13 @@ def test_outputs_and_provenance(workflow):
     data, sidecar = open_store(workdir / "results/stack/raw")
     np.testing.assert_array_equal(data, stack.reshape(2, 3, 16, 16))
     assert sidecar["calibration"]["scan_step_nm"] == 4.0 and sidecar["parameters"]["source"] == "stack.npy"
-    for name in datasets:
+    for name, ds in datasets.items():
         patterns = read_metadata(workdir / f"results/{name}/registration/patterns.parquet")
-        assert patterns["data_sha256"] == open_store(workdir / f"results/{name}/raw")[1]["data"]["sha256"]
+        store = workdir / f"results/{name}/{'prepared' if ds.get('stream') else 'raw'}"
+        assert patterns["data_sha256"] == open_store(store)[1]["data"]["sha256"]
+    flow, flow_sidecar = open_store(workdir / "results/flow/prepared")
+    assert flow.shape == (3, 8, 64, 64) and open_store(workdir / "results/flow/raw")[0].shape[0] == 1
+    assert len(pd.read_parquet(workdir / "results/flow/registration/patterns.parquet")) == 24
     tiny, tiny_sidecar = open_store(workdir / "results/tiny/raw")
     assert tiny.shape == (3, 4, 64, 64) and tiny_sidecar["parameters"]["frame_size"] == 64
     assert read_metadata(workdir / "results/tiny/truth/spots.parquet")["code_hash"] == tiny_sidecar["code_hash"]
@@ -101,7 +107,8 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
     downstream = lambda n: {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
-    for module, expected in (("simulate/render.py", {"simulate": 1, **downstream(1)}),
+    for module, expected in (("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2)}),
+                             ("prepare/stream.py", {"realign_stream": 1, **downstream(1)}),
                              ("readers/source.py", {"convert": converted, **downstream(converted)}),
                              ("register/refine.py", downstream(len(datasets)))):
         path = workdir / "src/acomflow" / module

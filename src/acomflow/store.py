@@ -26,10 +26,11 @@ class NpyFrames:
     """Read-only array-like over an .npy file's leading axis, read with plain file reads.
 
     Unlike a memmap, reading never maps the file, so resident memory stays bounded by the
-    frames asked for whatever the file size. Slicing the first axis returns an ndarray.
+    frames asked for whatever the file size. Slicing the first axis returns an ndarray. With
+    `flat`, a 4D store's two scan axes read as one axis of frames (row-major over the scan).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, flat: bool = False):
         self.path = Path(path)
         with open(self.path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
@@ -38,6 +39,8 @@ class NpyFrames:
             self.offset = handle.tell()
         if fortran:
             raise ValueError(f"{self.path}: Fortran-ordered .npy files are not supported")
+        if flat:
+            self.shape = (math.prod(self.shape[:-2]), *self.shape[-2:])
         expected = self.offset + self.dtype.itemsize * math.prod(self.shape)
         if os.path.getsize(self.path) < expected:
             raise ValueError(f"{self.path}: truncated ({os.path.getsize(self.path)} of {expected} bytes)")

@@ -1,0 +1,29 @@
+# Preparation before registration (SPEC §1.2-1.4; issue 4): realignment of unsynchronised streams.
+
+
+rule realign_stream:
+    input:
+        data="results/{dataset}/raw/data.npy",
+        sidecar="results/{dataset}/raw/data.json",
+    output:
+        data="results/{dataset}/prepared/data.npy",
+        sidecar="results/{dataset}/prepared/data.json",
+        report="results/{dataset}/prepared/realignment.json",
+    wildcard_constraints:
+        dataset=one_of(STREAMS),
+    params:
+        scan_shape=lambda wildcards: DATASETS[wildcards.dataset]["scan_shape"],
+        block_frames=config["convert"]["block_frames"] or 256,
+        code=code_hash("acomflow.prepare"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=runtime_minutes(frames_per_second=200),
+    log:
+        "logs/{dataset}/realign_stream.log",
+    benchmark:
+        "benchmarks/{dataset}/realign_stream.tsv"
+    script:
+        "../scripts/realign_stream.py"

@@ -1,0 +1,89 @@
+"""Realignment of unsynchronised streams (issue 4) against the synthetic stream truth."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from acomflow.prepare import blank_frames, cut_lines, line_frames, realign_stream
+from acomflow.simulate import SyntheticSettings, simulate
+
+
+@pytest.mark.parametrize("count", [5, 9, 10, 11, 12, 13, 17])
+def test_line_frames_choose_a_frame_showing_each_position(count):
+    nx = 12
+    frames, filled = line_frames(count, nx)
+    shown = np.minimum(((np.arange(count) + 0.5) / count * nx).astype(int), nx - 1)
+    assert np.array_equal(filled, ~np.isin(np.arange(nx), shown))
+    assert np.array_equal(shown[frames[~filled]], np.flatnonzero(~filled))
+    assert np.all(np.diff(frames) >= 0) and frames.min() >= 0 and frames.max() < count
+    if count == nx:
+        assert np.array_equal(frames, np.arange(nx)) and not filled.any()
+
+
+def test_blank_frames_survive_dose_drift_and_dark_regions():
+    rng = np.random.default_rng(0)
+    nx, lines = 50, 30
+    sums, truth = [], []
+    for y in range(lines):
+        dose = 1e6 * (0.4 + 2.6 * y / lines)  # the beam current drifts 7x across the scan
+        line = dose * rng.uniform(0.9, 1.1, nx)
+        line[10:30] *= 0.15 if y % 3 == 0 else 1.0  # a thick region: 15 % of the beam reaches the camera
+        blanks = rng.integers(2, 5)
+        sums += list(rng.normal(2e3, 50, blanks)) + list(line)
+        truth += [True] * blanks + [False] * nx
+    assert np.array_equal(blank_frames(np.array(sums), 2 * nx + 1), np.array(truth))
+
+
+def test_cut_lines_names_what_it_found():
+    blank = np.array([0, 0, 1, 1] + [0] * 10 + [1, 1] + [0] * 11 + [1, 1, 0], bool)
+    cut = cut_lines(blank, 2, 10)
+    assert cut == {"lines": [(4, 14), (16, 27)], "before": (0, 2), "after": (29, 30)}
+    with pytest.raises(ValueError, match="found 2 beam-on runs"):
+        cut_lines(blank, 3, 10)
+    with pytest.raises(ValueError, match="not within nx/2..2nx"):
+        cut_lines(blank, 2, 30)
+
+
+@pytest.mark.parametrize("dose", [2e4, 2e5])
+def test_stream_frames_land_on_their_scan_positions(tmp_path, dose):
+    settings = SyntheticSettings(scan_shape=(12, 20), frame_size=64, stream=True, dose=dose, seed=3,
+                                 stream_line_jitter=3)
+    simulate(settings, tmp_path / "sim")
+    report = realign_stream(tmp_path / "sim/raw", tmp_path / "prepared")
+    layout = pd.read_parquet(tmp_path / "sim/truth/frames.parquet")
+    raw = np.load(tmp_path / "sim/raw/data.npy")[0]
+    prepared = np.load(tmp_path / "prepared/data.npy")
+    assert prepared.shape == (12, 20, 64, 64) and prepared.dtype == raw.dtype
+    regions = pd.read_parquet(tmp_path / "sim/truth/patterns.parquet").region
+    assert {"vacuum", "amorphous", "crystal"} <= set(regions)  # dark and bright frames present
+
+    # which recorded frame each position holds (frames are distinct: each has its own noise)
+    index = {raw[i].tobytes(): i for i in range(len(raw))}
+    held = np.array([[index[prepared[y, x].tobytes()] for x in range(20)] for y in range(12)])
+    shown = layout.set_index("frame").loc[held.ravel(), ["scan_y", "scan_x"]].to_numpy().reshape(12, 20, 2)
+    yy, xx = np.indices((12, 20))
+    correct = (shown[..., 0] == yy) & (shown[..., 1] == xx)
+    recorded = np.zeros((12, 20), bool)
+    scan = layout[layout.kind == "scan"]
+    recorded[scan.scan_y, scan.scan_x] = True
+    assert correct[recorded].all()  # every position a frame shows holds such a frame
+    assert report["positions_filled"] == (~recorded).sum()
+    assert (shown[~recorded][:, 0] == yy[~recorded]).all()  # filled from the same line
+
+    kinds = layout.kind.value_counts()
+    assert report["dropped"]["blank"] == kinds["blank"]
+    assert report["dropped"]["before_scan"] == kinds["pre"] and report["dropped"]["after_scan"] == kinds["post"]
+    assert [line["frames"] for line in report["lines"]] == scan.groupby("scan_y").size().tolist()
+    sidecar = json.loads((tmp_path / "prepared/data.json").read_text())
+    assert sidecar["scan_shape"] == [12, 20] and sidecar["stream"] is False
+    assert json.loads((tmp_path / "prepared/realignment.json").read_text())["frames"] == len(layout)
+
+
+def test_an_unexplained_stream_is_a_clear_error(tmp_path):
+    settings = SyntheticSettings(scan_shape=(6, 10), frame_size=32, stream=True, seed=1)
+    simulate(settings, tmp_path / "sim")
+    with pytest.raises(ValueError, match=r"data\.npy: stream of \d+ frames does not make 7 lines"):
+        realign_stream(tmp_path / "sim/raw", tmp_path / "prepared", scan_shape=(7, 10))
+    assert not (tmp_path / "prepared/data.npy").exists()
