@@ -9,10 +9,12 @@ rule realign_stream:
         data="results/{dataset}/prepared/data.npy",
         sidecar="results/{dataset}/prepared/data.json",
         report="results/{dataset}/prepared/realignment.json",
+        plot=report("results/{dataset}/prepared/realignment.png", caption="../report/realignment.rst", category="Preparation"),
     wildcard_constraints:
         dataset=one_of(STREAMS),
     params:
         scan_shape=lambda wildcards: DATASETS[wildcards.dataset]["scan_shape"],
+        realign=lambda wildcards: DATASETS[wildcards.dataset]["realign"],
         block_frames=config["convert"]["block_frames"] or 256,
         code=code_hash("acomflow.prepare"),
     conda:

@@ -7,4 +7,5 @@ from acomflow.prepare import realign_stream
 
 with log_to(snakemake.log[0]):
     realign_stream(Path(snakemake.input.sidecar).parent, Path(snakemake.output.sidecar).parent,
-                   scan_shape=snakemake.params.scan_shape, block_frames=snakemake.params.block_frames)
+                   scan_shape=snakemake.params.scan_shape, block_frames=snakemake.params.block_frames,
+                   **snakemake.params.realign)

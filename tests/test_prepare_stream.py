@@ -8,6 +8,7 @@ import pytest
 
 from acomflow.prepare import blank_frames, cut_lines, line_frames, realign_stream
 from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.store import StoreWriter
 
 
 @pytest.mark.parametrize("count", [5, 9, 10, 11, 12, 13, 17])
@@ -84,6 +85,34 @@ def test_stream_frames_land_on_their_scan_positions(tmp_path, dose):
 def test_an_unexplained_stream_is_a_clear_error(tmp_path):
     settings = SyntheticSettings(scan_shape=(6, 10), frame_size=32, stream=True, seed=1)
     simulate(settings, tmp_path / "sim")
-    with pytest.raises(ValueError, match=r"data\.npy: stream of \d+ frames does not make 7 lines"):
+    with pytest.raises(ValueError, match=r"data\.npy: stream of 8\d frames: no 7 lines of about 10 frames: found 6 beam-on runs"):
         realign_stream(tmp_path / "sim/raw", tmp_path / "prepared", scan_shape=(7, 10))
     assert not (tmp_path / "prepared/data.npy").exists()
+
+
+def numbered_stream(directory, n, shape=(4, 4)):
+    """A stored stream whose frame k holds the value k + 1 everywhere."""
+    frames = (np.arange(n, dtype=np.uint16) + 1)[:, None, None] * np.ones(shape, np.uint16)
+    with StoreWriter(directory, (1, n, *shape), np.uint16, {"stream": True}) as store:
+        store.write(0, frames)
+
+
+@pytest.mark.parametrize("mode,first,expected", [
+    ("trim", 3, np.arange(10) + 4),                       # frames 3..12 (values 4..13)
+    ("offset", 2, np.arange(10) + 3),                     # skip 2 frames
+    ("offset", -3, np.r_[[0, 0, 0], np.arange(7) + 1]),   # pad 3 zero frames
+])
+def test_trim_and_offset_modes(tmp_path, mode, first, expected):
+    numbered_stream(tmp_path / "raw", 14)
+    report = realign_stream(tmp_path / "raw", tmp_path / "prepared", scan_shape=(2, 5), mode=mode,
+                            first_frame=first if mode == "trim" else 0, sync_offset=first if mode == "offset" else 0)
+    prepared = np.load(tmp_path / "prepared/data.npy")
+    assert np.array_equal(prepared[:, :, 0, 0].ravel(), expected)
+    assert report["positions_filled"] == (expected == 0).sum()
+    assert (tmp_path / "prepared/realignment.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_trim_past_the_end_is_a_clear_error(tmp_path):
+    numbered_stream(tmp_path / "raw", 12)
+    with pytest.raises(ValueError, match="stream of 12 frames: 2 x 5 frames from frame 3 run past the stream's end"):
+        realign_stream(tmp_path / "raw", tmp_path / "prepared", scan_shape=(2, 5), mode="trim", first_frame=3)

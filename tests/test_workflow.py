@@ -50,7 +50,7 @@ def workflow(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("wf") / "acomflow"
     workdir.mkdir()
     shutil.copy(REPO / "Snakefile", workdir)
-    for name in ("rules", "scripts", "config", "src", "envs", "profiles"):
+    for name in ("rules", "scripts", "config", "src", "envs", "profiles", "report"):
         shutil.copytree(REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     stack = np.random.default_rng(1).integers(0, 255, (6, 16, 16), dtype=np.uint8)
     np.save(workdir / "stack.npy", stack)
@@ -74,6 +74,7 @@ def test_outputs_and_provenance(workflow):
     flow, flow_sidecar = open_store(workdir / "results/flow/prepared")
     assert flow.shape == (3, 8, 64, 64) and open_store(workdir / "results/flow/raw")[0].shape[0] == 1
     assert len(pd.read_parquet(workdir / "results/flow/registration/patterns.parquet")) == 24
+    assert (workdir / "results/flow/prepared/realignment.png").stat().st_size > 10_000
     tiny, tiny_sidecar = open_store(workdir / "results/tiny/raw")
     assert tiny.shape == (3, 4, 64, 64) and tiny_sidecar["parameters"]["frame_size"] == 64
     assert read_metadata(workdir / "results/tiny/truth/spots.parquet")["code_hash"] == tiny_sidecar["code_hash"]

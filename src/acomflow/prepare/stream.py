@@ -28,7 +28,7 @@ def blank_frames(sums: np.ndarray, window: int) -> np.ndarray:
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of every run of True in a bool array."""
     edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+    return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
 
 
 def cut_lines(blank: np.ndarray, n_lines: int, nx: int) -> dict:
@@ -45,12 +45,12 @@ def cut_lines(blank: np.ndarray, n_lines: int, nx: int) -> dict:
     runs = _runs(~blank)
     before = runs.pop(0) if runs and runs[0][0] == 0 else (0, 0)
     after = runs.pop() if runs and runs[-1][1] == n else (n, n)
-    counts = [stop - start for start, stop in runs]
+    counts = [int(stop - start) for start, stop in runs]
     odd = [k for k, count in enumerate(counts) if not nx / 2 <= count <= 2 * nx]
     if len(runs) != n_lines or odd:
         found = f"{len(runs)} beam-on runs between blanked frames (frames per run: {counts[:20]}"
         found += ", ...)" if len(counts) > 20 else ")"
-        raise ValueError(f"stream of {n} frames does not make {n_lines} lines of about {nx} frames: found {found}"
+        raise ValueError(f"no {n_lines} lines of about {nx} frames: found {found}"
                          + (f"; runs {odd[:10]} are not within nx/2..2nx" if odd else ""))
     return {"lines": runs, "before": before, "after": after}
 
