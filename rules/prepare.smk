@@ -1,4 +1,5 @@
-# Preparation before registration (SPEC §1.2-1.4; issue 4): realignment of unsynchronised streams.
+# Preparation before registration (SPEC §1.2-1.4; issue 4): realignment of unsynchronised streams,
+# direct-beam centres and the descan plane.
 
 
 rule realign_stream:
@@ -16,7 +17,7 @@ rule realign_stream:
         scan_shape=lambda wildcards: DATASETS[wildcards.dataset]["scan_shape"],
         realign=lambda wildcards: DATASETS[wildcards.dataset]["realign"],
         block_frames=config["convert"]["block_frames"] or 256,
-        code=code_hash("acomflow.prepare"),
+        code=code_hash("acomflow.prepare.realign"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
@@ -29,3 +30,29 @@ rule realign_stream:
         "benchmarks/{dataset}/realign_stream.tsv"
     script:
         "../scripts/realign_stream.py"
+
+
+rule centre_beam:
+    input:
+        data=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.npy",
+        sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+    output:
+        table="results/{dataset}/centring/centres.parquet",
+        plot=report("results/{dataset}/centring/centres.png", caption="../report/centres.rst", category="Preparation"),
+    params:
+        search=config["registration"]["direct_beam_search"],
+        r_start=config["registration"]["r_start"],
+        outlier_px=config["centring"]["outlier_px"],
+        code=code_hash("acomflow.prepare.centring"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=runtime_minutes(frames_per_second=100),
+    log:
+        "logs/{dataset}/centre_beam.log",
+    benchmark:
+        "benchmarks/{dataset}/centre_beam.tsv"
+    script:
+        "../scripts/centre_beam.py"

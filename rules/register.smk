@@ -36,6 +36,7 @@ rule register_shard:
 rule register_merge:
     input:
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+        centres="results/{dataset}/centring/centres.parquet",
         spots=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.patterns.parquet"),
     output:
@@ -43,6 +44,7 @@ rule register_merge:
         patterns="results/{dataset}/registration/patterns.parquet",
     params:
         settings=registration_settings(),
+        reference=config["centring"]["reference"],
         code=code_hash("acomflow.register.dataset"),
     conda:
         "../envs/acomflow.yaml"

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from acomflow.logs import log_to
-from acomflow.prepare import realign_stream
+from acomflow.prepare.realign import realign_stream
 
 with log_to(snakemake.log[0]):
     realign_stream(Path(snakemake.input.sidecar).parent, Path(snakemake.output.sidecar).parent,

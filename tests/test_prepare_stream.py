@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acomflow.prepare import blank_frames, cut_lines, line_frames, realign_stream
+from acomflow.prepare.realign import realign_stream
+from acomflow.prepare.stream import blank_frames, cut_lines, line_frames
 from acomflow.simulate import SyntheticSettings, simulate
 from acomflow.store import StoreWriter
 

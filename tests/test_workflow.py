@@ -86,6 +86,13 @@ def test_outputs_and_provenance(workflow):
     legacy = read_results_all(workdir / "results/tiny/registration/Results_All.csv")
     assert len(legacy) == len(spots) > 0
     np.testing.assert_array_equal(legacy.x.to_numpy(np.float32), spots.x.to_numpy())
+    centres = pd.read_parquet(workdir / "results/tiny/centring/centres.parquet")
+    tiny_patterns = pd.read_parquet(workdir / "results/tiny/registration/patterns.parquet")
+    np.testing.assert_array_equal(tiny_patterns.centre_x, centres.plane_x.astype(np.float32))
+    row = spots.scan_y * 4 + spots.scan_x
+    np.testing.assert_allclose(spots.x_c, spots.x - centres.plane_x.to_numpy()[row], atol=1e-4)
+    truth = pd.read_parquet(workdir / "results/tiny/truth/patterns.parquet")
+    assert np.abs(centres.plane_y - truth.centre_y).max() < 0.05
 
 
 def test_nothing_to_do_when_nothing_changed(workflow):
@@ -98,8 +105,8 @@ def test_config_change_reruns_only_that_dataset(workflow):
     changed = {**datasets, "tiny": {**TINY, "synthetic": {**TINY["synthetic"], "seed": 9}}}
     write_config(workdir, changed)
     try:
-        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "register_shard": 2, "register_merge": 1,
-                                                  "export_epattern_csv": 1}
+        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "centre_beam": 1, "register_shard": 2,
+                                                  "register_merge": 1, "export_epattern_csv": 1}
     finally:
         write_config(workdir, datasets)
 
@@ -107,11 +114,12 @@ def test_config_change_reruns_only_that_dataset(workflow):
 def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
-    downstream = lambda n: {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
+    downstream = lambda n: {"centre_beam": n, "register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
     for module, expected in (("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2)}),
                              ("prepare/stream.py", {"realign_stream": 1, **downstream(1)}),
                              ("readers/source.py", {"convert": converted, **downstream(converted)}),
-                             ("register/refine.py", downstream(len(datasets)))):
+                             ("register/refine.py", downstream(len(datasets))),
+                             ("prepare/centre.py", downstream(len(datasets)))):  # temp shards re-run with their merge
         path = workdir / "src/acomflow" / module
         original = path.read_text()
         path.write_text(original + "\n# a change\n")

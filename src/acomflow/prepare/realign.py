@@ -25,7 +25,7 @@ from ..provenance import atomic_path, record, write_json
 from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
 from .stream import blank_frames, cut_lines, line_frames
 
-_MODULES = ["acomflow.prepare"]
+_MODULES = ["acomflow.prepare.realign"]
 REALIGN_MODES = ("blanks", "trim", "offset")
 
 

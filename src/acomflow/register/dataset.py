@@ -78,8 +78,27 @@ def register_shard(store_dir, shard: int, n_shards: int, settings: RegistrationS
     write_table(patterns, patterns_path, metadata)
 
 
-def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationSettings, spots_path, patterns_path) -> dict:
-    """Concatenate shard tables in line order into the registered table, with its provenance."""
+def centre_on(spots: pd.DataFrame, patterns: pd.DataFrame, centres_path, reference: str = "plane") -> None:
+    """Measure x_c, y_c (and the patterns' centre_x, centre_y) from the centring table's descan
+    plane (`reference` "plane") or measured centres ("measured"), in place; the patterns table
+    gains the centring flags as `centre_flags`."""
+    centres = pd.read_parquet(centres_path)
+    if len(centres) != len(patterns) or not all(np.array_equal(centres[k].to_numpy(), patterns[k].to_numpy())
+                                                for k in ("scan_y", "scan_x")):
+        raise ValueError(f"{centres_path}: its scan positions are not those of the registered patterns")
+    cy = centres["plane_y" if reference == "plane" else "centre_y"].to_numpy()
+    cx = centres["plane_x" if reference == "plane" else "centre_x"].to_numpy()
+    row = spots.scan_y.to_numpy(np.int64) * (int(patterns.scan_x.max()) + 1) + spots.scan_x.to_numpy(np.int64)
+    spots["x_c"] = (spots.x.to_numpy(np.float64) - cx[row]).astype(np.float32)
+    spots["y_c"] = (spots.y.to_numpy(np.float64) - cy[row]).astype(np.float32)
+    patterns["centre_x"], patterns["centre_y"] = cx.astype(np.float32), cy.astype(np.float32)
+    patterns["centre_flags"] = centres["flags"].to_numpy(np.int32)
+
+
+def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationSettings, spots_path, patterns_path,
+                 centres_path=None, reference: str = "plane") -> dict:
+    """Concatenate shard tables in line order into the registered table, with its provenance;
+    with a centring table, x_c, y_c are measured from its centres (see `centre_on`)."""
     order = np.argsort([read_metadata(path)["lines"][0] for path in spot_shards], kind="stable")
     spots = pd.concat([pd.read_parquet(spot_shards[i]) for i in order], ignore_index=True)
     patterns = pd.concat([pd.read_parquet(pattern_shards[i]) for i in order], ignore_index=True)
@@ -87,9 +106,14 @@ def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationS
     ny, nx = sidecar["scan_shape"]
     if len(patterns) != ny * nx:
         raise ValueError(f"{store_dir}: shards hold {len(patterns)} patterns, the scan has {ny * nx}")
+    inputs = [Path(store_dir) / SIDECAR_NAME]
+    if centres_path is not None:
+        centre_on(spots, patterns, centres_path, reference)
+        inputs.append(Path(centres_path))
     raw_bytes = sidecar["data"]["bytes"]
     metadata = {
-        **record(settings.as_dict(), inputs=[Path(store_dir) / SIDECAR_NAME], modules=_MODULES),
+        **record({**settings.as_dict(), "centre_reference": reference if centres_path else "direct beam spot"},
+                 inputs=inputs, modules=_MODULES),
         "scan_shape": [ny, nx], "frame_shape": sidecar["frame_shape"], "dtype": sidecar["dtype"],
         "calibration": sidecar["calibration"], "data_sha256": sidecar["data"]["sha256"],
     }
