@@ -13,11 +13,13 @@ rule register_shard:
     input:
         data=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.npy",
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+        centres="results/{dataset}/centring/centres.parquet",
     output:
         spots=temp("results/{dataset}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=temp("results/{dataset}/registration/shards/{scatteritem}.patterns.parquet"),
     params:
         settings=registration_settings(),
+        average=config["neighbour_averaging"]["size"],
         code=code_hash("acomflow.register.dataset"),
     conda:
         "../envs/acomflow.yaml"

@@ -10,4 +10,5 @@ with log_to(snakemake.log[0]):
     shard, n_shards = (int(v) for v in snakemake.wildcards.scatteritem.split("-of-"))
     register_shard(Path(snakemake.input.sidecar).parent, shard - 1, n_shards,
                    RegistrationSettings.from_config(snakemake.params.settings),
-                   snakemake.output.spots, snakemake.output.patterns)
+                   snakemake.output.spots, snakemake.output.patterns,
+                   centres_path=snakemake.input.centres, average=snakemake.params.average)

@@ -111,6 +111,17 @@ def test_config_change_reruns_only_that_dataset(workflow):
         write_config(workdir, datasets)
 
 
+def test_neighbour_averaging_reruns_registration_only(workflow):
+    workdir, _, datasets = workflow
+    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump({**config, "neighbour_averaging": {"size": 3}}))
+    try:
+        n = len(datasets)
+        assert jobs(snakemake(workdir, "-n")) == {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
+    finally:
+        write_config(workdir, datasets)
+
+
 def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")

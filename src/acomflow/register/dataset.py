@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..heap import reuse_freed_blocks
 from ..logs import Progress, logger
+from ..prepare.average import averaged_lines
 from ..provenance import record
 from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
 from ..tables import read_metadata, write_table
@@ -41,8 +42,16 @@ def saturation_level(dtype: np.dtype) -> float:
     return float(np.iinfo(dtype).max) if dtype.kind in "ui" else np.inf
 
 
-def register_lines(store_dir, start: int, stop: int, settings: RegistrationSettings):
-    """Spots and patterns tables of scan lines [start, stop) of the store in `store_dir`."""
+def _plain_lines(lines, start: int, stop: int):
+    for y in range(start, stop):
+        yield y, lines[y : y + 1][0]
+
+
+def register_lines(store_dir, start: int, stop: int, settings: RegistrationSettings, centres_path=None,
+                   average: int = 1):
+    """Spots and patterns tables of scan lines [start, stop) of the store in `store_dir`; with
+    `average` > 1, of frames averaged over that scan neighbourhood after shifting each neighbour
+    onto the frame's beam centre (the descan plane of the centring table at `centres_path`)."""
     sidecar = read_sidecar(store_dir)
     lines = NpyFrames(Path(store_dir) / DATA_NAME)  # first axis: scan lines
     ny, nx = sidecar["scan_shape"]
@@ -51,8 +60,12 @@ def register_lines(store_dir, start: int, stop: int, settings: RegistrationSetti
     spots = {name: [] for name in SPOT_DTYPES}
     patterns = {name: [] for name in PATTERN_DTYPES}
     progress = Progress(f"register lines {start}-{stop - 1}", (stop - start) * nx)
-    for y in range(start, stop):
-        block = lines[y : y + 1][0]
+    if average > 1:
+        centres = pd.read_parquet(centres_path)[["plane_y", "plane_x"]].to_numpy().reshape(ny, nx, 2)
+        blocks = averaged_lines(lines, start, stop, centres, average)
+    else:
+        blocks = _plain_lines(lines, start, stop)
+    for y, block in blocks:
         for x in range(nx):
             frame_spots, pattern = register_frame(block[x], settings, saturation)
             n = len(frame_spots["x"])
@@ -67,13 +80,15 @@ def register_lines(store_dir, start: int, stop: int, settings: RegistrationSetti
     return spots.astype(SPOT_DTYPES), pd.DataFrame(patterns).astype(PATTERN_DTYPES)
 
 
-def register_shard(store_dir, shard: int, n_shards: int, settings: RegistrationSettings, spots_path, patterns_path) -> None:
-    """Register shard `shard` of `n_shards` and write its two Parquet tables."""
+def register_shard(store_dir, shard: int, n_shards: int, settings: RegistrationSettings, spots_path, patterns_path,
+                   centres_path=None, average: int = 1) -> None:
+    """Register shard `shard` of `n_shards` and write its two Parquet tables (averaging: see
+    `register_lines`)."""
     ny = read_sidecar(store_dir)["scan_shape"][0]
     start, stop = shard_lines(ny, n_shards, shard)
     logger.info("registering %s lines %d-%d (shard %d of %d)", store_dir, start, stop - 1, shard + 1, n_shards)
-    spots, patterns = register_lines(store_dir, start, stop, settings)
-    metadata = {"lines": [start, stop], "parameters": settings.as_dict()}
+    spots, patterns = register_lines(store_dir, start, stop, settings, centres_path, average)
+    metadata = {"lines": [start, stop], "parameters": {**settings.as_dict(), "average": average}}
     write_table(spots, spots_path, metadata)
     write_table(patterns, patterns_path, metadata)
 
@@ -112,7 +127,8 @@ def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationS
         inputs.append(Path(centres_path))
     raw_bytes = sidecar["data"]["bytes"]
     metadata = {
-        **record({**settings.as_dict(), "centre_reference": reference if centres_path else "direct beam spot"},
+        **record({**settings.as_dict(), "average": read_metadata(spot_shards[order[0]])["parameters"].get("average", 1),
+                  "centre_reference": reference if centres_path else "direct beam spot"},
                  inputs=inputs, modules=_MODULES),
         "scan_shape": [ny, nx], "frame_shape": sidecar["frame_shape"], "dtype": sidecar["dtype"],
         "calibration": sidecar["calibration"], "data_sha256": sidecar["data"]["sha256"],

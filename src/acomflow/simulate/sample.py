@@ -85,6 +85,8 @@ def _voronoi(shape, seeds: np.ndarray, width: float):
     The weight is 1 beyond `width` scan steps from the cell boundary and falls linearly to 0.5
     on it, so patterns mix across grain boundaries.
     """
+    if len(seeds) == 1:  # a single crystal: no boundary
+        return np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64), np.ones(shape)
     yy, xx = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
     d2 = (yy[..., None] - seeds[:, 0]) ** 2 + (xx[..., None] - seeds[:, 1]) ** 2
     order = np.argsort(d2, axis=-1, kind="stable")
