@@ -1,6 +1,8 @@
 """Benchmark of the stages built so far: frames/s and peak resident memory per stage, and for
 registration on 1 core and on 2 (two shard processes at once), spots per pattern and the
-compression factor (raw bytes / table bytes).
+compression factor (raw bytes / table bytes). "stream" writes the simulated scan as an
+unsynchronised stream (3 blanked frames before each line, 2 frames dropped from every other
+line); "realign" puts it back on the scan grid; "centre" measures the beam centres.
 
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
@@ -20,6 +22,8 @@ from pathlib import Path
 
 def _stage(name, args, queue, shard=0, n_shards=1):
     from acomflow.convert import convert
+    from acomflow.prepare.centring import centre_dataset
+    from acomflow.prepare.realign import realign_stream
     from acomflow.readers import open_source
     from acomflow.register import RegistrationSettings
     from acomflow.register.dataset import register_shard
@@ -30,12 +34,41 @@ def _stage(name, args, queue, shard=0, n_shards=1):
         simulate(SyntheticSettings(scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype), args.work / "sim")
     elif name == "convert":
         convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted")
+    elif name == "stream":
+        write_stream(args.work / "sim/raw", args.work / "stream")
+    elif name == "realign":
+        realign_stream(args.work / "stream", args.work / "prepared")
+    elif name == "centre":
+        centre_dataset(args.work / "sim/raw", args.work / "centres.parquet")
     else:
         tag = f"{n_shards}-{shard}"
         register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
                        args.work / f"{tag}.spots.parquet", args.work / f"{tag}.patterns.parquet")
     seconds = time.perf_counter() - start
     queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def write_stream(store_dir, out_dir):
+    """The store as a camera stream: 3 blanked frames before each line and after the last, and
+    every other line 2 frames short."""
+    import numpy as np
+
+    from acomflow.store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
+
+    sidecar = read_sidecar(store_dir)
+    ny, nx = sidecar["scan_shape"]
+    lines = NpyFrames(store_dir / DATA_NAME)
+    blank = np.zeros((3, *lines.shape[2:]), dtype=lines.dtype)
+    n = ny * (nx + 3) - 2 * (ny // 2) + 3
+    stream_sidecar = {"stream": True, "nominal_scan_shape": [ny, nx], "calibration": sidecar["calibration"]}
+    with StoreWriter(out_dir, (1, n, *lines.shape[2:]), lines.dtype, stream_sidecar) as store:
+        start = 0
+        for y in range(ny):
+            line = lines[y : y + 1][0]
+            line = np.concatenate([blank, line if y % 2 == 0 else line[1:-1]])
+            store.write(start, line)
+            start += len(line)
+        store.write(start, blank)
 
 
 def run_stage(name, args, n_processes=1):
@@ -72,7 +105,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         args.work = Path(work)
         print(f"{frames} frames of {args.frame_size}x{args.frame_size} {args.dtype}")
-        for name, processes in (("simulate", 1), ("convert", 1), ("register", 1), ("register", 2)):
+        for name, processes in (("simulate", 1), ("convert", 1), ("stream", 1), ("realign", 1), ("centre", 1),
+                                ("register", 1), ("register", 2)):
             seconds, peak_mb = run_stage(name, args, processes)
             label = f"{name} ({processes} core{'s' if processes > 1 else ''})" if name == "register" else name
             print(f"{label:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
