@@ -1,6 +1,7 @@
 """Registration of a stored dataset: shards of lines merged into one table, identical whatever
 the shard size, with every scan position present and provenance attached."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,7 +48,8 @@ def test_table_contents_and_provenance(store):
     assert (spots.groupby(["scan_y", "scan_x"]).spot.apply(lambda s: list(s) == list(range(len(s))))).all()
     metadata = read_metadata(store / "two.spots.parquet")
     assert metadata["scan_shape"] == [14, 3] and metadata["frame_shape"] == [96, 96]
-    assert metadata["parameters"] == RegistrationSettings().as_dict() and metadata["code_hash"]
+    assert metadata["parameters"] == {**RegistrationSettings().as_dict(), "average": 1, "centre_reference": "direct beam spot"}
+    assert metadata["code_hash"]
     assert list(metadata["inputs"].values())[0] == __import__("hashlib").sha256((store / "raw/data.json").read_bytes()).hexdigest()
 
 
@@ -58,3 +60,24 @@ def test_shard_lines_cover_the_scan_once():
             assert covered == list(range(n_lines))
     with pytest.raises(ValueError, match="shard 3 is not in 0..2"):
         shard_lines(10, 3, 3)
+
+
+def test_centre_on_measures_from_the_plane_and_checks_positions(tmp_path):
+    from acomflow.register.dataset import centre_on
+    from acomflow.tables import write_table
+
+    patterns = pd.DataFrame({"scan_y": [0, 0, 1, 1], "scan_x": [0, 1, 0, 1]})
+    spots = pd.DataFrame({"scan_y": [0, 1, 1], "scan_x": [1, 0, 1], "x": np.float32([10, 11, 12]),
+                          "y": np.float32([20, 21, 22])})
+    centres = pd.DataFrame({"scan_y": [0, 0, 1, 1], "scan_x": [0, 1, 0, 1], "centre_y": [1.0, 2, 3, 4],
+                            "centre_x": [5.0, 6, 7, 8], "plane_y": [1.5, 2.5, 3.5, 4.5],
+                            "plane_x": [5.5, 6.5, 7.5, 8.5], "flags": np.int32([0, 4, 0, 0])})
+    write_table(centres, tmp_path / "c.parquet", {})
+    centre_on(spots, patterns, tmp_path / "c.parquet", "plane")
+    np.testing.assert_array_equal(spots.x_c, np.float32([10 - 6.5, 11 - 7.5, 12 - 8.5]))
+    np.testing.assert_array_equal(spots.y_c, np.float32([20 - 2.5, 21 - 3.5, 22 - 4.5]))
+    assert patterns.centre_flags.tolist() == [0, 4, 0, 0]
+    centre_on(spots, patterns, tmp_path / "c.parquet", "measured")
+    np.testing.assert_array_equal(spots.x_c, np.float32([10 - 6, 11 - 7, 12 - 8]))
+    with pytest.raises(ValueError, match="c.parquet: its scan positions are not those of the registered patterns"):
+        centre_on(spots, patterns.iloc[:3], tmp_path / "c.parquet")
