@@ -77,3 +77,16 @@ def test_registration_of_averaged_frames_is_more_precise(tmp_path):
         medians[size] = np.median(errors), len(errors)
     assert medians[3][0] <= 0.6 * medians[1][0]  # measured 0.094 -> 0.036 px
     assert medians[3][1] >= medians[1][1]  # no fewer spots found
+
+
+def test_averaged_registration_does_not_depend_on_the_shard_lines(tmp_path):
+    from acomflow.prepare.centring import centre_dataset
+    from acomflow.register import RegistrationSettings
+    from acomflow.register.dataset import register_lines
+
+    simulate(SyntheticSettings(scan_shape=(5, 3), frame_size=96, n_grains=2, seed=6), tmp_path / "sim")
+    centre_dataset(tmp_path / "sim/raw", tmp_path / "centres.parquet")
+    run = lambda a, b: register_lines(tmp_path / "sim/raw", a, b, RegistrationSettings(), tmp_path / "centres.parquet", 3)
+    whole, parts = run(0, 5), [run(0, 2), run(2, 3), run(3, 5)]
+    pd.testing.assert_frame_equal(whole[0], pd.concat([p[0] for p in parts], ignore_index=True))
+    pd.testing.assert_frame_equal(whole[1], pd.concat([p[1] for p in parts], ignore_index=True))

@@ -11,7 +11,8 @@ then written one scan line at a time, so memory stays bounded by a line's frames
 
 `realignment.json` records the frames per line, the frames dropped and why, and the positions
 filled from a neighbouring frame; `realignment.png` shows the frame sums with the blanked
-frames, the frames per line, and the summed intensity map before (naive order) and after.
+frames, the frames per line, and the virtual bright field (a central disc of a tenth of the
+frame) before (the stream read in order) and after realignment.
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ _MODULES = ["acomflow.prepare.realign"]
 REALIGN_MODES = ("blanks", "trim", "offset")
 
 
-def frame_sums(frames: NpyFrames, block: int = 256) -> np.ndarray:
-    """Sum (float64 counts) of every frame, read `block` frames at a time."""
-    sums = np.empty(frames.shape[0])
+def frame_sums(frames: NpyFrames, block: int = 256, bright_radius: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Sum (float64 counts) of every frame and its virtual bright field (the sum inside a disc
+    of `bright_radius` x the frame size around the frame centre), read `block` frames at a time."""
+    rows, cols = frames.shape[1:]
+    yy, xx = np.indices((rows, cols))
+    disc = np.hypot(yy - (rows - 1) / 2.0, xx - (cols - 1) / 2.0) <= bright_radius * min(rows, cols)
+    sums, bright = np.empty(frames.shape[0]), np.empty(frames.shape[0])
     progress = Progress("frame sums", frames.shape[0])
     for start in range(0, frames.shape[0], block):
         chunk = frames[start : start + block]
         sums[start : start + len(chunk)] = chunk.reshape(len(chunk), -1).sum(axis=1, dtype=np.float64)
+        bright[start : start + len(chunk)] = chunk[:, disc].sum(axis=1, dtype=np.float64)
         progress.update(len(chunk))
-    return sums
+    return sums, bright
 
 
 def plan_blanks(sums: np.ndarray, ny: int, nx: int) -> tuple[np.ndarray, dict]:
@@ -87,7 +93,7 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
         raise ValueError(f"realignment mode {mode!r} is not one of {REALIGN_MODES}")
     frames = NpyFrames(store_dir / DATA_NAME, flat=True)
     n = frames.shape[0]
-    sums = frame_sums(frames, block_frames)
+    sums, bright = frame_sums(frames, block_frames)
     try:
         if mode == "blanks":
             plan, report = plan_blanks(sums, ny, nx)
@@ -113,7 +119,8 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
                 line[plan[y] >= 0] = block[used - first]
             store.write(y * nx, line)
             progress.update(1)
-    report = {"frames": n, "scan_shape": [ny, nx], "mode": mode, **report, "plan": plan.tolist(), "frame_sums": sums.tolist()}
+    report = {"frames": n, "scan_shape": [ny, nx], "mode": mode, **report, "plan": plan.tolist(),
+              "frame_sums": sums.tolist(), "bright_field": bright.tolist()}
     write_json(out_dir / "realignment.json", report)
     plot_realignment(report, out_dir / "realignment.png")
     logger.info("realigned %d frames onto %dx%d (%s): dropped %s, %d positions filled", n, ny, nx, mode,
@@ -122,18 +129,19 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
 
 
 def plot_realignment(report: dict, path) -> None:
-    """Frame sums with the blanked frames, frames per line, and the summed intensity per position
-    before (the stream read in order) and after realignment."""
+    """Frame sums with the blanked frames, frames per line, and the virtual bright field per
+    position before (the stream read in order) and after realignment."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     sums, plan = np.asarray(report["frame_sums"]), np.asarray(report["plan"])
+    bright = np.asarray(report["bright_field"])
     ny, nx = plan.shape
     naive = np.full(ny * nx, np.nan)
-    naive[: min(sums.size, ny * nx)] = sums[: ny * nx]
-    after = np.where(plan >= 0, sums[np.clip(plan, 0, None)], np.nan)
+    naive[: min(bright.size, ny * nx)] = bright[: ny * nx]
+    after = np.where(plan >= 0, bright[np.clip(plan, 0, None)], np.nan)
     figure, axes = plt.subplots(2, 2, figsize=(11, 7), layout="constrained")
     axes[0, 0].semilogy(sums, lw=0.6, color="0.3")
     if "blank" in report:
@@ -149,7 +157,7 @@ def plot_realignment(report: dict, path) -> None:
                              (axes[1, 1], after, "After realignment")):
         shown = ax.imshow(image, cmap="gray", interpolation="nearest")
         ax.set(xlabel="scan x (positions)", ylabel="scan y (positions)", title=title)
-        figure.colorbar(shown, ax=ax, label="frame sum (counts)")
+        figure.colorbar(shown, ax=ax, label="virtual bright field (counts)")
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=110, format="png")
     plt.close(figure)
