@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..logs import Progress, logger
-from ..provenance import atomic_path, record
+from .. import plots
+from ..provenance import record
 from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
 from ..tables import write_table
 from .centre import CENTRE_OUTLIER, beam_centre, fit_descan
@@ -67,12 +68,7 @@ def _span(table: pd.DataFrame) -> float:
 
 def plot_centres(table: pd.DataFrame, scan_shape, path) -> None:
     """Measured centre y and x and the residual from the descan plane, as scan maps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    figure, axes = plots.subplots(1, 3, (13, 4))
     maps = (("centre_y", "centre y (px)"), ("centre_x", "centre x (px)"), ("residual", "distance from the descan plane (px)"))
     for ax, (column, label) in zip(axes, maps):
         shown = ax.imshow(table[column].to_numpy().reshape(scan_shape), cmap="viridis", interpolation="nearest")
@@ -82,6 +78,4 @@ def plot_centres(table: pd.DataFrame, scan_shape, path) -> None:
     axes[2].plot(outliers.scan_x, outliers.scan_y, "x", color="tab:red", label="outlier")
     if len(outliers):
         axes[2].legend()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=110, format="png")
-    plt.close(figure)
+    plots.save(figure, path)

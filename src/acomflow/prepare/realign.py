@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ..logs import Progress, logger
-from ..provenance import atomic_path, record, write_json
+from .. import plots
+from ..provenance import record, write_json
 from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
 from .stream import blank_frames, cut_lines, line_frames
 
@@ -131,18 +132,13 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
 def plot_realignment(report: dict, path) -> None:
     """Frame sums with the blanked frames, frames per line, and the virtual bright field per
     position before (the stream read in order) and after realignment."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sums, plan = np.asarray(report["frame_sums"]), np.asarray(report["plan"])
     bright = np.asarray(report["bright_field"])
     ny, nx = plan.shape
     naive = np.full(ny * nx, np.nan)
     naive[: min(bright.size, ny * nx)] = bright[: ny * nx]
     after = np.where(plan >= 0, bright[np.clip(plan, 0, None)], np.nan)
-    figure, axes = plt.subplots(2, 2, figsize=(11, 7), layout="constrained")
+    figure, axes = plots.subplots(2, 2, (11, 7))
     axes[0, 0].semilogy(sums, lw=0.6, color="0.3")
     if "blank" in report:
         blank = np.flatnonzero(report["blank"])
@@ -158,6 +154,4 @@ def plot_realignment(report: dict, path) -> None:
         shown = ax.imshow(image, cmap="gray", interpolation="nearest")
         ax.set(xlabel="scan x (positions)", ylabel="scan y (positions)", title=title)
         figure.colorbar(shown, ax=ax, label="virtual bright field (counts)")
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=110, format="png")
-    plt.close(figure)
+    plots.save(figure, path)
