@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from acomflow.prepare.average import averaged_lines, shift_frame
 from acomflow.simulate import SyntheticSettings, build_sample, render_pattern, simulate
@@ -15,6 +16,15 @@ def test_shift_moves_a_ramp_exactly():
     moved = shift_frame(ramp, 0.25, -0.6)
     np.testing.assert_allclose(moved[2:-2, 2:-2], (ramp - 3.0 * 0.25 + 2.0 * 0.6)[2:-2, 2:-2], atol=1e-4)
     assert np.array_equal(shift_frame(ramp, 0.0, 0.0), ramp)
+
+
+@pytest.mark.parametrize("dy,dx", [(0.25, -0.6), (1.7, 0.0), (-2.3, 3.5), (0.0, -0.01)])
+def test_shift_is_scipys_bilinear_shift(dy, dx):
+    from scipy import ndimage
+
+    frame = np.random.default_rng(1).random((40, 33)).astype(np.float32) * 1000
+    reference = ndimage.shift(frame.astype(np.float64), (dy, dx), order=1, mode="nearest", prefilter=False)
+    np.testing.assert_allclose(shift_frame(frame, dy, dx), reference, rtol=0, atol=1e-3)
 
 
 def test_unshifted_average_is_the_mean_of_the_neighbours_that_exist():

@@ -1,45 +1,68 @@
 """Neighbour averaging (SPEC §1.4): each frame replaced by the mean over its size x size scan
-neighbourhood (the neighbours that exist at the scan edges), every neighbour first shifted onto
-the frame's own beam centre by one bilinear resampling (the frame itself is not resampled, so
-coordinates stay those of the raw frame). Averaging N frames divides the noise by about sqrt(N).
+neighbourhood (the neighbours that exist at the scan edges), after every frame has been shifted
+once, by bilinear resampling, onto a common beam centre (the mean of the descan plane). Spots
+found in an averaged frame sit at common-centre coordinates; `to_frame` moves them back to the
+frame's own. Averaging N frames divides the noise by about sqrt(N).
 
-Lines are read as needed and kept while the neighbourhood needs them: memory holds `size` lines.
+Lines are read (and shifted) as needed and kept while the neighbourhood needs them: memory
+holds `size` lines.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+
+
+def _linear(frame: np.ndarray, shift: float, axis: int) -> np.ndarray:
+    """Linear interpolation of `frame` moved by `shift` px along `axis`, edge pixels repeated."""
+    n = frame.shape[axis]
+    whole = int(np.floor(shift))
+    part = np.float32(shift - whole)
+    index = np.arange(n) - whole
+    before = frame.take(np.clip(index - 1, 0, n - 1), axis=axis)
+    at = frame.take(np.clip(index, 0, n - 1), axis=axis)
+    return part * before + (np.float32(1) - part) * at
 
 
 def shift_frame(frame: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """The frame moved by (dy, dx) px (float32, bilinear, edge pixels repeated)."""
+    """The frame moved by (dy, dx) px (float32, bilinear, edge pixels repeated): the result of
+    `scipy.ndimage.shift(order=1, mode="nearest")`, separable and several times faster."""
     frame = np.asarray(frame, dtype=np.float32)
     if dy == 0 and dx == 0:
         return frame
-    return ndimage.shift(frame, (dy, dx), order=1, mode="nearest", prefilter=False)
+    return _linear(_linear(frame, dy, 0), dx, 1)
+
+
+def common_centre(centres: np.ndarray) -> np.ndarray:
+    """The (y, x) px every frame is shifted onto: the mean of the (ny, nx, 2) beam centres."""
+    return centres.reshape(-1, 2).mean(axis=0)
 
 
 def averaged_lines(lines, start: int, stop: int, centres: np.ndarray, size: int):
-    """Yield (y, averaged frames of scan line y) for y in [start, stop); `lines` is sliceable by
-    scan line (e.g. `NpyFrames`), `centres` the (ny, nx, 2) beam centres (y, x) px."""
+    """Yield (y, averaged frames of scan line y) for y in [start, stop), in common-centre
+    coordinates; `lines` is sliceable by scan line (e.g. `NpyFrames`), `centres` the (ny, nx, 2)
+    beam centres (y, x) px."""
     ny, nx = centres.shape[:2]
     half = size // 2
+    target = common_centre(centres)
     kept = {}
     for y in range(start, stop):
         for q in range(max(0, y - half), min(ny, y + half + 1)):
             if q not in kept:
-                kept[q] = lines[q : q + 1][0]
+                kept[q] = np.stack([shift_frame(frame, *(target - centres[q, r])) for r, frame in enumerate(lines[q : q + 1][0])])
         for q in [q for q in kept if q < y - half]:
             del kept[q]
-        out = np.empty((nx, *kept[y].shape[1:]), dtype=np.float32)
+        rows = range(max(0, y - half), min(ny, y + half + 1))
+        columns = np.zeros(kept[y].shape, dtype=np.float64)  # per scan x: the sum over the rows
+        for q in rows:
+            columns += kept[q]
+        out = np.empty(kept[y].shape, dtype=np.float32)
         for x in range(nx):
-            total = np.zeros(out.shape[1:], dtype=np.float64)
-            count = 0
-            for q in range(max(0, y - half), min(ny, y + half + 1)):
-                for r in range(max(0, x - half), min(nx, x + half + 1)):
-                    dy, dx = centres[y, x] - centres[q, r]
-                    total += shift_frame(kept[q][r], dy, dx)
-                    count += 1
-            out[x] = total / count
+            x0, x1 = max(0, x - half), min(nx, x + half + 1)
+            out[x] = columns[x0:x1].sum(axis=0) / (len(rows) * (x1 - x0))
         yield y, out
+
+
+def to_frame(values: np.ndarray, centres: np.ndarray, y: int, x: int, axis: int) -> np.ndarray:
+    """Common-centre coordinates along `axis` (0: y, 1: x) back in frame (y, x)'s own px."""
+    return values + (centres[y, x, axis] - common_centre(centres)[axis])

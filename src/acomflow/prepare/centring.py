@@ -33,11 +33,10 @@ def centre_dataset(store_dir, table_path, plot_path=None, search: float = 0.1, r
     measured = np.full((ny, nx, 2), np.nan)
     flags = np.zeros((ny, nx), dtype=np.int32)
     progress = Progress(f"beam centres {store_dir}", ny * nx)
-    expected = None
     for y in range(ny):
         block = lines[y : y + 1][0]
         for x in range(nx):
-            cy, cx, flags[y, x] = beam_centre(block[x], expected, search, r_start)
+            cy, cx, flags[y, x] = beam_centre(block[x], None, search, r_start)
             measured[y, x] = cy, cx
         progress.update(nx)
     yy, xx = np.indices((ny, nx))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..heap import reuse_freed_blocks
 from ..logs import Progress, logger
-from ..prepare.average import averaged_lines
+from ..prepare.average import averaged_lines, to_frame
 from ..provenance import record
 from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
 from ..tables import read_metadata, write_table
@@ -50,8 +50,9 @@ def _plain_lines(lines, start: int, stop: int):
 def register_lines(store_dir, start: int, stop: int, settings: RegistrationSettings, centres_path=None,
                    average: int = 1):
     """Spots and patterns tables of scan lines [start, stop) of the store in `store_dir`; with
-    `average` > 1, of frames averaged over that scan neighbourhood after shifting each neighbour
-    onto the frame's beam centre (the descan plane of the centring table at `centres_path`)."""
+    `average` > 1, of frames averaged over that scan neighbourhood after shifting every frame
+    onto a common beam centre (from the descan plane of the centring table at `centres_path`);
+    spot positions are then moved back to each frame's own coordinates."""
     sidecar = read_sidecar(store_dir)
     lines = NpyFrames(Path(store_dir) / DATA_NAME)  # first axis: scan lines
     ny, nx = sidecar["scan_shape"]
@@ -68,6 +69,9 @@ def register_lines(store_dir, start: int, stop: int, settings: RegistrationSetti
     for y, block in blocks:
         for x in range(nx):
             frame_spots, pattern = register_frame(block[x], settings, saturation)
+            if average > 1:  # from common-centre coordinates back to the frame's own
+                frame_spots["x"], frame_spots["y"] = (to_frame(frame_spots[k], centres, y, x, axis) for k, axis in (("x", 1), ("y", 0)))
+                pattern["centre_x"], pattern["centre_y"] = (to_frame(pattern[k], centres, y, x, axis) for k, axis in (("centre_x", 1), ("centre_y", 0)))
             n = len(frame_spots["x"])
             spots["scan_y"].append(np.full(n, y))
             spots["scan_x"].append(np.full(n, x))

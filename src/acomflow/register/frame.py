@@ -104,12 +104,12 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     if len(rows) == 0:
         return _empty_spots(), pattern
 
-    distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
     if settings.refine == "paper":
         limits = neighbour_limits(rows, cols, settings.r_start)
         smooth = gaussian_blur(subtracted, settings.radius_smooth)
         ys, xs, radii, converged = refine_paper(subtracted, smooth, rows, cols, limits, settings.tolerance, settings.max_iter)
     else:
+        distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
         ys, xs = refine_epattern_v4(detection, rows, cols, boxes)
         radii, converged = np.full(len(rows), 3.0), np.ones(len(rows), bool)
