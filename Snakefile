@@ -23,6 +23,8 @@ include: "rules/simulate.smk"
 include: "rules/convert.smk"
 include: "rules/prepare.smk"
 include: "rules/register.smk"
+include: "rules/reconstruct.smk"
+include: "rules/mask.smk"
 
 
 rule all:

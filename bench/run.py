@@ -2,7 +2,10 @@
 registration on 1 core and on 2 (two shard processes at once), spots per pattern and the
 compression factor (raw bytes / table bytes). "stream" writes the simulated scan as an
 unsynchronised stream (3 blanked frames before each line, 2 frames dropped from every other
-line); "realign" puts it back on the scan grid; "centre" measures the beam centres.
+line); "realign" puts it back on the scan grid; "centre" measures the beam centres;
+"reconstruct" renders the merged table into the default outputs (.blo and .npy), "write only"
+writes the same outputs from blank frames (the floor set by writing), and "mask" masks every
+frame into a .blo.
 
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
@@ -25,6 +28,9 @@ def _stage(name, args, queue, shard=0, n_shards=1):
     from acomflow.prepare.centring import centre_dataset
     from acomflow.prepare.realign import realign_stream
     from acomflow.readers import open_source
+    from acomflow.reconstruct.dataset import reconstruct_dataset
+    from acomflow.reconstruct.mask import mask_dataset
+    from acomflow.reconstruct.settings import MaskingSettings, ReconstructionSettings
     from acomflow.register import RegistrationSettings
     from acomflow.register.dataset import register_shard
     from acomflow.simulate import SyntheticSettings, simulate
@@ -40,6 +46,13 @@ def _stage(name, args, queue, shard=0, n_shards=1):
         realign_stream(args.work / "stream", args.work / "prepared")
     elif name == "centre":
         centre_dataset(args.work / "sim/raw", args.work / "centres.parquet")
+    elif name == "reconstruct":
+        reconstruct_dataset(args.work / "2.spots.parquet", args.work / "2.patterns.parquet", args.work / "rec", "bench",
+                            ReconstructionSettings())
+    elif name == "write only":
+        write_blank(args)
+    elif name == "mask":
+        mask_dataset(args.work / "sim/raw", args.work / "masked", "bench", MaskingSettings(), RegistrationSettings())
     else:
         tag = f"{n_shards}-{shard}"
         register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
@@ -69,6 +82,20 @@ def write_stream(store_dir, out_dir):
             store.write(start, line)
             start += len(line)
         store.write(start, blank)
+
+
+def write_blank(args):
+    """The reconstruction's default outputs written from blank frames, line by line."""
+    import numpy as np
+
+    from acomflow.export.sinks import FrameOutputs
+    from acomflow.reconstruct.settings import ReconstructionSettings
+
+    ny, nx = args.scan
+    size = args.frame_size
+    with FrameOutputs(args.work / "blank", "bench", ReconstructionSettings().formats, (ny, nx), size) as outputs:
+        for y in range(ny):
+            outputs.write(y * nx, np.zeros((nx, size, size), np.float32), np.ones(nx), np.zeros(nx))
 
 
 def run_stage(name, args, n_processes=1):
@@ -114,6 +141,9 @@ def main():
         raw = (args.work / "sim/raw/data.npy").stat().st_size
         print(f"raw data {raw / 2**20:.0f} MiB; {summary['spots_per_pattern']:.1f} spots per pattern; "
               f"compression factor {summary['compression_factor']:.0f}")
+        for name in ("reconstruct", "write only", "mask"):
+            seconds, peak_mb = run_stage(name, args)
+            print(f"{name:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -37,9 +37,25 @@ def runtime_minutes(frames_per_second):
     return lambda wildcards: max(10, math.ceil(3 * dataset_frames(wildcards.dataset) / frames_per_second / 60))
 
 
+def frame_outputs(stage, formats, dataset="{dataset}"):
+    """The files of a frame-writing stage ("reconstruction", "masked") for these formats (the
+    names acomflow.export.sinks writes), all directly under results/{dataset}/{stage}/."""
+    base = f"results/{dataset}/{stage}"
+    names = {"blo": [f"{dataset}.blo"], "bmp": ["bmp"], "tiff": [f"{dataset}.tif"], "npy": ["data.npy", "data.json"]}
+    return [f"{base}/{name}" for fmt in formats for name in names[fmt]]
+
+
+def as_outputs(paths):
+    """Snakemake outputs: the BMP folder marked as a directory."""
+    return [directory(path) if path.endswith("/bmp") else path for path in paths]
+
+
 def all_targets():
     targets = [f"results/{name}/registration/spots.parquet" for name in DATASETS]
     targets += [f"results/{name}/truth/spots.parquet" for name in SYNTHETIC]
     if config["exports"]["epattern_csv"]:
         targets += [f"results/{name}/registration/Results_All.csv" for name in DATASETS]
+    for stage, section in (("reconstruction", "reconstruction"), ("masked", "masking")):
+        if config[section]["enabled"]:
+            targets += [path for name in DATASETS for path in frame_outputs(stage, config[section]["formats"], name)]
     return targets

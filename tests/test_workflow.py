@@ -39,8 +39,10 @@ def jobs(result):
     return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if rule not in ("total", "all")}
 
 
-def write_config(workdir, datasets):
-    (workdir / "config/config.yaml").write_text(yaml.safe_dump({"datasets": datasets, "exports": {"epattern_csv": True}}))
+def write_config(workdir, datasets, **sections):
+    config = {"datasets": datasets, "exports": {"epattern_csv": True},
+              "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]}, "masking": {"enabled": True, "formats": ["blo", "npy"]}}
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump({**config, **sections}))
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,39 @@ def test_outputs_and_provenance(workflow):
     assert np.abs(centres.plane_y - truth.centre_y).max() < 0.05
 
 
+def test_reconstruction_and_masking_outputs(workflow):
+    """Every format holds the same frames; the .blo reads back with rosettasciio; the direct beam
+    is drawn saturated at the frame centre of the (centred) reconstruction."""
+    import tifffile
+    from rsciio.blockfile import file_reader
+
+    workdir, _, datasets = workflow
+    for name, ds in datasets.items():
+        data = open_store(workdir / f"results/{name}/{'prepared' if ds.get('stream') else 'raw'}")[0]
+        rec = workdir / f"results/{name}/reconstruction"
+        frames, sidecar = open_store(rec)
+        assert frames.dtype == np.uint8 and frames.shape == data.shape
+        np.testing.assert_array_equal(file_reader(str(rec / f"{name}.blo"))[0]["data"].reshape(frames.shape), frames)
+        np.testing.assert_array_equal(tifffile.imread(rec / f"{name}.tif"), frames)
+        assert len(list((rec / "bmp").glob("*.bmp"))) == data.shape[0] * data.shape[1]
+        assert any(path.endswith("spots.parquet") for path in sidecar["provenance"]["inputs"])
+        assert open_store(workdir / f"results/{name}/masked")[0].shape == data.shape
+    tiny = open_store(workdir / "results/tiny/reconstruction")[0].reshape(-1, 64, 64)
+    spots = pd.read_parquet(workdir / "results/tiny/registration/spots.parquet")
+    beam = np.zeros(len(tiny), bool)
+    beam[(spots.scan_y * 4 + spots.scan_x)[spots.is_direct_beam]] = True
+    assert beam.any() and np.all(tiny[beam, 31:33, 31:33] == 255) and np.all(tiny[~beam, 31:33, 31:33] < 255)
+
+
+def test_reconstruction_settings_rerun_only_reconstruction(workflow):
+    workdir, _, datasets = workflow
+    write_config(workdir, datasets, reconstruction={"formats": ["blo", "bmp", "tiff", "npy"], "size": 128})
+    try:
+        assert jobs(snakemake(workdir, "-n")) == {"reconstruct": len(datasets)}
+    finally:
+        write_config(workdir, datasets)
+
+
 def test_nothing_to_do_when_nothing_changed(workflow):
     workdir, _, _ = workflow
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
@@ -106,18 +141,18 @@ def test_config_change_reruns_only_that_dataset(workflow):
     write_config(workdir, changed)
     try:
         assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "centre_beam": 1, "register_shard": 2,
-                                                  "register_merge": 1, "export_epattern_csv": 1}
+                                                  "register_merge": 1, "export_epattern_csv": 1, "reconstruct": 1, "mask": 1}
     finally:
         write_config(workdir, datasets)
 
 
 def test_neighbour_averaging_reruns_registration_only(workflow):
     workdir, _, datasets = workflow
-    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
-    (workdir / "config/config.yaml").write_text(yaml.safe_dump({**config, "neighbour_averaging": {"size": 3}}))
+    write_config(workdir, datasets, neighbour_averaging={"size": 3})
     try:
         n = len(datasets)
-        assert jobs(snakemake(workdir, "-n")) == {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
+        assert jobs(snakemake(workdir, "-n")) == {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n,
+                                                  "reconstruct": n}
     finally:
         write_config(workdir, datasets)
 
@@ -125,12 +160,18 @@ def test_neighbour_averaging_reruns_registration_only(workflow):
 def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
-    downstream = lambda n: {"centre_beam": n, "register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n}
+    n = len(datasets)
+    downstream = lambda n: {"centre_beam": n, "register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n,
+                            "reconstruct": n, "mask": n}
+    registered = {**downstream(n), "mask": 0}
     for module, expected in (("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2)}),
                              ("prepare/stream.py", {"realign_stream": 1, **downstream(1)}),
                              ("readers/source.py", {"convert": converted, **downstream(converted)}),
-                             ("register/refine.py", downstream(len(datasets))),
-                             ("prepare/centre.py", downstream(len(datasets)))):  # temp shards re-run with their merge
+                             ("register/refine.py", downstream(n)),  # masking detects spots as registration does
+                             ("prepare/centre.py", registered),  # temp shards re-run with their merge
+                             ("reconstruct/discs.py", {"reconstruct": n}),
+                             ("export/blockfile.py", {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n})):
+        expected = {rule: count for rule, count in expected.items() if count}
         path = workdir / "src/acomflow" / module
         original = path.read_text()
         path.write_text(original + "\n# a change\n")

@@ -6,8 +6,9 @@ Formats (config name: files):
   dm-frames: a folder tree of 2D .dm4/.dm3 frames (Gatan In-Situ); hspy: HyperSpy .hspy/.hdf5;
   zspy: HyperSpy .zspy; emd: EMD / py4DSTEM .emd/.h5; empad: EMPAD .xml (+ its .raw);
   tiff: TIFF image or stack; images: a folder of BMP/PNG/TIFF frames (ePattern's BMP series).
-Microscope formats are read with rosettasciio (lazily, through dask); nothing reads more than
-the frames asked for, except where a file's own chunks are larger.
+Microscope formats are read with rosettasciio (lazily, through dask), block files with
+acomflow.export.blockfile (plain file reads, checked against rosettasciio in the tests); nothing
+reads more than the frames asked for, except where a file's own chunks are larger.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..calibration import Calibration, length_to_nm, reciprocal_pixel
+from ..export.blockfile import BlockfileFrames
 from ..store import NpyFrames
 from .sequences import DM_SUFFIXES, IMAGE_SUFFIXES, FrameStack, list_frames, load_dm_frame, load_image
 from .source import FrameSource, resolve_scan_shape
@@ -26,7 +28,7 @@ from .source import FrameSource, resolve_scan_shape
 __all__ = ["FORMATS", "FrameSource", "detect_format", "open_source", "source_files"]
 
 _RSCIIO_PLUGIN = {
-    "blockfile": "blockfile", "mib": "quantumdetector", "app5": "topspin", "dm": "digitalmicrograph",
+    "mib": "quantumdetector", "app5": "topspin", "dm": "digitalmicrograph",
     "hspy": "hspy", "zspy": "zspy", "emd": "emd", "empad": "empad", "tiff": "tiff",
 }
 _SUFFIX_FORMAT = {
@@ -70,9 +72,6 @@ def _rsciio_calibration(signal: dict) -> Calibration:
     axes = signal["axes"]
     tem = signal.get("metadata", {}).get("Acquisition_instrument", {}).get("TEM", {})
     energy = tem.get("beam_energy")
-    header = signal.get("original_metadata", {}).get("blockfile_header", {})
-    if energy is None and "Beam_energy" in header:
-        energy = float(header["Beam_energy"]) / 1e3
     nav = axes[:-2]
     scan_step = length_to_nm(nav[-1]["scale"], nav[-1].get("units")) if len(nav) == 2 else None
     frame_axis = axes[-1]
@@ -107,6 +106,11 @@ def _open_npy(path: Path, fmt: str):
     return NpyFrames(path), Calibration(), [path]
 
 
+def _open_blockfile(path: Path, fmt: str):
+    frames = BlockfileFrames(path)
+    return frames, frames.calibration(), [path]
+
+
 def _open_images(path: Path, fmt: str):
     stack = FrameStack(list_frames(path, IMAGE_SUFFIXES), load_image)
     return stack, Calibration(), stack.files
@@ -121,7 +125,7 @@ def _open_dm_frames(path: Path, fmt: str):
 
 
 FORMATS = {name: _open_rsciio for name in _RSCIIO_PLUGIN} | {
-    "npy": _open_npy, "images": _open_images, "dm-frames": _open_dm_frames,
+    "npy": _open_npy, "blockfile": _open_blockfile, "images": _open_images, "dm-frames": _open_dm_frames,
 }
 
 

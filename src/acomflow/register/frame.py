@@ -8,9 +8,12 @@ to the measured direct-beam centre (NaN when no direct beam is found).
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
+
+from ..settings import ConfigSection
 
 from .background import BACKGROUND_METHODS, subtract_background
 from .blur import gaussian_blur
@@ -24,7 +27,7 @@ SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "std", "integr
 
 
 @dataclasses.dataclass(frozen=True)
-class RegistrationSettings:
+class RegistrationSettings(ConfigSection):
     """Parameters of per-frame registration (mirrors `registration` in config/schema)."""
 
     noise: str = "poisson"
@@ -51,13 +54,6 @@ class RegistrationSettings:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"registration {name} {getattr(self, name)!r} is not one of {allowed}")
 
-    @classmethod
-    def from_config(cls, config: dict) -> "RegistrationSettings":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
-
-    def as_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
 
 def _empty_spots() -> dict:
     spots = {name: np.empty(0) for name in SPOT_COLUMNS}
@@ -65,6 +61,38 @@ def _empty_spots() -> dict:
     spots["is_direct_beam"] = np.empty(0, bool)
     spots["flags"] = np.empty(0, np.int32)
     return spots
+
+
+class Detection(NamedTuple):
+    """A frame's background-subtracted image, detection image (blurred) and prominence maxima
+    (rows, cols px; most prominent first, at most n_spots_max), with the noise sigma and the
+    prominence threshold used."""
+
+    subtracted: np.ndarray
+    detection: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    prominence: np.ndarray
+    sigma: float
+    threshold: float
+
+
+def detect_spots(frame: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf) -> Detection:
+    """Noise, background, blur and adaptive-prominence maxima of a finite, non-constant float32 frame."""
+    subtracted = subtract_background(frame, settings.background, settings.background_radius,
+                                     settings.presmooth, settings.clamp)
+    sigma = sigma_annulus(subtracted, *settings.noise_annulus) if settings.noise == "annulus" else sigma_corners(frame)
+    threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
+    detection = gaussian_blur(subtracted, settings.blur_sigma)
+    rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
+    prominence = prominences(detection, rows, cols)
+    if settings.noise == "poisson" and len(rows):
+        local = settings.prominence_k * sigma_poisson(frame, rows, cols, saturation)
+        keep = prominence > np.maximum(local, threshold)
+        rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
+    keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]
+    rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
+    return Detection(subtracted, detection, rows, cols, prominence, sigma, threshold)
 
 
 def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf,
@@ -87,20 +115,10 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
         pattern["noise_sigma"], pattern["prominence_min"] = 0.0, settings.prominence_floor
         return _empty_spots(), pattern
 
-    subtracted = subtract_background(frame, settings.background, settings.background_radius,
-                                     settings.presmooth, settings.clamp)
-    sigma = sigma_annulus(subtracted, *settings.noise_annulus) if settings.noise == "annulus" else sigma_corners(frame)
-    threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
-    detection = gaussian_blur(subtracted, settings.blur_sigma)
-    rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
-    prominence = prominences(detection, rows, cols)
-    if settings.noise == "poisson" and len(rows):
-        local = settings.prominence_k * sigma_poisson(frame, rows, cols, saturation)
-        keep = prominence > np.maximum(local, threshold)
-        rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
-    keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]
-    rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
-    pattern.update(noise_sigma=sigma, prominence_min=threshold)
+    found = detect_spots(frame, settings, saturation)
+    subtracted, detection = found.subtracted, found.detection
+    rows, cols, prominence = found.rows, found.cols, found.prominence
+    pattern.update(noise_sigma=found.sigma, prominence_min=found.threshold)
     if len(rows) == 0:
         return _empty_spots(), pattern
 

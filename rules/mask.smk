@@ -1,0 +1,26 @@
+# Masking (SPEC §4; issue 5): the fast alternative to reconstruction, no table needed. Detection
+# uses the registration settings; frames keep the detector geometry.
+
+
+rule mask:
+    input:
+        data=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.npy",
+        sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+    output:
+        as_outputs(frame_outputs("masked", config["masking"]["formats"])),
+    params:
+        settings={k: v for k, v in config["masking"].items() if k != "enabled"},
+        registration=registration_settings(),
+        code=code_hash("acomflow.reconstruct.mask"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=runtime_minutes(frames_per_second=40),
+    log:
+        "logs/{dataset}/mask.log",
+    benchmark:
+        "benchmarks/{dataset}/mask.tsv"
+    script:
+        "../scripts/mask.py"

@@ -1,0 +1,1 @@
+"""Reconstruction of clean patterns from the registered table, and masking of frames (SPEC §4)."""

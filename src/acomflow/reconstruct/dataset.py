@@ -1,0 +1,108 @@
+"""Reconstruction of a whole dataset from its registered table, streamed scan line by scan line.
+
+The spots table is read in record batches and cut into scan lines (it is sorted by scan_y,
+scan_x as the merge writes it), so memory holds a batch and one line of output frames
+whatever the scan size. The 8-bit scale maps the brightest diffracted-spot mean of the dataset
+(or of each frame) to 255 / gain grey levels; the direct beam may saturate.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from ..calibration import Calibration
+from ..export.sinks import FrameOutputs
+from ..logs import Progress, logger
+from ..provenance import record
+from ..tables import read_metadata
+from .frame import g_limit_px, render_frame, spot_values
+from .settings import ReconstructionSettings
+
+_MODULES = ["acomflow.reconstruct.dataset"]
+COLUMNS = ["scan_y", "scan_x", "x", "y", "radius", "mean", "is_direct_beam"]
+
+
+def table_lines(spots_path, n_lines: int, columns=COLUMNS, batch_rows: int = 65536):
+    """Yield (y, {column: array}) for every scan line y < n_lines of a spots table sorted by scan_y."""
+    parquet = pq.ParquetFile(spots_path)
+    schema = parquet.schema_arrow
+    pending = {c: np.empty(0, schema.field(c).type.to_pandas_dtype()) for c in columns}
+    y = 0
+    for batch in itertools.chain(parquet.iter_batches(batch_size=batch_rows, columns=columns), [None]):
+        if batch is not None:
+            pending = {c: np.concatenate([pending[c], batch.column(c).to_numpy(zero_copy_only=False)]) for c in columns}
+        lines = pending["scan_y"]
+        if len(lines) and (lines[0] < y or np.any(np.diff(lines) < 0)):
+            raise ValueError(f"{spots_path}: spots are not sorted by scan line")
+        complete = n_lines if batch is None else (lines[-1] if len(lines) else y)  # the last line may go on
+        while y < complete:
+            stop = int(np.searchsorted(lines, y, side="right"))
+            yield y, {c: v[:stop] for c, v in pending.items()}
+            pending = {c: v[stop:] for c, v in pending.items()}
+            lines = pending["scan_y"]
+            y += 1
+
+
+def brightest_diffracted_mean(spots_path) -> float:
+    """The largest mean of a spot that is not the direct beam (of any spot if there is none; 1 if empty)."""
+    best = best_any = 0.0
+    for batch in pq.ParquetFile(spots_path).iter_batches(columns=["mean", "is_direct_beam"]):
+        mean = batch.column("mean").to_numpy(zero_copy_only=False)
+        direct = batch.column("is_direct_beam").to_numpy(zero_copy_only=False)
+        best_any = max(best_any, float(mean.max(initial=0.0)))
+        best = max(best, float(mean[~direct].max(initial=0.0)))
+    return best or best_any or 1.0
+
+
+def _frame_scale(spots: dict, settings: ReconstructionSettings, dataset_reference: float) -> float:
+    """Grey levels per count for one frame."""
+    if settings.reference == "dataset":
+        reference = dataset_reference
+    else:
+        values = spot_values(spots, settings)
+        direct = np.asarray(spots["is_direct_beam"], bool)
+        reference = values[~direct].max(initial=0.0) or values.max(initial=0.0) or 1.0
+    return 255.0 * settings.gain / reference
+
+
+def reconstruct_dataset(spots_path, patterns_path, out_dir, name: str, settings: ReconstructionSettings) -> dict:
+    """Render every pattern of the registered table into the outputs `settings.formats` under
+    `out_dir`; returns a summary (frames, size, scale, reference)."""
+    meta = read_metadata(spots_path)
+    ny, nx = meta["scan_shape"]
+    frame_shape = tuple(meta["frame_shape"])
+    calibration = Calibration(**meta.get("calibration", {}))
+    size = settings.size or max(frame_shape)
+    scale = size / max(frame_shape)
+    g_limit_px(settings, calibration.inv_angstrom_per_px)  # a missing calibration fails before any output
+    patterns = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"])
+    if len(patterns) != ny * nx:
+        raise ValueError(f"{patterns_path}: {len(patterns)} patterns, the table's scan has {ny * nx}")
+    centres = patterns.to_numpy(np.float64).reshape(ny, nx, 2)
+    reference = brightest_diffracted_mean(spots_path)
+    provenance = record(settings.as_dict(), inputs=[spots_path, patterns_path], modules=_MODULES)
+    out_calibration = calibration.updated(inv_angstrom_per_px=None if calibration.inv_angstrom_per_px is None
+                                          else calibration.inv_angstrom_per_px / scale)
+    sidecar = {"source": {"format": "reconstruction", "table": str(spots_path)}, "calibration": out_calibration.as_dict(),
+               "provenance": provenance}
+    logger.info("reconstructing %d x %d patterns at %d px (scale %.3g) into %s", ny, nx, size, scale,
+                ", ".join(settings.formats))
+    progress = Progress("reconstruct", ny * nx)
+    with FrameOutputs(out_dir, name, settings.formats, (ny, nx), size, settings.dtype, calibration,
+                      max(frame_shape), sidecar) as outputs:
+        for y, line in table_lines(spots_path, ny):
+            bounds = np.searchsorted(line["scan_x"], np.arange(nx + 1), side="left")
+            frames = np.zeros((nx, size, size), np.float32)
+            grey, vbf = np.ones(nx), np.zeros(nx)
+            for x in range(nx):
+                spots = {c: v[bounds[x] : bounds[x + 1]] for c, v in line.items()}
+                frames[x] = render_frame(spots, tuple(centres[y, x]), frame_shape, settings, calibration.inv_angstrom_per_px)
+                grey[x] = _frame_scale(spots, settings, reference)
+                vbf[x] = spots["mean"][spots["is_direct_beam"].astype(bool)].sum()
+            outputs.write(y * nx, frames, grey, vbf)
+            progress.update(nx)
+    return {"frames": ny * nx, "size": size, "scale": scale, "reference": reference, "outputs": outputs.paths}
