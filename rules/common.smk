@@ -4,6 +4,7 @@ import math
 import re
 
 from acomflow.config import validate_config
+from acomflow.export.sinks import output_files
 from acomflow.provenance import code_hash
 from acomflow.readers import source_files
 
@@ -38,11 +39,9 @@ def runtime_minutes(frames_per_second):
 
 
 def frame_outputs(stage, formats, dataset="{dataset}"):
-    """The files of a frame-writing stage ("reconstruction", "masked") for these formats (the
-    names acomflow.export.sinks writes), all directly under results/{dataset}/{stage}/."""
-    base = f"results/{dataset}/{stage}"
-    names = {"blo": [f"{dataset}.blo"], "bmp": ["bmp"], "tiff": [f"{dataset}.tif"], "npy": ["data.npy", "data.json"]}
-    return [f"{base}/{name}" for fmt in formats for name in names[fmt]]
+    """The files a frame-writing stage ("reconstruction", "masked") writes for these formats,
+    all directly under results/{dataset}/{stage}/."""
+    return output_files(f"results/{dataset}/{stage}", dataset, formats)
 
 
 def as_outputs(paths):

@@ -51,6 +51,12 @@ def record_dtype(size: int) -> np.dtype:
     return np.dtype([("marker", "S2"), ("index", "<u4"), ("frame", "u1", (size, size))])
 
 
+def astar_reciprocal(value: float, energy_kev: float, camera_cm: float) -> float:
+    """ASTAR's pixel calibration, which is its own inverse: 1/Å per px from px per cm on the
+    screen, or px per cm from 1/Å per px: 1 / (value x wavelength (Å) x camera length (cm))."""
+    return 1.0 / (value * electron_wavelength_angstrom(energy_kev) * camera_cm)
+
+
 def sdp_and_camera_length(calibration: Calibration, size: int, input_size: int) -> tuple[int, int]:
     """(SDP, Camera_length) header fields for frames of `size` px resampled from `input_size` px.
 
@@ -62,7 +68,7 @@ def sdp_and_camera_length(calibration: Calibration, size: int, input_size: int) 
         return 0, int(round(10 * (calibration.camera_length_mm or 0)))
     camera_cm = (calibration.camera_length_mm or 1000.0) / 10.0
     inv_angstrom_per_px = calibration.inv_angstrom_per_px * input_size / size
-    px_per_cm = 1.0 / (inv_angstrom_per_px * electron_wavelength_angstrom(calibration.beam_energy_kev) * camera_cm)
+    px_per_cm = astar_reciprocal(inv_angstrom_per_px, calibration.beam_energy_kev, camera_cm)
     sdp = int(round(100 * px_per_cm))
     if not 0 < sdp < 65536:
         raise ValueError(f"blockfile: {px_per_cm:.4g} px/cm does not fit the header's SDP field (0-655 px/cm); "
@@ -199,6 +205,6 @@ class BlockfileFrames:
         camera_mm = h["Camera_length"] / 10.0 if h["Camera_length"] else None
         recip = None
         if h["SDP"] and camera_mm and energy:
-            recip = (100.0 / h["SDP"]) / (electron_wavelength_angstrom(energy) * camera_mm / 10.0)
+            recip = astar_reciprocal(h["SDP"] / 100.0, energy, camera_mm / 10.0)
         return Calibration(scan_step_nm=h["SX"] or None, inv_angstrom_per_px=recip,
                            camera_length_mm=camera_mm, beam_energy_kev=energy)

@@ -36,11 +36,17 @@ def to_uint8(frames: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(frames * np.asarray(scale, np.float32)[:, None, None]), 0, 255).astype(np.uint8)
 
 
+OUTPUT_NAMES = {"blo": ["{name}.blo"], "bmp": ["bmp"], "tiff": ["{name}.tif"], "npy": ["data.npy", "data.json"]}
+
+
+def output_files(out_dir, name: str, formats) -> list[str]:
+    """Every file (the BMP folder for bmp) the formats write under `out_dir`, e.g. for Snakemake."""
+    return [f"{out_dir}/{file.format(name=name)}" for fmt in formats for file in OUTPUT_NAMES[fmt]]
+
+
 def output_paths(out_dir, name: str, formats) -> dict[str, Path]:
-    """The file (or folder, for bmp) each format writes under `out_dir`."""
-    out_dir = Path(out_dir)
-    names = {"blo": f"{name}.blo", "bmp": "bmp", "tiff": f"{name}.tif", "npy": "data.npy"}
-    return {fmt: out_dir / names[fmt] for fmt in formats}
+    """The main file (or folder, for bmp) each format writes under `out_dir`."""
+    return {fmt: Path(out_dir) / OUTPUT_NAMES[fmt][0].format(name=name) for fmt in formats}
 
 
 class _BmpSequence:
@@ -133,7 +139,7 @@ class FrameOutputs:
     def write(self, start: int, frames: np.ndarray, scale: np.ndarray, vbf: np.ndarray) -> None:
         """Frames (n, size, size) float32 counts at flat scan index `start`; see the module docstring."""
         grey = to_uint8(frames, scale)
-        stored = grey if self.dtype == np.uint8 else frames.astype(self.dtype)
+        stored = grey if self.dtype == np.uint8 else frames
         for fmt, writer in self._writers.items():
             if fmt == "blo":
                 writer.write(start, grey, vbf)

@@ -1,8 +1,8 @@
 """Reconstruction of a whole dataset from its registered table, streamed scan line by scan line.
 
 The spots table is read in record batches and cut into scan lines (it is sorted by scan_y,
-scan_x as the merge writes it), so memory holds a batch and one line of output frames
-whatever the scan size. The 8-bit scale maps the brightest diffracted-spot mean of the dataset
+scan_x as the merge writes it), so memory holds a batch, one line of output frames and the
+beam centres (16 bytes per scan position), whatever the scan size. The 8-bit scale maps the brightest diffracted-spot mean of the dataset
 (or of each frame) to 255 / gain grey levels; the direct beam may saturate.
 """
 
@@ -58,13 +58,12 @@ def brightest_diffracted_mean(spots_path) -> float:
     return best or best_any or 1.0
 
 
-def _frame_scale(spots: dict, settings: ReconstructionSettings, dataset_reference: float) -> float:
-    """Grey levels per count for one frame."""
+def _frame_scale(values: np.ndarray, direct: np.ndarray, settings: ReconstructionSettings,
+                 dataset_reference: float) -> float:
+    """Grey levels per count for one frame whose spots are drawn with `values`."""
     if settings.reference == "dataset":
         reference = dataset_reference
     else:
-        values = spot_values(spots, settings)
-        direct = np.asarray(spots["is_direct_beam"], bool)
         reference = values[~direct].max(initial=0.0) or values.max(initial=0.0) or 1.0
     return 255.0 * settings.gain / reference
 
@@ -100,9 +99,11 @@ def reconstruct_dataset(spots_path, patterns_path, out_dir, name: str, settings:
             grey, vbf = np.ones(nx), np.zeros(nx)
             for x in range(nx):
                 spots = {c: v[bounds[x] : bounds[x + 1]] for c, v in line.items()}
-                frames[x] = render_frame(spots, tuple(centres[y, x]), frame_shape, settings, calibration.inv_angstrom_per_px)
-                grey[x] = _frame_scale(spots, settings, reference)
-                vbf[x] = spots["mean"][spots["is_direct_beam"].astype(bool)].sum()
+                values, direct = spot_values(spots, settings), spots["is_direct_beam"].astype(bool)
+                frames[x] = render_frame(spots, tuple(centres[y, x]), frame_shape, settings,
+                                         calibration.inv_angstrom_per_px, values)
+                grey[x] = _frame_scale(values, direct, settings, reference)
+                vbf[x] = spots["mean"][direct].sum()
             outputs.write(y * nx, frames, grey, vbf)
             progress.update(nx)
     return {"frames": ny * nx, "size": size, "scale": scale, "reference": reference, "outputs": outputs.paths}

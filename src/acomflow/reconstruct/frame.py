@@ -41,12 +41,13 @@ def g_limit_px(settings: ReconstructionSettings, inv_angstrom_per_px: float | No
 
 
 def render_frame(spots: dict, centre: tuple[float, float], frame_shape, settings: ReconstructionSettings,
-                 inv_angstrom_per_px: float | None = None) -> np.ndarray:
+                 inv_angstrom_per_px: float | None = None, values: np.ndarray | None = None) -> np.ndarray:
     """The reconstructed float32 (size, size) frame of one pattern.
 
     `spots`: arrays x, y (input px), radius, mean, is_direct_beam; `centre` the (y, x) beam
     centre in input px (NaN: the frame's geometric centre is used); `inv_angstrom_per_px` the
-    input pixel calibration, needed only for a cutoff in 1/Å.
+    input pixel calibration, needed only for a cutoff in 1/Å; `values` the spots' drawn
+    values if already known (default `spot_values`).
     """
     g_limit = g_limit_px(settings, inv_angstrom_per_px)
     size = settings.size or max(frame_shape)
@@ -65,7 +66,7 @@ def render_frame(spots: dict, centre: tuple[float, float], frame_shape, settings
             radii = np.where(direct, settings.direct_beam_radius, radii)
     out_y = (ys - origin[0]) * scale + (size - 1) / 2.0
     out_x = (xs - origin[1]) * scale + (size - 1) / 2.0
-    values = spot_values(spots, settings)
+    values = spot_values(spots, settings) if values is None else values
     draw = render_epattern_v4 if settings.renderer == "epattern-v4" else render_discs
     image = draw((size, size), out_y[keep], out_x[keep], radii[keep], values[keep])
     return gaussian_blur(image, settings.blur) if settings.blur > 0 else image

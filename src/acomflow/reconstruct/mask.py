@@ -3,9 +3,9 @@ background-subtracted image kept inside discs around its detected prominence max
 elsewhere. Discs have `radius` px, at most half the distance to the nearest other maximum, and
 hold the pixels whose centres lie within it. Frames keep the detector geometry (no resampling).
 
-The 8-bit scale is per frame: the brightest kept pixel outside the direct beam's disc (the
-maximum nearest the frame centre within the registration's direct-beam search radius) maps
-to 255 / gain grey levels. The virtual bright field stored in a .blo is the kept signal inside
+The 8-bit scale is per frame: the brightest kept pixel outside the direct beam's disc (the most
+prominent maximum within the registration's direct-beam search radius of the frame centre)
+maps to 255 / gain grey levels. The virtual bright field stored in a .blo is the kept signal inside
 the direct beam's disc.
 """
 
@@ -39,8 +39,8 @@ def mask_frame(raw: np.ndarray, registration: RegistrationSettings, radius: floa
         return masked, 0.0, 0.0
     limits = neighbour_limits(found.rows, found.cols, radius)
     centre = ((frame.shape[0] - 1) / 2.0, (frame.shape[1] - 1) / 2.0)
-    distance = np.hypot(found.rows - centre[0], found.cols - centre[1])
-    direct = int(np.argmin(distance)) if distance.min() <= registration.direct_beam_search * min(frame.shape) else -1
+    near = np.hypot(found.rows - centre[0], found.cols - centre[1]) <= registration.direct_beam_search * min(frame.shape)
+    direct = int(np.flatnonzero(near)[0]) if near.any() else -1  # maxima come most prominent first
     reference = vbf = 0.0
     for k, (r, c, limit) in enumerate(zip(found.rows, found.cols, limits)):
         reach = int(np.floor(limit))

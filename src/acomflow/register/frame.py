@@ -14,7 +14,6 @@ import numpy as np
 from scipy import ndimage
 
 from ..settings import ConfigSection
-
 from .background import BACKGROUND_METHODS, subtract_background
 from .blur import gaussian_blur
 from .maxima import find_maxima, prominences
