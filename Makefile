@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# The whole workflow on config/config.yaml (by default: the embedded synthetic dataset).
+# The whole workflow on config/config.yaml (by default: the embedded synthetic dataset), then
+# its self-contained HTML report (maps, metrics and figures with captions).
+REPORT := results/report.html
 run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report $(REPORT)
+	@echo "Report: $(abspath $(REPORT))"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

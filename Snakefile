@@ -18,6 +18,9 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.abspath(".snakemake/numba-cache
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/simulate.smk"
 include: "rules/convert.smk"
@@ -25,6 +28,15 @@ include: "rules/prepare.smk"
 include: "rules/register.smk"
 include: "rules/reconstruct.smk"
 include: "rules/mask.smk"
+include: "rules/maps.smk"
+include: "rules/metrics.smk"
+include: "rules/figures.smk"
+
+
+localrules:
+    truth_accuracy,
+    figure_s11,
+    figures,
 
 
 rule all:

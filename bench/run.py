@@ -4,8 +4,9 @@ compression factor (raw bytes / table bytes). "stream" writes the simulated scan
 unsynchronised stream (3 blanked frames before each line, 2 frames dropped from every other
 line); "realign" puts it back on the scan grid; "centre" measures the beam centres;
 "reconstruct" renders the merged table into the default outputs (.blo and .npy), "write only"
-writes the same outputs from blank frames (the floor set by writing), and "mask" masks every
-frame into a .blo.
+writes the same outputs from blank frames (the floor set by writing), "mask" masks every
+frame into a .blo, "maps" computes and writes every map (virtual detectors included) and
+"metrics" the per-frame PSNR/SSIM/RMSE and the round trip.
 
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
@@ -25,6 +26,9 @@ from pathlib import Path
 
 def _stage(name, args, queue, shard=0, n_shards=1):
     from acomflow.convert import convert
+    from acomflow.maps import MapSettings
+    from acomflow.maps.dataset import map_dataset
+    from acomflow.metrics.dataset import metrics_dataset
     from acomflow.prepare.centring import centre_dataset
     from acomflow.prepare.realign import realign_stream
     from acomflow.readers import open_source
@@ -53,6 +57,12 @@ def _stage(name, args, queue, shard=0, n_shards=1):
         write_blank(args)
     elif name == "mask":
         mask_dataset(args.work / "sim/raw", args.work / "masked", "bench", MaskingSettings(), RegistrationSettings())
+    elif name == "maps":
+        map_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
+                    args.work / "maps", MapSettings())
+    elif name == "metrics":
+        metrics_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
+                        args.work / "metrics", RegistrationSettings(), ReconstructionSettings(), 5)
     else:
         tag = f"{n_shards}-{shard}"
         register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
@@ -141,7 +151,7 @@ def main():
         raw = (args.work / "sim/raw/data.npy").stat().st_size
         print(f"raw data {raw / 2**20:.0f} MiB; {summary['spots_per_pattern']:.1f} spots per pattern; "
               f"compression factor {summary['compression_factor']:.0f}")
-        for name in ("reconstruct", "write only", "mask"):
+        for name in ("reconstruct", "write only", "mask", "maps", "metrics"):
             seconds, peak_mb = run_stage(name, args)
             print(f"{name:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
 

@@ -5,11 +5,15 @@ import re
 
 from acomflow.config import validate_config
 from acomflow.export.sinks import output_files
+from acomflow.maps import MapSettings
+from acomflow.maps.dataset import MAP_NAMES
 from acomflow.provenance import code_hash
 from acomflow.readers import source_files
 
 # Fails with every problem listed before any job is scheduled; fills in the schema's defaults.
 validate_config(config, os.path.join(workflow.basedir, "config/schema/config.schema.yaml"))
+
+MapSettings.from_config(config["maps"])  # checks what the schema cannot (inner < outer radii)
 
 DATASETS = config["datasets"]
 SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]
@@ -49,6 +53,19 @@ def as_outputs(paths):
     return [directory(path) if path.endswith("/bmp") else path for path in paths]
 
 
+MAP_FILES = [*MAP_NAMES, "combined"]
+
+
+def drawing_settings():
+    """The reconstruction settings that shape a drawn spot (all the metrics and figures use)."""
+    return {k: config["reconstruction"][k] for k in ("renderer", "radius", "direct_beam_radius")}
+
+
+def figure_files(name):
+    return [f"results/{name}/figures/{figure}" for figure in
+            ("fig3_adaptive_prominence.png", "fig4_registration.png", "figS11_compression.png")]
+
+
 def all_targets():
     targets = [f"results/{name}/registration/spots.parquet" for name in DATASETS]
     targets += [f"results/{name}/truth/spots.parquet" for name in SYNTHETIC]
@@ -57,4 +74,7 @@ def all_targets():
     for stage, section in (("reconstruction", "reconstruction"), ("masked", "masking")):
         if config[section]["enabled"]:
             targets += [path for name in DATASETS for path in frame_outputs(stage, config[section]["formats"], name)]
+    for name in DATASETS:
+        targets += [f"results/{name}/maps/spot_count.tif", f"results/{name}/metrics/summary.json", *figure_files(name)]
+    targets += [f"results/{name}/metrics/accuracy.json" for name in SYNTHETIC]
     return targets

@@ -9,9 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scipy.spatial import cKDTree
-from test_register_frame import frames, match
+from test_register_frame import frames
 
-from acomflow.reconstruct.dataset import table_lines
+from acomflow.metrics.accuracy import match
+
+from acomflow.tables import table_lines
 from acomflow.reconstruct.discs import pixel_coverage, render_discs
 from acomflow.reconstruct.frame import g_limit_px, render_frame
 from acomflow.reconstruct.legacy import render_epattern_v4

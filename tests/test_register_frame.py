@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy.spatial import cKDTree
 
+from acomflow.metrics.accuracy import discs_apart, match
 from acomflow.register import RegistrationSettings, register_frame
 from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
 from acomflow.simulate.pattern import detector_gain, record_frame
@@ -23,21 +24,6 @@ def frames(settings, positions):
         pattern = render_pattern(sample, settings, y, x)
         frame = record_frame(pattern.expected, settings, gain, np.random.default_rng([settings.seed, y, x]))
         yield int(sample.region[y, x]), pd.DataFrame(pattern.spots), frame
-
-
-def match(spots, truth):
-    """Index of the nearest true spot for each registered spot and whether it lies inside it."""
-    distance, index = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[spots["y"], spots["x"]])
-    return distance, index, distance <= np.maximum(truth.radius.to_numpy()[index], 2.0)
-
-
-def discs_apart(truth):
-    """True spots whose disc touches no other true spot's disc: two overlapping discs make one
-    maximum in any detector, so recall counts only these (about 94 % of the spots)."""
-    yx, radius = np.c_[truth.y, truth.x], truth.radius.to_numpy()
-    gaps = np.hypot(*(yx[:, None, :] - yx[None, :, :]).transpose(2, 0, 1)) - radius[:, None] - radius[None, :]
-    np.fill_diagonal(gaps, np.inf)
-    return gaps.min(axis=1) > 0
 
 
 @pytest.fixture(scope="module")

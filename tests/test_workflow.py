@@ -39,6 +39,16 @@ def jobs(result):
     return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if rule not in ("total", "all")}
 
 
+def registered(n):
+    """Jobs that re-run, per dataset, when its registered table changes (truth_accuracy aside)."""
+    return {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n, "reconstruct": n, "maps": n,
+            "metrics": n, "figure_3": n, "figure_4": n, "figure_s11": n}
+
+
+def synthetic(datasets):
+    return sum(1 for ds in datasets.values() if ds["source"] == "synthetic")
+
+
 def write_config(workdir, datasets, **sections):
     config = {"datasets": datasets, "exports": {"epattern_csv": True},
               "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]}, "masking": {"enabled": True, "formats": ["blo", "npy"]}}
@@ -121,11 +131,66 @@ def test_reconstruction_and_masking_outputs(workflow):
     assert beam.any() and np.all(tiny[beam, 31:33, 31:33] == 255) and np.all(tiny[~beam, 31:33, 31:33] < 255)
 
 
+def test_maps_metrics_figures_and_the_report(workflow):
+    """Every map is a calibrated TIFF agreeing with the table; metrics and figures exist; the
+    `figures` target is up to date; the report holds every map and figure."""
+    import tifffile
+
+    from acomflow.maps.dataset import read_tiff_provenance
+
+    workdir, _, datasets = workflow
+    for name in datasets:
+        patterns = pd.read_parquet(workdir / f"results/{name}/registration/patterns.parquet")
+        shape = read_metadata(workdir / f"results/{name}/registration/patterns.parquet")["scan_shape"]
+        count = tifffile.imread(workdir / f"results/{name}/maps/spot_count.tif")
+        np.testing.assert_array_equal(count, patterns.n_spots.to_numpy().reshape(shape))
+        assert tifffile.imread(workdir / f"results/{name}/maps/combined.tif").shape == (*shape, 3)
+        assert len(list((workdir / f"results/{name}/maps/png").glob("*.png"))) == 11
+        summary = yaml.safe_load((workdir / f"results/{name}/metrics/summary.json").read_text())
+        table_bytes = sum((workdir / f"results/{name}/registration/{t}.parquet").stat().st_size for t in ("spots", "patterns"))
+        raw = workdir / f"results/{name}/{'prepared' if datasets[name].get('stream') else 'raw'}/data.npy"
+        assert summary["patterns"] == len(patterns)
+        assert summary["compression_factor"] == pytest.approx(raw.stat().st_size / table_bytes)
+        assert all((workdir / f"results/{name}/figures/{f}").stat().st_size > 10_000
+                   for f in ("fig3_adaptive_prominence.png", "fig4_registration.png", "figS11_compression.png"))
+    with tifffile.TiffFile(workdir / "results/stack/maps/adf.tif") as tiff:
+        assert tiff.pages[0].resolution == (0.25, 0.25) and tiff.imagej_metadata["unit"] == "nm"
+    assert read_tiff_provenance(workdir / "results/tiny/maps/adf.tif")["parameters"]["adf"] == [0.5, 0.95]
+    accuracy = yaml.safe_load((workdir / "results/tiny/metrics/accuracy.json").read_text())
+    assert accuracy["direct_beam_flagged"] == 1.0
+    assert "Nothing to be done" in snakemake(workdir, "figures", "-n").stdout
+    snakemake(workdir, "--report", "report.html")
+    html = (workdir / "report.html").read_text()
+    for shown in ("amorphous.png", "combined.png", "quality_maps.png", "fig3_adaptive_prominence.png", "figS11_compression.png"):
+        assert shown in html
+
+
 def test_reconstruction_settings_rerun_only_reconstruction(workflow):
     workdir, _, datasets = workflow
     write_config(workdir, datasets, reconstruction={"formats": ["blo", "bmp", "tiff", "npy"], "size": 128})
     try:
         assert jobs(snakemake(workdir, "-n")) == {"reconstruct": len(datasets)}
+    finally:
+        write_config(workdir, datasets)
+
+
+def test_a_registration_parameter_reruns_exactly_what_depends_on_it(workflow):
+    """prominence_k changes every table but not the beam centres (centring uses only the search
+    radius and r_start), so everything from registration on re-runs, for every dataset."""
+    workdir, _, datasets = workflow
+    write_config(workdir, datasets, registration={"prominence_k": 1.5})
+    try:
+        n = len(datasets)
+        assert jobs(snakemake(workdir, "-n")) == {**registered(n), "mask": n, "truth_accuracy": synthetic(datasets)}
+    finally:
+        write_config(workdir, datasets)
+
+
+def test_map_settings_rerun_only_the_maps(workflow):
+    workdir, _, datasets = workflow
+    write_config(workdir, datasets, maps={"adf": [0.4, 0.9]})
+    try:
+        assert jobs(snakemake(workdir, "-n")) == {"maps": len(datasets)}
     finally:
         write_config(workdir, datasets)
 
@@ -140,8 +205,8 @@ def test_config_change_reruns_only_that_dataset(workflow):
     changed = {**datasets, "tiny": {**TINY, "synthetic": {**TINY["synthetic"], "seed": 9}}}
     write_config(workdir, changed)
     try:
-        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "centre_beam": 1, "register_shard": 2,
-                                                  "register_merge": 1, "export_epattern_csv": 1, "reconstruct": 1, "mask": 1}
+        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "centre_beam": 1, **registered(1), "mask": 1,
+                                                  "truth_accuracy": 1}
     finally:
         write_config(workdir, datasets)
 
@@ -150,9 +215,7 @@ def test_neighbour_averaging_reruns_registration_only(workflow):
     workdir, _, datasets = workflow
     write_config(workdir, datasets, neighbour_averaging={"size": 3})
     try:
-        n = len(datasets)
-        assert jobs(snakemake(workdir, "-n")) == {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n,
-                                                  "reconstruct": n}
+        assert jobs(snakemake(workdir, "-n")) == {**registered(len(datasets)), "truth_accuracy": synthetic(datasets)}
     finally:
         write_config(workdir, datasets)
 
@@ -161,15 +224,17 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     workdir, _, datasets = workflow
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
     n = len(datasets)
-    downstream = lambda n: {"centre_beam": n, "register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n,
-                            "reconstruct": n, "mask": n}
-    registered = {**downstream(n), "mask": 0}
-    for module, expected in (("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2)}),
-                             ("prepare/stream.py", {"realign_stream": 1, **downstream(1)}),
+    synthetic_n = synthetic(datasets)
+    downstream = lambda n, truth=0: {"centre_beam": n, **registered(n), "mask": n, "truth_accuracy": truth}
+    for module, expected in (("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2, 2)}),
+                             ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
                              ("readers/source.py", {"convert": converted, **downstream(converted)}),
-                             ("register/refine.py", downstream(n)),  # masking detects spots as registration does
-                             ("prepare/centre.py", registered),  # temp shards re-run with their merge
-                             ("reconstruct/discs.py", {"reconstruct": n}),
+                             # masking detects spots as registration does; metrics and figures register again
+                             ("register/refine.py", downstream(n, synthetic_n)),
+                             ("prepare/centre.py", {**downstream(n, synthetic_n), "mask": 0}),  # temp shards re-run with their merge
+                             ("reconstruct/discs.py", {"reconstruct": n, "metrics": n, "figure_4": n, "figure_s11": n}),
+                             ("maps/detectors.py", {"maps": n}),
+                             ("figures/compression.py", {"figure_s11": n}),
                              ("export/blockfile.py", {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n})):
         expected = {rule: count for rule, count in expected.items() if count}
         path = workdir / "src/acomflow" / module

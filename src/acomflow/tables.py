@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,3 +36,30 @@ def read_metadata(path: str | os.PathLike) -> dict:
     if raw is None:
         raise ValueError(f"{path}: no acomflow metadata in this Parquet file")
     return json.loads(raw)
+
+
+def table_lines(spots_path, n_lines: int, columns, batch_rows: int = 65536):
+    """Yield (y, {column: array}) for every scan line y < n_lines of a spots table sorted by scan_y."""
+    parquet = pq.ParquetFile(spots_path)
+    schema = parquet.schema_arrow
+    pending = {c: np.empty(0, schema.field(c).type.to_pandas_dtype()) for c in columns}
+    y = 0
+    for batch in itertools.chain(parquet.iter_batches(batch_size=batch_rows, columns=columns), [None]):
+        if batch is not None:
+            pending = {c: np.concatenate([pending[c], batch.column(c).to_numpy(zero_copy_only=False)]) for c in columns}
+        lines = pending["scan_y"]
+        if len(lines) and (lines[0] < y or np.any(np.diff(lines) < 0)):
+            raise ValueError(f"{spots_path}: spots are not sorted by scan line")
+        complete = n_lines if batch is None else (lines[-1] if len(lines) else y)  # the last line may go on
+        while y < complete:
+            stop = int(np.searchsorted(lines, y, side="right"))
+            yield y, {c: v[:stop] for c, v in pending.items()}
+            pending = {c: v[stop:] for c, v in pending.items()}
+            lines = pending["scan_y"]
+            y += 1
+
+
+def line_frames(line: dict, nx: int) -> list[dict]:
+    """One scan line's spots (from `table_lines`, sorted by scan_x) split into its nx frames."""
+    bounds = np.searchsorted(line["scan_x"], np.arange(nx + 1), side="left")
+    return [{c: v[bounds[x] : bounds[x + 1]] for c, v in line.items()} for x in range(nx)]

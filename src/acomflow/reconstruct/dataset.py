@@ -8,7 +8,6 @@ beam centres (16 bytes per scan position), whatever the scan size. The 8-bit sca
 
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 import pandas as pd
@@ -18,33 +17,12 @@ from ..calibration import Calibration
 from ..export.sinks import FrameOutputs
 from ..logs import Progress, logger
 from ..provenance import record
-from ..tables import read_metadata
+from ..tables import line_frames, read_metadata, table_lines
 from .frame import g_limit_px, render_frame, spot_values
 from .settings import ReconstructionSettings
 
 _MODULES = ["acomflow.reconstruct.dataset"]
 COLUMNS = ["scan_y", "scan_x", "x", "y", "radius", "mean", "is_direct_beam"]
-
-
-def table_lines(spots_path, n_lines: int, columns=COLUMNS, batch_rows: int = 65536):
-    """Yield (y, {column: array}) for every scan line y < n_lines of a spots table sorted by scan_y."""
-    parquet = pq.ParquetFile(spots_path)
-    schema = parquet.schema_arrow
-    pending = {c: np.empty(0, schema.field(c).type.to_pandas_dtype()) for c in columns}
-    y = 0
-    for batch in itertools.chain(parquet.iter_batches(batch_size=batch_rows, columns=columns), [None]):
-        if batch is not None:
-            pending = {c: np.concatenate([pending[c], batch.column(c).to_numpy(zero_copy_only=False)]) for c in columns}
-        lines = pending["scan_y"]
-        if len(lines) and (lines[0] < y or np.any(np.diff(lines) < 0)):
-            raise ValueError(f"{spots_path}: spots are not sorted by scan line")
-        complete = n_lines if batch is None else (lines[-1] if len(lines) else y)  # the last line may go on
-        while y < complete:
-            stop = int(np.searchsorted(lines, y, side="right"))
-            yield y, {c: v[:stop] for c, v in pending.items()}
-            pending = {c: v[stop:] for c, v in pending.items()}
-            lines = pending["scan_y"]
-            y += 1
 
 
 def brightest_diffracted_mean(spots_path) -> float:
@@ -93,12 +71,10 @@ def reconstruct_dataset(spots_path, patterns_path, out_dir, name: str, settings:
     progress = Progress("reconstruct", ny * nx)
     with FrameOutputs(out_dir, name, settings.formats, (ny, nx), size, settings.dtype, calibration,
                       max(frame_shape), sidecar) as outputs:
-        for y, line in table_lines(spots_path, ny):
-            bounds = np.searchsorted(line["scan_x"], np.arange(nx + 1), side="left")
+        for y, line in table_lines(spots_path, ny, COLUMNS):
             frames = np.zeros((nx, size, size), np.float32)
             grey, vbf = np.ones(nx), np.zeros(nx)
-            for x in range(nx):
-                spots = {c: v[bounds[x] : bounds[x + 1]] for c, v in line.items()}
+            for x, spots in enumerate(line_frames(line, nx)):
                 values, direct = spot_values(spots, settings), spots["is_direct_beam"].astype(bool)
                 frames[x] = render_frame(spots, tuple(centres[y, x]), frame_shape, settings,
                                          calibration.inv_angstrom_per_px, values)

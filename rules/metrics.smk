@@ -1,0 +1,63 @@
+# Quality metrics (SPEC §6; issue 6): reconstruction against the data, the round trip, compression;
+# for synthetic datasets, registration against the truth.
+
+
+rule metrics:
+    input:
+        data=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.npy",
+        sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+        spots="results/{dataset}/registration/spots.parquet",
+        patterns="results/{dataset}/registration/patterns.parquet",
+    output:
+        quality="results/{dataset}/metrics/quality.parquet",
+        pairs="results/{dataset}/metrics/spot_pairs.parquet",
+        summary="results/{dataset}/metrics/summary.json",
+        maps=report("results/{dataset}/metrics/quality_maps.png", caption="../report/quality_maps.rst",
+                    category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "PSNR, SSIM, RMSE"}),
+        intensity=report("results/{dataset}/metrics/intensity.png", caption="../report/intensity.rst",
+                         category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "intensity conservation"}),
+    params:
+        registration=registration_settings(),
+        reconstruction=drawing_settings(),
+        crystalline_min_spots=config["maps"]["crystalline_min_spots"],
+        code=code_hash("acomflow.metrics.dataset"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=runtime_minutes(frames_per_second=15),
+    log:
+        "logs/{dataset}/metrics.log",
+    benchmark:
+        "benchmarks/{dataset}/metrics.tsv"
+    script:
+        "../scripts/metrics.py"
+
+
+rule truth_accuracy:
+    input:
+        sidecar="results/{dataset}/raw/data.json",
+        spots="results/{dataset}/registration/spots.parquet",
+        truth_spots="results/{dataset}/truth/spots.parquet",
+        truth_patterns="results/{dataset}/truth/patterns.parquet",
+    output:
+        summary="results/{dataset}/metrics/accuracy.json",
+        plot=report("results/{dataset}/metrics/accuracy.png", caption="../report/accuracy.rst",
+                    category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "accuracy against the truth"}),
+    wildcard_constraints:
+        dataset=one_of(SYNTHETIC),
+    params:
+        code=code_hash("acomflow.metrics.accuracy"),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "logs/{dataset}/truth_accuracy.log",
+    benchmark:
+        "benchmarks/{dataset}/truth_accuracy.tsv"
+    script:
+        "../scripts/truth_accuracy.py"

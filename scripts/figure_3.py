@@ -1,0 +1,16 @@
+"""Snakemake entry point of rule `figure_3`: the paper's Fig. 3 (adaptive prominence) for a dataset."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from acomflow.figures.prominence import figure_3
+from acomflow.logs import log_to
+from acomflow.register import RegistrationSettings
+from acomflow.store import read_sidecar
+
+with log_to(snakemake.log[0]):
+    store = Path(snakemake.input.sidecar).parent
+    figure_3(store, pd.read_parquet(snakemake.input.spots), pd.read_parquet(snakemake.input.patterns),
+             read_sidecar(store)["scan_shape"], RegistrationSettings.from_config(snakemake.params.registration),
+             snakemake.params.crystalline_min_spots, snakemake.output[0])

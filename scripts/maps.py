@@ -1,0 +1,11 @@
+"""Snakemake entry point of rule `maps`: every scan map of a dataset into results/{dataset}/maps/."""
+
+from pathlib import Path
+
+from acomflow.logs import log_to
+from acomflow.maps import MapSettings
+from acomflow.maps.dataset import map_dataset
+
+with log_to(snakemake.log[0]):
+    map_dataset(Path(snakemake.input.sidecar).parent, snakemake.input.spots, snakemake.input.patterns,
+                Path(snakemake.output.tiffs[0]).parent, MapSettings.from_config(snakemake.params.settings))

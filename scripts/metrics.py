@@ -1,0 +1,14 @@
+"""Snakemake entry point of rule `metrics`: quality, round trip and summary into results/{dataset}/metrics/."""
+
+from pathlib import Path
+
+from acomflow.logs import log_to
+from acomflow.metrics.dataset import metrics_dataset
+from acomflow.reconstruct.settings import ReconstructionSettings
+from acomflow.register import RegistrationSettings
+
+with log_to(snakemake.log[0]):
+    metrics_dataset(Path(snakemake.input.sidecar).parent, snakemake.input.spots, snakemake.input.patterns,
+                    Path(snakemake.output.summary).parent, RegistrationSettings.from_config(snakemake.params.registration),
+                    ReconstructionSettings.from_config(snakemake.params.reconstruction),
+                    snakemake.params.crystalline_min_spots)

@@ -1,0 +1,38 @@
+"""What the figures share: reading single frames and their table rows, and choosing patterns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..register.dataset import saturation_level
+from ..store import DATA_NAME, NpyFrames
+
+
+def read_frame(store_dir, scan_shape, y: int, x: int) -> np.ndarray:
+    """Frame (y, x) of a store as float32 (reads one frame)."""
+    frames = NpyFrames(Path(store_dir) / DATA_NAME, flat=True)
+    return frames[y * scan_shape[1] + x : y * scan_shape[1] + x + 1][0].astype(np.float32)
+
+
+def store_saturation(store_dir) -> float:
+    return saturation_level(NpyFrames(Path(store_dir) / DATA_NAME).dtype)
+
+
+def frame_spots(spots: pd.DataFrame, y: int, x: int) -> dict:
+    """The table rows of pattern (y, x) as {column: array}."""
+    chosen = spots[(spots.scan_y == y) & (spots.scan_x == x)]
+    return {c: chosen[c].to_numpy() for c in chosen.columns}
+
+
+def crystalline_patterns(patterns: pd.DataFrame, min_spots: int) -> pd.DataFrame:
+    """Patterns with at least `min_spots` spots (all patterns if none has)."""
+    chosen = patterns[patterns.n_spots >= min_spots]
+    return chosen if len(chosen) else patterns
+
+
+def evenly(table: pd.DataFrame, count: int) -> pd.DataFrame:
+    """Up to `count` rows spread evenly over `table`."""
+    return table.iloc[np.unique(np.linspace(0, len(table) - 1, min(count, len(table))).round().astype(int))]

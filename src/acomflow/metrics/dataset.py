@@ -1,0 +1,42 @@
+"""The metrics of one dataset, written to results/{dataset}/metrics/: quality.parquet (per
+pattern), spot_pairs.parquet (per spot, the round trip), summary.json and their plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..logs import logger
+from ..provenance import record, write_json
+from ..reconstruct.settings import ReconstructionSettings
+from ..register.frame import RegistrationSettings
+from ..store import SIDECAR_NAME, read_sidecar
+from ..tables import write_table
+from .quality import quality_dataset
+from .summary import plot_intensity, plot_quality_maps, summarise
+
+_MODULES = ["acomflow.metrics.dataset"]
+
+
+def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration: RegistrationSettings,
+                    reconstruction: ReconstructionSettings, crystalline_min_spots: int) -> dict:
+    """Quality, round trip and summary of one dataset; returns the summary."""
+    out_dir = Path(out_dir)
+    sidecar = read_sidecar(store_dir)
+    quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction)
+    provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
+                         "crystalline_min_spots": crystalline_min_spots},
+                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)
+    table_bytes = Path(spots_path).stat().st_size + Path(patterns_path).stat().st_size
+    summary = summarise(quality, pairs, pd.read_parquet(patterns_path), sidecar["data"]["bytes"], table_bytes,
+                        crystalline_min_spots)
+    write_table(quality, out_dir / "quality.parquet", provenance)
+    write_table(pairs, out_dir / "spot_pairs.parquet", provenance)
+    write_json(out_dir / "summary.json", {**summary, "provenance": provenance})
+    plot_quality_maps(quality, sidecar["scan_shape"], sidecar["calibration"].get("scan_step_nm"),
+                      out_dir / "quality_maps.png")
+    plot_intensity(pairs, summary["intensity"], out_dir / "intensity.png")
+    logger.info("compression factor %.0f; %.1f spots per pattern, %.1f per crystalline pattern",
+                summary["compression_factor"], summary["spots_per_pattern"], summary["spots_per_crystalline_pattern"])
+    return summary

@@ -1,0 +1,101 @@
+"""How faithful the reconstruction is, frame by frame, streamed one scan line at a time.
+
+For every frame: PSNR, SSIM and RMSE (scikit-image) between the background-subtracted frame
+and its reconstruction drawn in the detector's own geometry (same size, not centred, direct
+beam kept, no blur: only the renderer and its radii come from the reconstruction settings);
+then the reconstruction is registered again (noise "corners": a rendering has no Poisson
+statistics) and each table spot is paired with the nearest re-registered spot, giving its
+position offset (px) and its integrated intensity in the reconstruction against the table's
+(raw minus background, counts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
+
+from ..logs import Progress, logger
+from ..reconstruct.frame import render_frame
+from ..reconstruct.settings import ReconstructionSettings
+from ..register.background import subtract_background
+from ..register.frame import RegistrationSettings, register_frame
+from ..store import DATA_NAME, NpyFrames, read_sidecar
+from ..tables import line_frames, table_lines
+
+PATTERN_COLUMNS = {"scan_y": "int32", "scan_x": "int32", "psnr": "float32", "ssim": "float32", "rmse": "float32",
+                   "offset_median": "float32", "paired": "int32"}
+PAIR_COLUMNS = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "is_direct_beam": "bool",
+                "integrated": "float32", "integrated_reconstructed": "float32", "offset": "float32"}
+_SPOT_COLUMNS = ["scan_y", "scan_x", "spot", "x", "y", "radius", "mean", "integrated", "is_direct_beam"]
+
+
+def in_detector_geometry(settings: ReconstructionSettings) -> ReconstructionSettings:
+    """The reconstruction settings drawn over the frame itself: the renderer and radii kept."""
+    return dataclasses.replace(settings, size=None, centred=False, direct_beam="keep", blur=0.0,
+                               g_max_px=None, g_max_inv_angstrom=None)
+
+
+def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float, float]:
+    """(PSNR dB, SSIM, RMSE counts) of `reconstruction` against `subtracted`, over the data
+    range of `subtracted` (NaN for a flat frame)."""
+    data_range = float(subtracted.max() - subtracted.min())
+    rmse = float(np.sqrt(mean_squared_error(subtracted, reconstruction)))
+    if data_range == 0:
+        return np.nan, np.nan, rmse
+    psnr = peak_signal_noise_ratio(subtracted, reconstruction, data_range=data_range) if rmse > 0 else np.inf
+    return float(psnr), float(structural_similarity(subtracted, reconstruction, data_range=data_range)), rmse
+
+
+def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSettings):
+    """Register `reconstruction` again and pair each table spot with the nearest spot found:
+    (distance px, that spot's integrated counts); NaN where nothing was found."""
+    again, _ = register_frame(reconstruction, dataclasses.replace(settings, noise="corners"))
+    n = len(spots["x"])
+    if len(again["x"]) == 0 or n == 0:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    distance, index = cKDTree(np.c_[again["y"], again["x"]]).query(np.c_[spots["y"], spots["x"]])
+    return distance, again["integrated"][index]
+
+
+def quality_dataset(store_dir, spots_path, patterns_path, registration: RegistrationSettings,
+                    reconstruction: ReconstructionSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-pattern quality (PATTERN_COLUMNS) and per-spot pairs (PAIR_COLUMNS) of a dataset."""
+    sidecar = read_sidecar(store_dir)
+    ny, nx = sidecar["scan_shape"]
+    frame_shape = tuple(sidecar["frame_shape"])
+    draw = in_detector_geometry(reconstruction)
+    centres = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"]).to_numpy(np.float64)
+    lines = NpyFrames(Path(store_dir) / DATA_NAME)
+    per_pattern, pairs = [], []
+    progress = Progress("quality metrics", ny * nx)
+    for y, line in table_lines(spots_path, ny, _SPOT_COLUMNS):
+        block = lines[y : y + 1][0]
+        for x, spots in enumerate(line_frames(line, nx)):
+            frame = block[x].astype(np.float32)
+            row = {"scan_y": y, "scan_x": x, "psnr": np.nan, "ssim": np.nan, "rmse": np.nan,
+                   "offset_median": np.nan, "paired": 0}
+            if np.isfinite(frame).all():
+                subtracted = subtract_background(frame, registration.background, registration.background_radius,
+                                                 registration.presmooth, registration.clamp)
+                image = render_frame(spots, tuple(centres[y * nx + x]), frame_shape, draw)
+                row["psnr"], row["ssim"], row["rmse"] = frame_quality(subtracted, image)
+                offset, integrated = round_trip(spots, image, registration)
+                paired = np.isfinite(offset) & (offset <= np.maximum(spots["radius"], 1.0))
+                if paired.any():
+                    row["offset_median"], row["paired"] = float(np.median(offset[paired])), int(paired.sum())
+                pairs.append(pd.DataFrame({"scan_y": y, "scan_x": x, "spot": spots["spot"],
+                                           "is_direct_beam": spots["is_direct_beam"], "integrated": spots["integrated"],
+                                           "integrated_reconstructed": np.where(paired, integrated, np.nan),
+                                           "offset": np.where(paired, offset, np.nan)}))
+            per_pattern.append(row)
+        progress.update(nx)
+    quality = pd.DataFrame(per_pattern).astype(PATTERN_COLUMNS)
+    pairs = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame({c: [] for c in PAIR_COLUMNS})
+    logger.info("median PSNR %.1f dB, SSIM %.3f; %d spots paired after the round trip",
+                np.nanmedian(quality.psnr), np.nanmedian(quality.ssim), int(pairs.offset.notna().sum()))
+    return quality, pairs.astype(PAIR_COLUMNS)
