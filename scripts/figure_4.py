@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from acomflow.figures.common import figure_provenance
 from acomflow.figures.registration import figure_4
 from acomflow.logs import log_to
 from acomflow.provenance import atomic_path
@@ -18,6 +19,8 @@ with log_to(snakemake.log[0]):
                        pd.read_parquet(snakemake.input.pairs), read_sidecar(store)["scan_shape"],
                        RegistrationSettings.from_config(snakemake.params.registration),
                        ReconstructionSettings.from_config(snakemake.params.reconstruction),
-                       snakemake.params.crystalline_min_spots, snakemake.output.figure, truth)
+                       snakemake.params.crystalline_min_spots, snakemake.output.figure, truth,
+                       provenance=figure_provenance(dict(snakemake.params.items()), snakemake.input,
+                                                    "acomflow.figures.registration"))
     with atomic_path(snakemake.output.table) as tmp:
         by_blur.to_csv(tmp, index=False)

@@ -1,6 +1,7 @@
 """The Snakemake workflow end to end, on a copy of the workflow in a temporary folder:
 outputs and provenance, caching, and re-running exactly what a change affects."""
 
+import json
 import os
 import re
 import shutil
@@ -156,6 +157,11 @@ def test_maps_metrics_figures_and_the_report(workflow):
     with tifffile.TiffFile(workdir / "results/stack/maps/adf.tif") as tiff:
         assert tiff.pages[0].resolution == (0.25, 0.25) and tiff.imagej_metadata["unit"] == "nm"
     assert read_tiff_provenance(workdir / "results/tiny/maps/adf.tif")["parameters"]["adf"] == [0.5, 0.95]
+    from PIL import Image
+
+    figure = json.loads(Image.open(workdir / "results/tiny/figures/fig4_registration.png").text["acomflow"])
+    assert figure["parameters"]["registration"]["blur_sigma"] == 2.0
+    assert any(path.endswith("spot_pairs.parquet") for path in figure["inputs"])
     accuracy = yaml.safe_load((workdir / "results/tiny/metrics/accuracy.json").read_text())
     assert accuracy["direct_beam_flagged"] == 1.0
     assert "Nothing to be done" in snakemake(workdir, "figures", "-n").stdout

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..provenance import record
 from ..register.dataset import saturation_level
 from ..store import DATA_NAME, NpyFrames
 
@@ -36,3 +37,11 @@ def crystalline_patterns(patterns: pd.DataFrame, min_spots: int) -> pd.DataFrame
 def evenly(table: pd.DataFrame, count: int) -> pd.DataFrame:
     """Up to `count` rows spread evenly over `table`."""
     return table.iloc[np.unique(np.linspace(0, len(table) - 1, min(count, len(table))).round().astype(int))]
+
+
+def figure_provenance(parameters: dict, inputs, module: str) -> dict:
+    """The provenance of a figure: its parameters (the rule's code hash aside: `record` adds
+    it), the sha256 of its inputs (the data store through its sidecar, which holds the data's
+    sha256) and the hash of `module`."""
+    return record({k: v for k, v in parameters.items() if k != "code"},
+                  inputs=[path for path in inputs if not str(path).endswith(".npy")], modules=[module])

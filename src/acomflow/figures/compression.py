@@ -41,7 +41,8 @@ def compression_by_spot_count(spots: pd.DataFrame, patterns: pd.DataFrame, frame
     return pd.DataFrame(rows)
 
 
-def figure_s11(spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int, dataset_factor: float, path) -> pd.DataFrame:
+def figure_s11(spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int, dataset_factor: float, path,
+               provenance: dict | None = None) -> pd.DataFrame:
     """Draw Fig. S11 to `path`; returns the groups' table."""
     groups = compression_by_spot_count(spots, patterns, frame_bytes)
     per_pattern = groups.table_bytes / groups.patterns
@@ -57,5 +58,5 @@ def figure_s11(spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int, da
     ax.set(xlabel="spots per pattern", ylabel="compression factor (raw bytes / table bytes)", yscale="log",
            title=f"compression vs spots per pattern ({frame_bytes / 1024:.0f} KiB frames)")
     ax.legend(fontsize=8)
-    plots.save(figure, path)
+    plots.save(figure, path, provenance=provenance)
     return groups

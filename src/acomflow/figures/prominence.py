@@ -22,7 +22,7 @@ def noise_levels(patterns: pd.DataFrame, min_spots: int) -> pd.DataFrame:
 
 
 def figure_3(store_dir, spots: pd.DataFrame, patterns: pd.DataFrame, scan_shape, settings: RegistrationSettings,
-             min_spots: int, path) -> None:
+             min_spots: int, path, provenance: dict | None = None) -> None:
     figure, axes = plots.subplots(2, 3, (14, 8.5))
     saturation = store_saturation(store_dir)
     for column, pattern in enumerate(noise_levels(patterns, min_spots).itertuples()):
@@ -51,4 +51,4 @@ def figure_3(store_dir, spots: pd.DataFrame, patterns: pd.DataFrame, scan_shape,
         bottom.set(xlabel="x (px)", ylabel="counts", yscale="log", ylim=(max(pattern.prominence_min, 1e-3) / 10, None),
                    title=f"profile at y = {row} px")
         bottom.legend(fontsize=8)
-    plots.save(figure, path)
+    plots.save(figure, path, provenance=provenance)

@@ -45,7 +45,7 @@ def accuracy_by_blur(frames: list, settings: RegistrationSettings, reconstructio
 
 def figure_4(store_dir, spots: pd.DataFrame, patterns: pd.DataFrame, pairs: pd.DataFrame, scan_shape,
              settings: RegistrationSettings, reconstruction: ReconstructionSettings, min_spots: int, path,
-             truth_spots: pd.DataFrame | None = None, sample: int = 12) -> pd.DataFrame:
+             truth_spots: pd.DataFrame | None = None, sample: int = 12, provenance: dict | None = None) -> pd.DataFrame:
     """Draw Fig. 4 to `path`; returns the accuracy-by-blur table."""
     saturation = store_saturation(store_dir)
     crystalline = crystalline_patterns(patterns, min_spots)
@@ -98,5 +98,5 @@ def figure_4(store_dir, spots: pd.DataFrame, patterns: pd.DataFrame, pairs: pd.D
                 title="(f) intensity difference per spot")
     grey = 255.0 / max(float(np.max(table["mean"][~table["is_direct_beam"]], initial=0.0)), 1e-12)
     diff_ax.secondary_yaxis("right", functions=(lambda v: v * grey, lambda g: g / grey)).set_ylabel("grey levels (of 256)")
-    plots.save(figure, path)
+    plots.save(figure, path, provenance=provenance)
     return by_blur

@@ -103,7 +103,7 @@ def accuracy_dataset(spots_path, truth_spots_path, truth_patterns_path, sidecar_
     provenance = record({"frame_size": frame_size}, inputs=[spots_path, truth_spots_path, truth_patterns_path],
                         modules=_MODULES)
     write_json(out_dir / "accuracy.json", {**summary, "by_snr": by_snr.to_dict("records"), "provenance": provenance})
-    plot_accuracy(by_snr, out_dir / "accuracy.png")
+    plot_accuracy(by_snr, out_dir / "accuracy.png", provenance)
     logger.info("against the truth: recall %.3f (SNR >= 10), precision %.3f, median position error %.3f px",
                 summary["recall_snr_10"], summary["precision_crystal"], summary["position_error_median_px"])
     return summary

@@ -35,8 +35,8 @@ def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration:
     write_table(pairs, out_dir / "spot_pairs.parquet", provenance)
     write_json(out_dir / "summary.json", {**summary, "provenance": provenance})
     plot_quality_maps(quality, sidecar["scan_shape"], sidecar["calibration"].get("scan_step_nm"),
-                      out_dir / "quality_maps.png")
-    plot_intensity(pairs, summary["intensity"], out_dir / "intensity.png")
+                      out_dir / "quality_maps.png", provenance)
+    plot_intensity(pairs, summary["intensity"], out_dir / "intensity.png", provenance)
     logger.info("compression factor %.0f; %.1f spots per pattern, %.1f per crystalline pattern",
                 summary["compression_factor"], summary["spots_per_pattern"], summary["spots_per_crystalline_pattern"])
     return summary

@@ -46,17 +46,17 @@ def summarise(quality: pd.DataFrame, pairs: pd.DataFrame, patterns: pd.DataFrame
     }
 
 
-def plot_quality_maps(quality: pd.DataFrame, scan_shape, scan_step_nm, path) -> None:
+def plot_quality_maps(quality: pd.DataFrame, scan_shape, scan_step_nm, path, provenance: dict | None = None) -> None:
     """PSNR, SSIM and RMSE as scan maps."""
     figure, axes = plots.subplots(1, 3, (14, 4.2))
     for ax, (column, title, label) in zip(axes, (("psnr", "PSNR", "dB"), ("ssim", "SSIM", "SSIM"),
                                                  ("rmse", "RMSE", "counts"))):
         image = quality[column].to_numpy().reshape(scan_shape)
         plots.scan_image(figure, ax, np.where(np.isfinite(image), image, np.nan), title, label, scan_step_nm, cmap="viridis")
-    plots.save(figure, path)
+    plots.save(figure, path, provenance=provenance)
 
 
-def plot_intensity(pairs: pd.DataFrame, fit: dict, path) -> None:
+def plot_intensity(pairs: pd.DataFrame, fit: dict, path, provenance: dict | None = None) -> None:
     """Reconstructed vs table integrated intensity of every paired diffracted spot, with the fit,
     and the relative difference against the table intensity."""
     ok = pairs[~pairs.is_direct_beam & pairs.integrated_reconstructed.notna() & (pairs.integrated > 0)]
@@ -72,10 +72,10 @@ def plot_intensity(pairs: pd.DataFrame, fit: dict, path) -> None:
     right.axhline(0, color="k", lw=0.8)
     right.set(xlabel="table: raw minus background (counts)", ylabel="reconstruction - table (%)",
               title="relative difference")
-    plots.save(figure, path)
+    plots.save(figure, path, provenance=provenance)
 
 
-def plot_accuracy(by_snr: pd.DataFrame, path) -> None:
+def plot_accuracy(by_snr: pd.DataFrame, path, provenance: dict | None = None) -> None:
     """Recall and position error against the truth by integrated SNR bin."""
     figure, (left, right) = plots.subplots(1, 2, (11, 4.2))
     left.bar(by_snr.snr, by_snr.recall)
@@ -86,4 +86,4 @@ def plot_accuracy(by_snr: pd.DataFrame, path) -> None:
     right.plot(by_snr.snr, by_snr.error_p90, "s--", label="90th percentile")
     right.set(xlabel="integrated SNR", ylabel="position error (px)", yscale="log", title="position error")
     right.legend()
-    plots.save(figure, path)
+    plots.save(figure, path, provenance=provenance)

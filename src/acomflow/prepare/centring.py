@@ -70,9 +70,7 @@ def plot_centres(table: pd.DataFrame, scan_shape, path) -> None:
     figure, axes = plots.subplots(1, 3, (13, 4))
     maps = (("centre_y", "centre y (px)"), ("centre_x", "centre x (px)"), ("residual", "distance from the descan plane (px)"))
     for ax, (column, label) in zip(axes, maps):
-        shown = ax.imshow(table[column].to_numpy().reshape(scan_shape), cmap="viridis", interpolation="nearest")
-        ax.set(xlabel="scan x (positions)", ylabel="scan y (positions)", title=label)
-        figure.colorbar(shown, ax=ax, label="px")
+        plots.scan_image(figure, ax, table[column].to_numpy().reshape(scan_shape), label, "px", cmap="viridis")
     outliers = table[(table["flags"] & CENTRE_OUTLIER) != 0]
     axes[2].plot(outliers.scan_x, outliers.scan_y, "x", color="tab:red", label="outlier")
     if len(outliers):

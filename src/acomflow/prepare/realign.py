@@ -151,7 +151,5 @@ def plot_realignment(report: dict, path) -> None:
     axes[0, 1].legend()
     for ax, image, title in ((axes[1, 0], naive.reshape(ny, nx), "Before: stream in order"),
                              (axes[1, 1], after, "After realignment")):
-        shown = ax.imshow(image, cmap="gray", interpolation="nearest")
-        ax.set(xlabel="scan x (positions)", ylabel="scan y (positions)", title=title)
-        figure.colorbar(shown, ax=ax, label="virtual bright field (counts)")
+        plots.scan_image(figure, ax, image, title, "virtual bright field (counts)", cmap="gray")
     plots.save(figure, path)

@@ -8,7 +8,6 @@ beam centres (16 bytes per scan position), whatever the scan size. The 8-bit sca
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
