@@ -33,8 +33,14 @@ include: "rules/metrics.smk"
 include: "rules/figures.smk"
 
 
+# Jobs that take seconds run in the main Snakemake process, never as cluster jobs (a SLURM job
+# costs >= 7 s of fixed overhead): merges, exports and small aggregations of the table.
 localrules:
+    all,
+    register_merge,
+    export_epattern_csv,
     truth_accuracy,
+    figure_3,
     figure_s11,
     figures,
 

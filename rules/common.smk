@@ -37,9 +37,10 @@ def dataset_frames(name):
     return math.prod(ds.get("scan_shape") or [1000, 1])
 
 
-def runtime_minutes(frames_per_second):
-    """A `resources: runtime` function: generous minutes for a dataset at a given rate."""
-    return lambda wildcards: max(10, math.ceil(3 * dataset_frames(wildcards.dataset) / frames_per_second / 60))
+def runtime_minutes(frames_per_second, jobs=1):
+    """A `resources: runtime` function: generous minutes for one of `jobs` equal parts of a
+    dataset at a given rate (frames/s on one core)."""
+    return lambda wildcards: max(10, math.ceil(3 * dataset_frames(wildcards.dataset) / jobs / frames_per_second / 60))
 
 
 def frame_outputs(stage, formats, dataset="{dataset}"):

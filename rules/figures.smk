@@ -11,7 +11,7 @@ rule figure_3:
         report("results/{dataset}/figures/fig3_adaptive_prominence.png", caption="../report/fig3.rst",
                category="Figures", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "Fig. 3"}),
     params:
-        registration=registration_settings(),
+        registration=config["registration"],
         crystalline_min_spots=config["maps"]["crystalline_min_spots"],
         code=code_hash("acomflow.figures.prominence"),
     conda:
@@ -35,7 +35,7 @@ rule figure_4:
                       category="Figures", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "Fig. 4"}),
         table="results/{dataset}/figures/fig4_accuracy_by_blur.csv",
     params:
-        registration=registration_settings(),
+        registration=config["registration"],
         reconstruction=drawing_settings(),
         crystalline_min_spots=config["maps"]["crystalline_min_spots"],
         code=code_hash("acomflow.figures.registration"),

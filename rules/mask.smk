@@ -10,7 +10,7 @@ rule mask:
         as_outputs(frame_outputs("masked", config["masking"]["formats"])),
     params:
         settings={k: v for k, v in config["masking"].items() if k != "enabled"},
-        registration=registration_settings(),
+        registration=config["registration"],
         code=code_hash("acomflow.reconstruct.mask"),
     conda:
         "../envs/acomflow.yaml"

@@ -17,7 +17,7 @@ rule metrics:
         intensity=report("results/{dataset}/metrics/intensity.png", caption="../report/intensity.rst",
                          category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "intensity conservation"}),
     params:
-        registration=registration_settings(),
+        registration=config["registration"],
         reconstruction=drawing_settings(),
         crystalline_min_spots=config["maps"]["crystalline_min_spots"],
         code=code_hash("acomflow.metrics.dataset"),

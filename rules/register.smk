@@ -1,12 +1,11 @@
 # Spot registration in shards of scan lines, merged into one Parquet table (SPEC §2-3; issue 3).
-# No checkpoint: the shard count is a setting; each shard finds its lines from the sidecar.
+# No checkpoint: the shard count is known when the DAG is built, each shard finds its lines from
+# the sidecar at run time, and the merged table is byte-identical whatever the count. The count
+# belongs to the platform, not to the science: 2 here (a laptop's cores); a profile raises it with
+# `set-scatter` (profiles/slurm), and so does `--set-scatter register=N` on the command line.
 
 scattergather:
-    register=config["registration"]["shards"],
-
-
-def registration_settings():
-    return {k: v for k, v in config["registration"].items() if k != "shards"}
+    register=2,
 
 
 rule register_shard:
@@ -18,7 +17,7 @@ rule register_shard:
         spots=temp("results/{dataset}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=temp("results/{dataset}/registration/shards/{scatteritem}.patterns.parquet"),
     params:
-        settings=registration_settings(),
+        settings=config["registration"],
         average=config["neighbour_averaging"]["size"],
         code=code_hash("acomflow.register.dataset"),
     conda:
@@ -26,7 +25,7 @@ rule register_shard:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=runtime_minutes(frames_per_second=20),
+        runtime=runtime_minutes(frames_per_second=20, jobs=len(scatter.register("{scatteritem}"))),
     log:
         "logs/{dataset}/register/{scatteritem}.log",
     benchmark:
@@ -45,7 +44,7 @@ rule register_merge:
         spots="results/{dataset}/registration/spots.parquet",
         patterns="results/{dataset}/registration/patterns.parquet",
     params:
-        settings=registration_settings(),
+        settings=config["registration"],
         reference=config["centring"]["reference"],
         code=code_hash("acomflow.register.dataset"),
     conda:

@@ -1,8 +1,15 @@
-"""Shared fixtures: the real microscope files in ../shared (skipped cleanly when absent)."""
+"""Shared fixtures and helpers: the real microscope files in ../shared (skipped cleanly when
+absent), and copies of the workflow run with Snakemake in a temporary folder."""
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -14,3 +21,36 @@ def real():
     if not REAL.is_dir():
         pytest.skip(f"real test data not found at {REAL}")
     return REAL
+
+
+def copy_workflow(workdir):
+    """A runnable copy of the workflow (Snakefile, rules, scripts, config, package, profiles) in `workdir`."""
+    workdir.mkdir(parents=True)
+    shutil.copy(REPO / "Snakefile", workdir)
+    for name in ("rules", "scripts", "config", "src", "envs", "profiles", "report"):
+        shutil.copytree(REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return workdir
+
+
+def write_config(workdir, datasets, **sections):
+    """The copy's config.yaml: these datasets, every export and frame format, masking on."""
+    config = {"datasets": datasets, "exports": {"epattern_csv": True},
+              "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]}, "masking": {"enabled": True, "formats": ["blo", "npy"]}}
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump({**config, **sections}))
+
+
+def snakemake(workdir, *args, cores=2, check=True, timeout=900):
+    """Run Snakemake in `workdir` on `cores` local cores (None: as a profile says); the numba
+    cache beside `workdir`. A run longer than `timeout` seconds is killed and fails the test."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(workdir.parent / "numba-cache")}
+    result = subprocess.run([sys.executable, "-m", "snakemake", *(["--cores", str(cores)] if cores else []), *args],
+                            cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def jobs(result):
+    """{rule: count} from a dry run's job table."""
+    table = result.stdout.split("Job stats:")[-1] if "Job stats:" in result.stdout else ""
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if rule not in ("total", "all")}

@@ -31,7 +31,6 @@ def test_schema_defaults_are_the_registration_defaults():
     from acomflow.register import RegistrationSettings
 
     schema_defaults = {k: v["default"] for k, v in load_schema(SCHEMA)["properties"]["registration"]["properties"].items()}
-    assert schema_defaults.pop("shards") == 2
     assert schema_defaults == RegistrationSettings().as_dict()
 
 

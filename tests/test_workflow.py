@@ -2,11 +2,6 @@
 outputs and provenance, caching, and re-running exactly what a change affects."""
 
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -17,27 +12,12 @@ from acomflow.epattern_csv import read_results_all
 from acomflow.store import open_store
 from acomflow.tables import read_metadata
 
-from conftest import REAL, REPO
+from conftest import REAL, copy_workflow, jobs, snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
 TINY = {"source": "synthetic", "scan_shape": [3, 4], "synthetic": {"frame_size": 64, "n_grains": 3}}
 STREAM = {"source": "synthetic", "scan_shape": [3, 8], "stream": True, "synthetic": {"frame_size": 64, "n_grains": 2}}
-
-
-def snakemake(workdir, *args, check=True):
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(workdir.parent / "numba-cache")}
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
-                            capture_output=True, text=True, env=env)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
-def jobs(result):
-    """{rule: count} from a dry run's job table."""
-    table = result.stdout.split("Job stats:")[-1] if "Job stats:" in result.stdout else ""
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if rule not in ("total", "all")}
 
 
 def registered(n):
@@ -50,21 +30,11 @@ def synthetic(datasets):
     return sum(1 for ds in datasets.values() if ds["source"] == "synthetic")
 
 
-def write_config(workdir, datasets, **sections):
-    config = {"datasets": datasets, "exports": {"epattern_csv": True},
-              "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]}, "masking": {"enabled": True, "formats": ["blo", "npy"]}}
-    (workdir / "config/config.yaml").write_text(yaml.safe_dump({**config, **sections}))
-
-
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory):
     """A copy of the workflow with a tiny synthetic dataset, a synthetic stream and an .npy
     dataset, run once."""
-    workdir = tmp_path_factory.mktemp("wf") / "acomflow"
-    workdir.mkdir()
-    shutil.copy(REPO / "Snakefile", workdir)
-    for name in ("rules", "scripts", "config", "src", "envs", "profiles", "report"):
-        shutil.copytree(REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    workdir = copy_workflow(tmp_path_factory.mktemp("wf") / "acomflow")
     stack = np.random.default_rng(1).integers(0, 255, (6, 16, 16), dtype=np.uint8)
     np.save(workdir / "stack.npy", stack)
     datasets = {"tiny": TINY, "flow": STREAM, "stack": {"source": "stack.npy", "scan_shape": [2, 3], "calibration": {"scan_step_nm": 4.0}}}
@@ -257,8 +227,8 @@ def test_registration_table_is_the_same_for_other_cores_and_shards(workflow):
     workdir, _, _ = workflow
     table = workdir / "results/tiny/registration/spots.parquet"
     before = table.read_bytes()
-    snakemake(workdir, "--cores", "1", "--set-scatter", "register=3", "--forcerun", "register_shard",
-              "--until", "register_merge", "--allowed-rules", "register_shard", "register_merge")
+    snakemake(workdir, "--set-scatter", "register=3", "--forcerun", "register_shard", "--until", "register_merge",
+              "--allowed-rules", "register_shard", "register_merge", cores=1)
     assert table.read_bytes() == before
     assert read_metadata(table)["scan_shape"] == [3, 4]
 
