@@ -82,39 +82,60 @@ def _memory_mb() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20 * 0.8)
 
 
-def _pids(name: str) -> set[int]:
-    """PIDs of the running processes called `name` (as /proc/PID/comm has it)."""
-    pids = set()
+def _processes() -> dict[int, tuple[int, str]]:
+    """{pid: (parent pid, name)} of the running processes, from /proc."""
+    table = {}
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == name:
-                pids.add(int(entry.name))
-        except OSError:  # the process ended meanwhile
+            if entry.name.isdigit():
+                name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(") ", 1)
+                table[int(entry.name)] = (int(rest.split()[1]), name)
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
             pass
-    return pids
+    return table
+
+
+def _job_steps(before: set[int]) -> list[int]:
+    """PIDs of the slurmstepd processes not in `before`, and of all their descendants."""
+    table = _processes()
+    found = {pid for pid, (_, name) in table.items() if name == "slurmstepd"} - before
+    while True:
+        children = {pid for pid, (parent, _) in table.items() if parent in found} - found
+        if not children:
+            return sorted(found)
+        found |= children
 
 
 def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, ended but not yet reaped, does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return not Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
         return False
-    return not Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
 
 
 def _stop(pids, timeout=20):
     """SIGTERM each PID, then SIGKILL those still alive after `timeout` seconds."""
-    for pid in pids:
-        try:
-            os.kill(pid, 15)
-        except ProcessLookupError:
-            pass
+    for signal in (15, 9):
+        for pid in pids:
+            try:
+                os.kill(pid, signal)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def _cancel_jobs(steps_before, timeout=20):
+    """Cancel every job of this user and wait (at most `timeout` s) for their job steps to end."""
+    try:
+        subprocess.run(["scancel", "--full", f"--user={os.getuid()}"], capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return
     deadline = time.monotonic() + timeout
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for pid in pids:
-        if alive(pid):
-            os.kill(pid, 9)
+    while _job_steps(steps_before) and time.monotonic() < deadline:
+        time.sleep(0.3)
 
 
 def _wait(condition, what, timeout, daemons, logs):
@@ -140,17 +161,10 @@ def cluster(root: Path):
     key = root / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o600)
-    # munged wants every folder above its socket open to all: not so under pytest's tmp_path.
-    socket_dir = Path(tempfile.mkdtemp(prefix="acomflow-munge-"))
-    socket_dir.chmod(0o755)
-    munge_socket = socket_dir / "munge.socket"
-    host = socket.gethostname().split(".")[0]
-    CONF.parent.mkdir(parents=True, exist_ok=True)
-    CONF.write_text(SLURM_CONF.format(host=host, root=root, socket=munge_socket, ctld_port=_free_port(), slurmd_port=_free_port(),
-                                      cpus=os.cpu_count(), memory_mb=_memory_mb()))
     logs = [root / name for name in ("munged.out", "slurmctld.out", "slurmd.out", "slurmctld.log", "slurmd.log")]
-    steps_before = _pids("slurmstepd")
+    steps_before = set(_job_steps(set()))
     daemons = []
+    started = {"pids": []}
 
     def start(name, *args):
         with open(root / f"{name}.out", "w") as out:
@@ -161,8 +175,15 @@ def cluster(root: Path):
         result = subprocess.run(["sinfo", "--noheader", "--format=%t"], capture_output=True, text=True)
         return result.stdout.strip() == "idle"
 
-    started = {"pids": []}
+    # munged wants every folder above its socket open to all: not so under pytest's tmp_path.
+    socket_dir = Path(tempfile.mkdtemp(prefix="acomflow-munge-"))
     try:
+        socket_dir.chmod(0o755)
+        munge_socket = socket_dir / "munge.socket"
+        CONF.parent.mkdir(parents=True, exist_ok=True)
+        CONF.write_text(SLURM_CONF.format(host=socket.gethostname().split(".")[0], root=root, socket=munge_socket,
+                                          ctld_port=_free_port(), slurmd_port=_free_port(),
+                                          cpus=os.cpu_count(), memory_mb=_memory_mb()))
         start("munged", "--foreground", f"--socket={munge_socket}", f"--key-file={key}",
               f"--pid-file={root}/munged.pid", f"--seed-file={root}/munged.seed", f"--log-file={root}/munged.log")
         _wait(munge_socket.exists, "munged opening its socket", 30, daemons, logs)
@@ -171,15 +192,11 @@ def cluster(root: Path):
         _wait(idle, "the node coming up idle", 60, daemons, logs)
         yield started
     finally:
-        if len(daemons) > 1:  # slurmctld started: cancel every job and give them time to end
-            subprocess.run(["scancel", "--full", f"--user={os.getuid()}"], capture_output=True, timeout=30)
-            deadline = time.monotonic() + 20
-            while _pids("slurmstepd") - steps_before and time.monotonic() < deadline:
-                time.sleep(0.3)
-        steps = _pids("slurmstepd") - steps_before
-        _stop(sorted(steps) + [daemon.pid for daemon in reversed(daemons)])
+        if len(daemons) > 1:  # slurmctld started
+            _cancel_jobs(steps_before)
+        started["pids"] = _job_steps(steps_before) + [daemon.pid for daemon in reversed(daemons)]
+        _stop(started["pids"])
         for daemon in daemons:
             daemon.wait()
-        started["pids"] = sorted(steps) + [daemon.pid for daemon in daemons]
         shutil.rmtree(socket_dir, ignore_errors=True)
-        CONF.unlink()
+        CONF.unlink(missing_ok=True)
