@@ -39,6 +39,7 @@ localrules:
     all,
     register_merge,
     export_epattern_csv,
+    metrics,
     truth_accuracy,
     figure_3,
     figure_s11,

@@ -6,7 +6,7 @@ line); "realign" puts it back on the scan grid; "centre" measures the beam centr
 "reconstruct" renders the merged table into the default outputs (.blo and .npy), "write only"
 writes the same outputs from blank frames (the floor set by writing), "mask" masks every
 frame into a .blo, "maps" computes and writes every map (virtual detectors included) and
-"metrics" the per-frame PSNR/SSIM/RMSE and the round trip.
+"metrics" the per-frame PSNR/SSIM/RMSE and the round trip (in shards, on 1 core and on 2).
 
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
@@ -28,7 +28,7 @@ def _stage(name, args, queue, shard=0, n_shards=1):
     from acomflow.convert import convert
     from acomflow.maps import MapSettings
     from acomflow.maps.dataset import map_dataset
-    from acomflow.metrics.dataset import metrics_dataset
+    from acomflow.metrics.dataset import metrics_shard
     from acomflow.prepare.centring import centre_dataset
     from acomflow.prepare.realign import realign_stream
     from acomflow.readers import open_source
@@ -61,8 +61,10 @@ def _stage(name, args, queue, shard=0, n_shards=1):
         map_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
                     args.work / "maps", MapSettings())
     elif name == "metrics":
-        metrics_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
-                        args.work / "metrics", RegistrationSettings(), ReconstructionSettings(), 5)
+        tag = f"{n_shards}-{shard}"
+        metrics_shard(args.work / "sim/raw", shard, n_shards, args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
+                      RegistrationSettings(), ReconstructionSettings(), args.work / f"{tag}.quality.parquet",
+                      args.work / f"{tag}.pairs.parquet")
     else:
         tag = f"{n_shards}-{shard}"
         register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
@@ -132,6 +134,14 @@ def merge(args, n_shards):
                         args.work / f"{n_shards}.spots.parquet", args.work / f"{n_shards}.patterns.parquet")
 
 
+def report(name, processes, args, frames):
+    """Run a stage and print its frames/s, wall time and peak memory (sharded stages: per core count)."""
+    seconds, peak_mb = run_stage(name, args, processes)
+    label = f"{name} ({processes} core{'s' if processes > 1 else ''})" if name in ("register", "metrics") else name
+    print(f"{label:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB", flush=True)
+
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scan", type=int, nargs=2, default=[40, 50], metavar=("NY", "NX"))
@@ -144,16 +154,13 @@ def main():
         print(f"{frames} frames of {args.frame_size}x{args.frame_size} {args.dtype}")
         for name, processes in (("simulate", 1), ("convert", 1), ("stream", 1), ("realign", 1), ("centre", 1),
                                 ("register", 1), ("register", 2)):
-            seconds, peak_mb = run_stage(name, args, processes)
-            label = f"{name} ({processes} core{'s' if processes > 1 else ''})" if name == "register" else name
-            print(f"{label:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
+            report(name, processes, args, frames)
         summary = merge(args, 2)
         raw = (args.work / "sim/raw/data.npy").stat().st_size
         print(f"raw data {raw / 2**20:.0f} MiB; {summary['spots_per_pattern']:.1f} spots per pattern; "
               f"compression factor {summary['compression_factor']:.0f}")
-        for name in ("reconstruct", "write only", "mask", "maps", "metrics"):
-            seconds, peak_mb = run_stage(name, args)
-            print(f"{name:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB")
+        for name, processes in (("reconstruct", 1), ("write only", 1), ("mask", 1), ("maps", 1), ("metrics", 1), ("metrics", 2)):
+            report(name, processes, args, frames)
 
 
 if __name__ == "__main__":

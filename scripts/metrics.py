@@ -1,4 +1,4 @@
-"""Snakemake entry point of rule `metrics`: quality, round trip and summary into results/{dataset}/metrics/."""
+"""Snakemake entry point of rule `metrics`: the shards merged, the summary and plots into results/{dataset}/metrics/."""
 
 from pathlib import Path
 
@@ -11,4 +11,4 @@ with log_to(snakemake.log[0]):
     metrics_dataset(Path(snakemake.input.sidecar).parent, snakemake.input.spots, snakemake.input.patterns,
                     Path(snakemake.output.summary).parent, RegistrationSettings.from_config(snakemake.params.registration),
                     ReconstructionSettings.from_config(snakemake.params.reconstruction),
-                    snakemake.params.crystalline_min_spots)
+                    snakemake.params.crystalline_min_spots, shards=list(zip(snakemake.input.quality, snakemake.input.pairs)))

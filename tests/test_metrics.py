@@ -8,6 +8,7 @@ import pytest
 from acomflow.figures.compression import compression_by_spot_count
 from acomflow.figures.registration import BLUR_SIGMAS, accuracy_by_blur
 from acomflow.metrics.accuracy import truth_accuracy
+from acomflow.metrics.dataset import metrics_dataset, metrics_shard
 from acomflow.metrics.quality import frame_quality, in_detector_geometry, quality_dataset
 from acomflow.metrics.summary import intensity_fit
 from acomflow.reconstruct.settings import ReconstructionSettings
@@ -60,6 +61,20 @@ def test_round_trip_and_intensity_conservation(registered):
     fit = intensity_fit(pairs)
     assert abs(fit["slope"] - 1) <= 0.02 and fit["r2"] >= 0.99
     assert np.nanmedian(quality.ssim) >= 0.8
+
+
+def test_metrics_in_shards_equal_the_whole(registered):
+    """Shards of scan lines (8 for 6 lines: two are empty) merge into the very same tables."""
+    root, settings = registered
+    args = (root / "raw", root / "spots.parquet", root / "patterns.parquet")
+    metrics_dataset(*args, root / "whole", settings, ReconstructionSettings(), 5)
+    shards = [(root / f"{i}.quality.parquet", root / f"{i}.pairs.parquet") for i in range(8)]
+    for i, (quality, pairs) in reversed(list(enumerate(shards))):  # the order of shards must not matter
+        metrics_shard(root / "raw", i, 8, *args[1:], settings, ReconstructionSettings(), quality, pairs)
+    assert len(pd.read_parquet(shards[0][0])) == 0 and len(pd.read_parquet(shards[1][0])) == 6
+    metrics_dataset(*args, root / "sharded", settings, ReconstructionSettings(), 5, shards=shards)
+    for name in ("quality.parquet", "spot_pairs.parquet", "summary.json"):
+        assert (root / "sharded" / name).read_bytes() == (root / "whole" / name).read_bytes()
 
 
 def test_position_accuracy_against_the_blur(registered):

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from acomflow.register import RegistrationSettings
-from acomflow.register.dataset import merge_shards, register_shard, shard_lines
+from acomflow.register.dataset import merge_shards, register_shard
 from acomflow.simulate import SyntheticSettings, simulate
-from acomflow.tables import read_metadata
+from acomflow.tables import read_metadata, shard_lines
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,7 @@ def run(store, n_shards, tag):
 def test_table_is_byte_identical_for_shard_sizes_1_7_and_all(store):
     results = {size: run(store, 14 // size, f"size{size}") for size in (1, 7, 14)}
     assert results[1][1:] == results[7][1:] == results[14][1:]
+    assert run(store, 20, "more_shards_than_lines")[1:] == results[1][1:]  # 6 empty shards
     summary = results[14][0]
     assert summary["patterns"] == 42 and summary["compression_factor"] > 1
 
@@ -55,7 +56,7 @@ def test_table_contents_and_provenance(store):
 
 def test_shard_lines_cover_the_scan_once():
     for n_lines in (1, 7, 30):
-        for n_shards in range(1, n_lines + 1):
+        for n_shards in range(1, n_lines + 3):  # more shards than lines: some are empty
             covered = [y for s in range(n_shards) for y in range(*shard_lines(n_lines, n_shards, s))]
             assert covered == list(range(n_lines))
     with pytest.raises(ValueError, match="shard 3 is not in 0..2"):

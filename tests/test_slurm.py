@@ -16,7 +16,7 @@ pytestmark = pytest.mark.workflow
 
 DATASETS = {"tiny": {"source": "synthetic", "scan_shape": [4, 6], "synthetic": {"frame_size": 64, "n_grains": 3}}}
 TABLES = ("spots.parquet", "patterns.parquet")
-LOCAL_RULES = {"all", "register_merge", "export_epattern_csv", "truth_accuracy", "figure_3", "figure_s11", "figures"}
+LOCAL_RULES = {"all", "register_merge", "export_epattern_csv", "metrics", "truth_accuracy", "figure_3", "figure_s11", "figures"}
 
 
 def test_slurm_profile_documents_every_key_and_sets_cluster_shards(tmp_path):
@@ -28,7 +28,8 @@ def test_slurm_profile_documents_every_key_and_sets_cluster_shards(tmp_path):
     workdir = copy_workflow(tmp_path / "acomflow")
     write_config(workdir, DATASETS)
     dry_run = snakemake(workdir, "--profile", "profiles/slurm", "-n")
-    assert jobs(dry_run)["register_shard"] == profile["set-scatter"]["register"] == 32
+    assert jobs(dry_run)["register_shard"] == jobs(dry_run)["metrics_shard"] == 32
+    assert profile["set-scatter"] == {"register": 32, "metrics": 32}
     shard = dry_run.stdout[dry_run.stdout.index("rule register_shard:"):].split("\n\n")[0]
     assert "mem_mb=1500," in shard and "cpus_per_task=1" in shard
 
@@ -54,7 +55,7 @@ def test_workflow_on_slurm_equals_a_local_run(slurm_installed, tmp_path):
     shutil.rmtree(workdir / "results")
     with slurm_cluster.cluster(tmp_path / "slurm") as started:
         # The README's command, with three shards instead of 32 (a 4-line scan) and quick status checks.
-        result = snakemake(workdir, "--profile", "profiles/slurm", "--set-scatter", "register=3",
+        result = snakemake(workdir, "--profile", "profiles/slurm", "--set-scatter", "register=3", "metrics=3",
                            "--slurm-init-seconds-before-status-checks", "2", cores=None)
         accounting = subprocess.run(["squeue", "--states=all", "--noheader", "--format=%i %T %k"], capture_output=True, text=True)
     assert started["pids"] and not any(slurm_cluster.alive(pid) for pid in started["pids"])
@@ -63,7 +64,7 @@ def test_workflow_on_slurm_equals_a_local_run(slurm_installed, tmp_path):
     jobs = [line.split() for line in accounting.stdout.splitlines()]
     assert jobs and all(state == "COMPLETED" for _, state, _ in jobs)
     rules_on_slurm = {comment.split("_wildcards_")[0].removeprefix("rule_") for _, _, comment in jobs}
-    assert rules_on_slurm == {"simulate", "centre_beam", "register_shard", "reconstruct", "mask", "maps", "metrics", "figure_4"}
-    assert len(jobs) == len(rules_on_slurm) + 2  # three shards
+    assert rules_on_slurm == {"simulate", "centre_beam", "register_shard", "reconstruct", "mask", "maps", "metrics_shard", "figure_4"}
+    assert len(jobs) == len(rules_on_slurm) + 4  # three shards of each sharded rule
     assert not rules_on_slurm & LOCAL_RULES
     assert (workdir / "results/tiny/figures/fig4_registration.png").is_file(), result.stderr[-2000:]

@@ -23,7 +23,7 @@ STREAM = {"source": "synthetic", "scan_shape": [3, 8], "stream": True, "syntheti
 def registered(n):
     """Jobs that re-run, per dataset, when its registered table changes (truth_accuracy aside)."""
     return {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n, "reconstruct": n, "maps": n,
-            "metrics": n, "figure_3": n, "figure_4": n, "figure_s11": n}
+            "metrics_shard": 2 * n, "metrics": n, "figure_3": n, "figure_4": n, "figure_s11": n}
 
 
 def synthetic(datasets):
@@ -208,7 +208,7 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
                              # masking detects spots as registration does; metrics and figures register again
                              ("register/refine.py", downstream(n, synthetic_n)),
                              ("prepare/centre.py", {**downstream(n, synthetic_n), "mask": 0}),  # temp shards re-run with their merge
-                             ("reconstruct/discs.py", {"reconstruct": n, "metrics": n, "figure_4": n, "figure_s11": n}),
+                             ("reconstruct/discs.py", {"reconstruct": n, "metrics_shard": 2 * n, "metrics": n, "figure_4": n, "figure_s11": n}),
                              ("maps/detectors.py", {"maps": n}),
                              ("figures/compression.py", {"figure_s11": n}),
                              ("export/blockfile.py", {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n})):
@@ -223,14 +223,16 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
 
 
-def test_registration_table_is_the_same_for_other_cores_and_shards(workflow):
+def test_tables_are_the_same_for_other_cores_and_shards(workflow):
+    """Registration and metrics tables, byte for byte, with 3 shards on 1 core instead of 2 on 2."""
     workdir, _, _ = workflow
-    table = workdir / "results/tiny/registration/spots.parquet"
-    before = table.read_bytes()
-    snakemake(workdir, "--set-scatter", "register=3", "--forcerun", "register_shard", "--until", "register_merge",
-              "--allowed-rules", "register_shard", "register_merge", cores=1)
-    assert table.read_bytes() == before
-    assert read_metadata(table)["scan_shape"] == [3, 4]
+    tables = [workdir / f"results/tiny/{path}" for path in
+              ("registration/spots.parquet", "registration/patterns.parquet", "metrics/quality.parquet", "metrics/spot_pairs.parquet")]
+    before = [table.read_bytes() for table in tables]
+    snakemake(workdir, "--set-scatter", "register=3", "metrics=3", "--forcerun", "register_shard", "metrics_shard",
+              "--until", "metrics", "--allowed-rules", "register_shard", "register_merge", "metrics_shard", "metrics", cores=1)
+    assert [table.read_bytes() for table in tables] == before
+    assert read_metadata(tables[0])["scan_shape"] == [3, 4]
 
 
 def test_bad_config_fails_before_any_job(workflow):

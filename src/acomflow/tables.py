@@ -38,8 +38,16 @@ def read_metadata(path: str | os.PathLike) -> dict:
     return json.loads(raw)
 
 
+def shard_lines(n_lines: int, n_shards: int, shard: int) -> tuple[int, int]:
+    """Scan lines [start, stop) of shard `shard` (0-based) of `n_shards` near-equal blocks."""
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard {shard} is not in 0..{n_shards - 1}")
+    return n_lines * shard // n_shards, n_lines * (shard + 1) // n_shards
+
+
 def table_lines(spots_path, n_lines: int, columns, batch_rows: int = 65536):
-    """Yield (y, {column: array}) for every scan line y < n_lines of a spots table sorted by scan_y."""
+    """Yield (y, {column: array}) for every scan line y < n_lines of a spots table sorted by scan_y
+    (the table may go on beyond: its rest is not read)."""
     parquet = pq.ParquetFile(spots_path)
     schema = parquet.schema_arrow
     pending = {c: np.empty(0, schema.field(c).type.to_pandas_dtype()) for c in columns}
@@ -50,13 +58,15 @@ def table_lines(spots_path, n_lines: int, columns, batch_rows: int = 65536):
         lines = pending["scan_y"]
         if len(lines) and (lines[0] < y or np.any(np.diff(lines) < 0)):
             raise ValueError(f"{spots_path}: spots are not sorted by scan line")
-        complete = n_lines if batch is None else (lines[-1] if len(lines) else y)  # the last line may go on
+        complete = n_lines if batch is None else min(lines[-1] if len(lines) else y, n_lines)  # the last line may go on
         while y < complete:
             stop = int(np.searchsorted(lines, y, side="right"))
             yield y, {c: v[:stop] for c, v in pending.items()}
             pending = {c: v[stop:] for c, v in pending.items()}
             lines = pending["scan_y"]
             y += 1
+        if y == n_lines:
+            return
 
 
 def line_frames(line: dict, nx: int) -> list[dict]:

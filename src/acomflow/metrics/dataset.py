@@ -1,5 +1,6 @@
 """The metrics of one dataset, written to results/{dataset}/metrics/: quality.parquet (per
-pattern), spot_pairs.parquet (per spot, the round trip), summary.json and their plots."""
+pattern), spot_pairs.parquet (per spot, the round trip), summary.json and their plots. The
+per-frame work can run in shards of scan lines (`metrics_shard`), merged by `metrics_dataset`."""
 
 from __future__ import annotations
 
@@ -12,19 +13,40 @@ from ..provenance import record, write_json
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.frame import RegistrationSettings
 from ..store import SIDECAR_NAME, read_sidecar
-from ..tables import write_table
-from .quality import quality_dataset
+from ..tables import read_metadata, shard_lines, write_table
+from .quality import PAIR_COLUMNS, PATTERN_COLUMNS, quality_dataset
 from .summary import plot_intensity, plot_quality_maps, summarise
 
 _MODULES = ["acomflow.metrics.dataset"]
 
 
+def metrics_shard(store_dir, shard: int, n_shards: int, spots_path, patterns_path, registration: RegistrationSettings,
+                  reconstruction: ReconstructionSettings, quality_path, pairs_path) -> None:
+    """Quality and round trip of shard `shard` (0-based) of `n_shards` blocks of scan lines,
+    written as two Parquet tables for `metrics_dataset` to merge."""
+    lines = shard_lines(read_sidecar(store_dir)["scan_shape"][0], n_shards, shard)
+    quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction, lines)
+    write_table(quality, quality_path, {"lines": list(lines)})
+    write_table(pairs, pairs_path, {"lines": list(lines)})
+
+
+def _merged(paths, columns: dict) -> pd.DataFrame:
+    """Shard tables concatenated in scan-line order."""
+    tables = [pd.read_parquet(path) for path in sorted(paths, key=lambda path: read_metadata(path)["lines"])]
+    return pd.concat([table for table in tables if len(table)] or [pd.DataFrame({c: [] for c in columns})],
+                     ignore_index=True).astype(columns)
+
+
 def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration: RegistrationSettings,
-                    reconstruction: ReconstructionSettings, crystalline_min_spots: int) -> dict:
-    """Quality, round trip and summary of one dataset; returns the summary."""
+                    reconstruction: ReconstructionSettings, crystalline_min_spots: int, shards=None) -> dict:
+    """Quality, round trip and summary of one dataset; returns the summary. `shards`: the
+    (quality, pairs) Parquet paths of every `metrics_shard`, merged instead of measured here."""
     out_dir = Path(out_dir)
     sidecar = read_sidecar(store_dir)
-    quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction)
+    if shards is None:
+        quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction)
+    else:
+        quality, pairs = (_merged([shard[k] for shard in shards], columns) for k, columns in enumerate((PATTERN_COLUMNS, PAIR_COLUMNS)))
     provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
                          "crystalline_min_spots": crystalline_min_spots},
                         inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)

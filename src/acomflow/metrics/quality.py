@@ -63,18 +63,23 @@ def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSe
 
 
 def quality_dataset(store_dir, spots_path, patterns_path, registration: RegistrationSettings,
-                    reconstruction: ReconstructionSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-pattern quality (PATTERN_COLUMNS) and per-spot pairs (PAIR_COLUMNS) of a dataset."""
+                    reconstruction: ReconstructionSettings, lines: tuple[int, int] | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-pattern quality (PATTERN_COLUMNS) and per-spot pairs (PAIR_COLUMNS) of a dataset's
+    scan lines [start, stop) = `lines` (default: all)."""
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
+    start, stop = lines or (0, ny)
     frame_shape = tuple(sidecar["frame_shape"])
     draw = in_detector_geometry(reconstruction)
     centres = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"]).to_numpy(np.float64)
-    lines = NpyFrames(Path(store_dir) / DATA_NAME)
+    data = NpyFrames(Path(store_dir) / DATA_NAME)
     per_pattern, pairs = [], []
-    progress = Progress("quality metrics", ny * nx)
-    for y, line in table_lines(spots_path, ny, _SPOT_COLUMNS):
-        block = lines[y : y + 1][0]
+    progress = Progress(f"quality metrics, lines {start}-{stop - 1}", (stop - start) * nx)
+    for y, line in table_lines(spots_path, stop, _SPOT_COLUMNS):
+        if y < start:
+            continue
+        block = data[y : y + 1][0]
         for x, spots in enumerate(line_frames(line, nx)):
             frame = block[x].astype(np.float32)
             row = {"scan_y": y, "scan_x": x, "psnr": np.nan, "ssim": np.nan, "rmse": np.nan,
@@ -94,8 +99,9 @@ def quality_dataset(store_dir, spots_path, patterns_path, registration: Registra
                                            "offset": np.where(paired, offset, np.nan)}))
             per_pattern.append(row)
         progress.update(nx)
-    quality = pd.DataFrame(per_pattern).astype(PATTERN_COLUMNS)
+    quality = pd.DataFrame(per_pattern, columns=list(PATTERN_COLUMNS)).astype(PATTERN_COLUMNS)
     pairs = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame({c: [] for c in PAIR_COLUMNS})
-    logger.info("median PSNR %.1f dB, SSIM %.3f; %d spots paired after the round trip",
-                np.nanmedian(quality.psnr), np.nanmedian(quality.ssim), int(pairs.offset.notna().sum()))
+    if len(quality):
+        logger.info("median PSNR %.1f dB, SSIM %.3f; %d spots paired after the round trip",
+                    np.nanmedian(quality.psnr), np.nanmedian(quality.ssim), int(pairs.offset.notna().sum()))
     return quality, pairs.astype(PAIR_COLUMNS)

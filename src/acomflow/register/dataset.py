@@ -17,7 +17,7 @@ from ..logs import Progress, logger
 from ..prepare.average import averaged_lines, to_frame
 from ..provenance import record
 from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
-from ..tables import read_metadata, write_table
+from ..tables import read_metadata, shard_lines, write_table
 from .frame import RegistrationSettings, register_frame
 
 _MODULES = ["acomflow.register"]
@@ -27,13 +27,6 @@ SPOT_DTYPES = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "x": "floa
                "is_direct_beam": "bool", "flags": "int32"}
 PATTERN_DTYPES = {"scan_y": "int32", "scan_x": "int32", "noise_sigma": "float32", "prominence_min": "float32",
                   "n_spots": "int32", "centre_x": "float32", "centre_y": "float32", "flags": "int32"}
-
-
-def shard_lines(n_lines: int, n_shards: int, shard: int) -> tuple[int, int]:
-    """Scan lines [start, stop) of shard `shard` (0-based) of `n_shards` near-equal blocks."""
-    if not 0 <= shard < n_shards:
-        raise ValueError(f"shard {shard} is not in 0..{n_shards - 1}")
-    return n_lines * shard // n_shards, n_lines * (shard + 1) // n_shards
 
 
 def saturation_level(dtype: np.dtype) -> float:
