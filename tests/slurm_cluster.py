@@ -155,9 +155,9 @@ def cluster(root: Path):
     """Start a single-node cluster with its state and logs in `root`; yield a dict whose "pids",
     filled on exit, lists every process started. On exit, cancel every job, stop the job steps
     and the daemons by PID, and remove the configuration."""
-    root.mkdir(parents=True, exist_ok=True)
-    for folder in ("state", "spool"):
-        (root / folder).mkdir(exist_ok=True)
+    for folder in ("state", "spool"):  # a new cluster: no jobs recovered from an earlier one
+        shutil.rmtree(root / folder, ignore_errors=True)
+        (root / folder).mkdir(parents=True)
     key = root / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o600)
@@ -176,7 +176,7 @@ def cluster(root: Path):
         return result.stdout.strip() == "idle"
 
     # munged wants every folder above its socket open to all: not so under pytest's tmp_path.
-    socket_dir = Path(tempfile.mkdtemp(prefix="acomflow-munge-"))
+    socket_dir = Path(tempfile.mkdtemp(prefix="acomflow-munge-", dir="/run"))
     try:
         socket_dir.chmod(0o755)
         munge_socket = socket_dir / "munge.socket"
@@ -187,7 +187,7 @@ def cluster(root: Path):
         start("munged", "--foreground", f"--socket={munge_socket}", f"--key-file={key}",
               f"--pid-file={root}/munged.pid", f"--seed-file={root}/munged.seed", f"--log-file={root}/munged.log")
         _wait(munge_socket.exists, "munged opening its socket", 30, daemons, logs)
-        start("slurmctld", "-D", "-i")
+        start("slurmctld", "-D")
         start("slurmd", "-D")
         _wait(idle, "the node coming up idle", 60, daemons, logs)
         yield started
