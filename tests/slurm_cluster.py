@@ -49,6 +49,11 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """
 
 
+def _program(name: str) -> str | None:
+    """Full path of a SLURM or munge program (daemons live in /usr/sbin, not always on PATH)."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"]))
+
+
 def unavailable() -> str | None:
     """Why SLURM cannot be installed and run here, or None where it can (root on Debian)."""
     if os.geteuid() != 0:
@@ -63,7 +68,7 @@ def unavailable() -> str | None:
 def install(timeout=900):
     """Install Debian's SLURM and munge packages unless their programs are all there already.
     Raises CalledProcessError (with apt's output) when apt fails."""
-    if all(shutil.which(program) for program in PROGRAMS):
+    if all(_program(program) for program in PROGRAMS):
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-q"],
@@ -168,7 +173,7 @@ def cluster(root: Path):
 
     def start(name, *args):
         with open(root / f"{name}.out", "w") as out:
-            daemons.append(subprocess.Popen([name, *args], stdout=out, stderr=subprocess.STDOUT,
+            daemons.append(subprocess.Popen([_program(name), *args], stdout=out, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True))
 
     def idle():
