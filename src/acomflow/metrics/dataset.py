@@ -46,7 +46,8 @@ def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration:
     if shards is None:
         quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction)
     else:
-        quality, pairs = (_merged([shard[k] for shard in shards], columns) for k, columns in enumerate((PATTERN_COLUMNS, PAIR_COLUMNS)))
+        quality = _merged([quality_path for quality_path, _ in shards], PATTERN_COLUMNS)
+        pairs = _merged([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
     provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
                          "crystalline_min_spots": crystalline_min_spots},
                         inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)
