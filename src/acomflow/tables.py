@@ -45,6 +45,14 @@ def shard_lines(n_lines: int, n_shards: int, shard: int) -> tuple[int, int]:
     return n_lines * shard // n_shards, n_lines * (shard + 1) // n_shards
 
 
+def concat_shards(paths, dtypes: dict) -> pd.DataFrame:
+    """Shard tables, each with its scan lines [start, stop) as `lines` in its metadata (see
+    `write_table`), concatenated in scan-line order whatever the order of `paths`."""
+    tables = [pd.read_parquet(path) for path in sorted(paths, key=lambda path: read_metadata(path)["lines"])]
+    return pd.concat([table for table in tables if len(table)] or [pd.DataFrame({c: [] for c in dtypes})],
+                     ignore_index=True).astype(dtypes)
+
+
 def table_lines(spots_path, n_lines: int, columns, batch_rows: int = 65536):
     """Yield (y, {column: array}) for every scan line y < n_lines of a spots table sorted by scan_y
     (the table may go on beyond: its rest is not read)."""

@@ -13,7 +13,7 @@ from ..provenance import record, write_json
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.frame import RegistrationSettings
 from ..store import SIDECAR_NAME, read_sidecar
-from ..tables import read_metadata, shard_lines, write_table
+from ..tables import concat_shards, shard_lines, write_table
 from .quality import PAIR_COLUMNS, PATTERN_COLUMNS, quality_dataset
 from .summary import plot_intensity, plot_quality_maps, summarise
 
@@ -30,13 +30,6 @@ def metrics_shard(store_dir, shard: int, n_shards: int, spots_path, patterns_pat
     write_table(pairs, pairs_path, {"lines": list(lines)})
 
 
-def _merged(paths, columns: dict) -> pd.DataFrame:
-    """Shard tables concatenated in scan-line order."""
-    tables = [pd.read_parquet(path) for path in sorted(paths, key=lambda path: read_metadata(path)["lines"])]
-    return pd.concat([table for table in tables if len(table)] or [pd.DataFrame({c: [] for c in columns})],
-                     ignore_index=True).astype(columns)
-
-
 def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration: RegistrationSettings,
                     reconstruction: ReconstructionSettings, crystalline_min_spots: int, shards=None) -> dict:
     """Quality, round trip and summary of one dataset; returns the summary. `shards`: the
@@ -46,8 +39,8 @@ def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration:
     if shards is None:
         quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction)
     else:
-        quality = _merged([quality_path for quality_path, _ in shards], PATTERN_COLUMNS)
-        pairs = _merged([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
+        quality = concat_shards([quality_path for quality_path, _ in shards], PATTERN_COLUMNS)
+        pairs = concat_shards([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
     provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
                          "crystalline_min_spots": crystalline_min_spots},
                         inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)

@@ -17,7 +17,7 @@ from ..logs import Progress, logger
 from ..prepare.average import averaged_lines, to_frame
 from ..provenance import record
 from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
-from ..tables import read_metadata, shard_lines, write_table
+from ..tables import concat_shards, read_metadata, shard_lines, write_table
 from .frame import RegistrationSettings, register_frame
 
 _MODULES = ["acomflow.register"]
@@ -111,9 +111,7 @@ def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationS
                  centres_path=None, reference: str = "plane") -> dict:
     """Concatenate shard tables in line order into the registered table, with its provenance;
     with a centring table, x_c, y_c are measured from its centres (see `centre_on`)."""
-    order = np.argsort([read_metadata(path)["lines"][0] for path in spot_shards], kind="stable")
-    spots = pd.concat([pd.read_parquet(spot_shards[i]) for i in order], ignore_index=True)
-    patterns = pd.concat([pd.read_parquet(pattern_shards[i]) for i in order], ignore_index=True)
+    spots, patterns = concat_shards(spot_shards, SPOT_DTYPES), concat_shards(pattern_shards, PATTERN_DTYPES)
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     if len(patterns) != ny * nx:
@@ -124,7 +122,7 @@ def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationS
         inputs.append(Path(centres_path))
     raw_bytes = sidecar["data"]["bytes"]
     metadata = {
-        **record({**settings.as_dict(), "average": read_metadata(spot_shards[order[0]])["parameters"].get("average", 1),
+        **record({**settings.as_dict(), "average": read_metadata(spot_shards[0])["parameters"].get("average", 1),
                   "centre_reference": reference if centres_path else "direct beam spot"},
                  inputs=inputs, modules=_MODULES),
         "scan_shape": [ny, nx], "frame_shape": sidecar["frame_shape"], "dtype": sidecar["dtype"],
