@@ -5,7 +5,9 @@ import pytest
 from scipy import ndimage
 
 from acomflow.register.blur import gaussian_blur, gaussian_blur_at
-from acomflow.register.noise import poisson_gain, sigma_corners, sigma_poisson
+from acomflow.register.noise import ROUNDING_VARIANCE, is_quantised, poisson_gain, sigma_corners, sigma_poisson
+from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
+from acomflow.simulate.pattern import detector_gain, record_frame
 
 
 @pytest.mark.parametrize("sigma", [0.7, 2.0, 3.3])
@@ -39,6 +41,30 @@ def test_poisson_gain_ignores_saturated_pixels_and_undecidable_frames():
     assert poisson_gain(frame, saturation=65535.0) == pytest.approx(3.0, rel=0.05)
     zero = np.zeros((64, 64), np.float32)
     assert poisson_gain(zero) == 0.0
+
+
+def test_quantised_frames_are_told_by_their_values():
+    assert is_quantised(np.array([[0.0, 3.0], [255.0, 1e6]], np.float32))
+    assert not is_quantised(np.array([[0.0, 3.0], [255.5, 1e6]], np.float32))
+
+
+def test_poisson_gain_of_coarsely_quantised_frames():
+    """uint8 crystal patterns at 256 px: ~4 electrons per count and under 1 count per halo
+    pixel. The plain median reads the rounding as Poisson noise (2.8-3.8x the true gain);
+    dithered, with the rounding variance modelled, it reads as on continuous data (measured
+    0.73-1.27x)."""
+    settings = SyntheticSettings(scan_shape=(4, 4), frame_size=256, dtype="uint8", seed=2)
+    sample, gain = build_sample(settings), detector_gain(settings)
+    crystal = [(y, x) for y in range(4) for x in range(4) if sample.region[y, x] == 2]
+    assert len(crystal) >= 8
+    for y, x in crystal:
+        frame = record_frame(render_pattern(sample, settings, y, x).expected, settings, gain, np.random.default_rng([2, y, x]))
+        assert is_quantised(frame.astype(np.float32))
+        assert 0.6 * gain <= poisson_gain(frame, 255.0, quantised=True) <= 1.4 * gain
+        assert poisson_gain(frame, 255.0) >= 2.5 * gain
+    # the local sigma of a quantised frame is never below the rounding sigma
+    zero_gain = np.zeros((64, 64), np.float32)
+    assert sigma_poisson(zero_gain, np.array([30]), np.array([30]), quantised=True)[0] == pytest.approx(np.sqrt(ROUNDING_VARIANCE))
 
 
 def test_sigma_corners_is_the_std_outside_the_inscribed_circle():

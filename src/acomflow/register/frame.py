@@ -17,7 +17,7 @@ from ..settings import ConfigSection
 from .background import BACKGROUND_METHODS, subtract_background
 from .blur import gaussian_blur
 from .maxima import find_maxima, prominences
-from .noise import NOISE_METHODS, sigma_annulus, sigma_corners, sigma_poisson
+from .noise import NOISE_METHODS, is_quantised, sigma_annulus, sigma_corners, sigma_poisson
 from .refine import FLAG_NOT_CONVERGED, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
@@ -86,7 +86,7 @@ def detect_spots(frame: np.ndarray, settings: RegistrationSettings, saturation: 
     rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
     prominence = prominences(detection, rows, cols)
     if settings.noise == "poisson" and len(rows):
-        local = settings.prominence_k * sigma_poisson(frame, rows, cols, saturation)
+        local = settings.prominence_k * sigma_poisson(frame, rows, cols, saturation, is_quantised(frame))
         keep = prominence > np.maximum(local, threshold)
         rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
     keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]
