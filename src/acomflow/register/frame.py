@@ -18,7 +18,7 @@ from .background import BACKGROUND_METHODS, subtract_background
 from .blur import gaussian_blur
 from .maxima import find_maxima, prominences
 from .noise import NOISE_METHODS, is_quantised, sigma_annulus, sigma_corners, sigma_poisson
-from .refine import FLAG_NOT_CONVERGED, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
+from .refine import FLAG_NOT_CONVERGED, REFINE_IMAGES, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
 SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "std", "integrated", "peak", "prominence",
@@ -42,6 +42,7 @@ class RegistrationSettings(ConfigSection):
     exclude_edges: bool = False
     n_spots_max: int = 150
     refine: str = "paper"
+    refine_on: str = "frame"
     r_start: float = 10.0
     radius_smooth: float = 1.0
     tolerance: float = 1e-3
@@ -49,7 +50,8 @@ class RegistrationSettings(ConfigSection):
     direct_beam_search: float = 0.1
 
     def __post_init__(self):
-        for name, allowed in (("noise", NOISE_METHODS), ("background", BACKGROUND_METHODS), ("refine", REFINE_MODES)):
+        for name, allowed in (("noise", NOISE_METHODS), ("background", BACKGROUND_METHODS), ("refine", REFINE_MODES),
+                              ("refine_on", REFINE_IMAGES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"registration {name} {getattr(self, name)!r} is not one of {allowed}")
 
@@ -124,7 +126,8 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     if settings.refine == "paper":
         limits = neighbour_limits(rows, cols, settings.r_start)
         smooth = gaussian_blur(subtracted, settings.radius_smooth)
-        ys, xs, radii, converged = refine_paper(subtracted, smooth, rows, cols, limits, settings.tolerance, settings.max_iter)
+        image = frame if settings.refine_on == "frame" else subtracted
+        ys, xs, radii, converged = refine_paper(image, smooth, rows, cols, limits, settings.tolerance, settings.max_iter)
     else:
         distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
