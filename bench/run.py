@@ -11,7 +11,8 @@ frame into a .blo, "maps" computes and writes every map (virtual detectors inclu
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
 
-Each stage runs in its own process so its peak memory is its own.
+Each stage runs in its own process, which imports only what the stage's workflow job imports:
+its start-up time and peak memory are its own.
 """
 
 from __future__ import annotations
@@ -24,53 +25,89 @@ import time
 from pathlib import Path
 
 
-def _stage(name, args, queue, shard=0, n_shards=1):
-    from acomflow.convert import convert
-    from acomflow.maps import MapSettings
-    from acomflow.maps.dataset import map_dataset
-    from acomflow.metrics.dataset import metrics_shard
-    from acomflow.prepare.centring import centre_dataset
-    from acomflow.prepare.realign import realign_stream
-    from acomflow.readers import open_source
-    from acomflow.reconstruct.dataset import reconstruct_dataset
-    from acomflow.reconstruct.mask import mask_dataset
-    from acomflow.reconstruct.settings import MaskingSettings, ReconstructionSettings
-    from acomflow.register import RegistrationSettings
-    from acomflow.register.dataset import register_shard
+def _simulate(args, shard, n_shards):
     from acomflow.simulate import SyntheticSettings, simulate
 
-    start = time.perf_counter()
-    if name == "simulate":
-        simulate(SyntheticSettings(scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype), args.work / "sim")
-    elif name == "convert":
-        convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted")
-    elif name == "stream":
-        write_stream(args.work / "sim/raw", args.work / "stream")
-    elif name == "realign":
-        realign_stream(args.work / "stream", args.work / "prepared")
-    elif name == "centre":
-        centre_dataset(args.work / "sim/raw", args.work / "centres.parquet")
-    elif name == "reconstruct":
-        reconstruct_dataset(args.work / "2.spots.parquet", args.work / "2.patterns.parquet", args.work / "rec", "bench",
-                            ReconstructionSettings())
-    elif name == "write only":
-        write_blank(args)
-    elif name == "mask":
-        mask_dataset(args.work / "sim/raw", args.work / "masked", "bench", MaskingSettings(), RegistrationSettings())
-    elif name == "maps":
-        map_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
-                    args.work / "maps", MapSettings())
-    elif name == "metrics":
-        tag = f"{n_shards}-{shard}"
-        metrics_shard(args.work / "sim/raw", shard, n_shards, args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
-                      RegistrationSettings(), ReconstructionSettings(), args.work / f"{tag}.quality.parquet",
-                      args.work / f"{tag}.pairs.parquet")
-    else:
-        tag = f"{n_shards}-{shard}"
-        register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
-                       args.work / f"{tag}.spots.parquet", args.work / f"{tag}.patterns.parquet")
-    seconds = time.perf_counter() - start
-    queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    simulate(SyntheticSettings(scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype), args.work / "sim")
+
+
+def _convert(args, shard, n_shards):
+    from acomflow.convert import convert
+    from acomflow.readers import open_source
+
+    convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted")
+
+
+def _stream(args, shard, n_shards):
+    write_stream(args.work / "sim/raw", args.work / "stream")
+
+
+def _realign(args, shard, n_shards):
+    from acomflow.prepare.realign import realign_stream
+
+    realign_stream(args.work / "stream", args.work / "prepared")
+
+
+def _centre(args, shard, n_shards):
+    from acomflow.prepare.centring import centre_dataset
+
+    centre_dataset(args.work / "sim/raw", args.work / "centres.parquet")
+
+
+def _register(args, shard, n_shards):
+    from acomflow.register import RegistrationSettings
+    from acomflow.register.dataset import register_shard
+
+    tag = f"{n_shards}-{shard}"
+    register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
+                   args.work / f"{tag}.spots.parquet", args.work / f"{tag}.patterns.parquet")
+
+
+def _reconstruct(args, shard, n_shards):
+    from acomflow.reconstruct.dataset import reconstruct_dataset
+    from acomflow.reconstruct.settings import ReconstructionSettings
+
+    reconstruct_dataset(args.work / "2.spots.parquet", args.work / "2.patterns.parquet", args.work / "rec", "bench",
+                        ReconstructionSettings())
+
+
+def _mask(args, shard, n_shards):
+    from acomflow.reconstruct.mask import mask_dataset
+    from acomflow.reconstruct.settings import MaskingSettings
+    from acomflow.register import RegistrationSettings
+
+    mask_dataset(args.work / "sim/raw", args.work / "masked", "bench", MaskingSettings(), RegistrationSettings())
+
+
+def _maps(args, shard, n_shards):
+    from acomflow.maps import MapSettings
+    from acomflow.maps.dataset import map_dataset
+
+    map_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
+                args.work / "maps", MapSettings())
+
+
+def _metrics(args, shard, n_shards):
+    from acomflow.metrics.dataset import metrics_shard
+    from acomflow.reconstruct.settings import ReconstructionSettings
+    from acomflow.register import RegistrationSettings
+
+    tag = f"{n_shards}-{shard}"
+    metrics_shard(args.work / "sim/raw", shard, n_shards, args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
+                  RegistrationSettings(), ReconstructionSettings(), args.work / f"{tag}.quality.parquet",
+                  args.work / f"{tag}.pairs.parquet")
+
+
+STAGES = {"simulate": _simulate, "convert": _convert, "stream": _stream, "realign": _realign, "centre": _centre,
+          "register": _register, "reconstruct": _reconstruct, "write only": lambda args, *_: write_blank(args),
+          "mask": _mask, "maps": _maps, "metrics": _metrics}
+
+
+def _stage(name, args, queue, shard=0, n_shards=1):
+    """One stage (or shard) in this process, which imports only what the stage's own job
+    imports in the workflow; reports the process's peak resident memory (MiB)."""
+    STAGES[name](args, shard, n_shards)
+    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def write_stream(store_dir, out_dir):
@@ -121,7 +158,7 @@ def run_stage(name, args, n_processes=1):
     results = [queue.get() for _ in processes]
     for process in processes:
         process.join()
-    return time.perf_counter() - start, max(peak for _, peak in results)
+    return time.perf_counter() - start, max(results)
 
 
 def merge(args, n_shards):

@@ -11,10 +11,9 @@ import dataclasses
 from typing import NamedTuple
 
 import numpy as np
-from scipy import ndimage
 
 from ..settings import ConfigSection
-from .background import BACKGROUND_METHODS, subtract_background
+from .background import BACKGROUND_METHODS, mean3x3, subtract_background
 from .blur import gaussian_blur
 from .maxima import find_maxima, prominences
 from .noise import NOISE_METHODS, is_quantised, sigma_annulus, sigma_corners, sigma_poisson
@@ -135,7 +134,7 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
         radii, converged = np.full(len(rows), 3.0), np.ones(len(rows), bool)
     mean, std, integrated, peak, flags = measure(subtracted, frame, ys, xs, radii, saturation)
     if settings.refine == "epattern-v4":
-        block = ndimage.uniform_filter(subtracted, 3, mode="nearest")
+        block = mean3x3(subtracted)  # ImageJ's 3x3 mean, as the macros take it
         mean = block[np.clip(np.rint(ys).astype(int), 0, shape[0] - 1), np.clip(np.rint(xs).astype(int), 0, shape[1] - 1)]
     flags = flags | np.where(converged, 0, FLAG_NOT_CONVERGED).astype(np.int32)
 
