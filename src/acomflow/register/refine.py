@@ -42,7 +42,8 @@ FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
 
 @njit(cache=True, nogil=True, inline="always")
 def _window(shape, cy, cx, reach):
-    """Rows r0..r1 and columns c0..c1 (inclusive) within `reach` px of (cy, cx), inside the frame."""
+    """Rows r0..r1 and columns c0..c1 (inclusive) within `reach` px of (cy, cx), inside the frame
+    (a disc of radius r covers pixels whose centres lie within r + 0.5 px)."""
     r0, r1 = max(0, int(math.floor(cy - reach))), min(shape[0] - 1, int(math.ceil(cy + reach)))
     c0, c1 = max(0, int(math.floor(cx - reach))), min(shape[1] - 1, int(math.ceil(cx + reach)))
     return r0, r1, c0, c1
@@ -57,7 +58,7 @@ def _coverage(radius, distance):
 @njit(cache=True, nogil=True)
 def _disc_moments(image, cy, cx, radius):
     """(sum w, sum w v, sum w v^2) of the image values v over the coverage-weighted disc."""
-    r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 1.0)
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 0.5)
     sw = s = s2 = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
@@ -73,13 +74,13 @@ def _disc_moments(image, cy, cx, radius):
 def _ring_plane(image, cy, cx, inner, outer):
     """Least-squares plane a + by (row - cy) + bx (col - cx) through the pixels whose centres lie
     at inner < d <= outer px from (cy, cx); (a, by, bx), or (mean, 0, 0) if the ring is degenerate."""
-    r0, r1, c0, c1 = _window(image.shape, cy, cx, outer + 1.0)
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, outer)
     n = sy = sx = syy = sxx = syx = sv = svy = svx = 0.0
+    inner2, outer2 = inner * inner, outer * outer
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             y, x = r - cy, c - cx
-            d = math.sqrt(y * y + x * x)
-            if inner < d <= outer:
+            if inner2 < y * y + x * x <= outer2:
                 v = image[r, c]
                 n += 1.0
                 sy += y
@@ -109,7 +110,7 @@ def _centroid(image, cy, cx, radius):
     """Centroid of the positive part of the image inside the disc, above the plane fitted to
     the ring radius < d <= radius + 2 (a sloped residual background pulls a plain centroid)."""
     a, by, bx = _ring_plane(image, cy, cx, radius, radius + 2.0)
-    r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 1.0)
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 0.5)
     s = sy = sx = 0.0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
@@ -134,10 +135,12 @@ def _std_radius(image, cy, cx, r_limit):
     n = int(math.floor((r_limit - 1.0) / 0.5 + 1e-9)) + 1
     full = np.zeros((n + 1, 3))
     part = np.zeros((n, 3))
-    r0, r1, c0, c1 = _window(image.shape, cy, cx, r_limit + 1.0)
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, r_limit + 0.5)
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             d = math.sqrt((r - cy) ** 2 + (c - cx) ** 2)
+            if d >= r_limit + 0.5:
+                continue  # outside every candidate disc
             v = image[r, c]
             first_full = max(0, int(math.ceil(2.0 * (d - 0.5) - 1e-9)))  # radius 1 + k/2 >= d + 0.5
             for k in range(max(0, first_full - 2), min(first_full, n)):
