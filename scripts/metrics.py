@@ -9,6 +9,7 @@ from acomflow.register import RegistrationSettings
 
 with log_to(snakemake.log[0]):
     metrics_dataset(Path(snakemake.input.sidecar).parent, snakemake.input.spots, snakemake.input.patterns,
-                    Path(snakemake.output.summary).parent, RegistrationSettings.from_config(snakemake.params.registration),
+                    list(zip(snakemake.input.quality, snakemake.input.pairs)), Path(snakemake.output.summary).parent,
+                    RegistrationSettings.from_config(snakemake.params.registration),
                     ReconstructionSettings.from_config(snakemake.params.reconstruction),
-                    snakemake.params.crystalline_min_spots, shards=list(zip(snakemake.input.quality, snakemake.input.pairs)))
+                    snakemake.params.crystalline_min_spots)

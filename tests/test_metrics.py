@@ -67,12 +67,14 @@ def test_metrics_in_shards_equal_the_whole(registered):
     """Shards of scan lines (8 for 6 lines: two are empty) merge into the very same tables."""
     root, settings = registered
     args = (root / "raw", root / "spots.parquet", root / "patterns.parquet")
-    metrics_dataset(*args, root / "whole", settings, ReconstructionSettings(), 5)
+    whole = [(root / "whole.quality.parquet", root / "whole.pairs.parquet")]
+    metrics_shard(root / "raw", 0, 1, *args[1:], settings, ReconstructionSettings(), *whole[0])
+    metrics_dataset(*args, whole, root / "whole", settings, ReconstructionSettings(), 5)
     shards = [(root / f"{i}.quality.parquet", root / f"{i}.pairs.parquet") for i in range(8)]
     for i, (quality, pairs) in reversed(list(enumerate(shards))):  # the order of shards must not matter
         metrics_shard(root / "raw", i, 8, *args[1:], settings, ReconstructionSettings(), quality, pairs)
     assert len(pd.read_parquet(shards[0][0])) == 0 and len(pd.read_parquet(shards[1][0])) == 6
-    metrics_dataset(*args, root / "sharded", settings, ReconstructionSettings(), 5, shards=shards)
+    metrics_dataset(*args, shards, root / "sharded", settings, ReconstructionSettings(), 5)
     for name in ("quality.parquet", "spot_pairs.parquet", "summary.json"):
         assert (root / "sharded" / name).read_bytes() == (root / "whole" / name).read_bytes()
 

@@ -1,6 +1,7 @@
 """The metrics of one dataset, written to results/{dataset}/metrics/: quality.parquet (per
 pattern), spot_pairs.parquet (per spot, the round trip), summary.json and their plots. The
-per-frame work can run in shards of scan lines (`metrics_shard`), merged by `metrics_dataset`."""
+per-frame work runs in shards of scan lines (`metrics_shard`; one shard for the whole), merged
+by `metrics_dataset`."""
 
 from __future__ import annotations
 
@@ -30,17 +31,14 @@ def metrics_shard(store_dir, shard: int, n_shards: int, spots_path, patterns_pat
     write_table(pairs, pairs_path, {"lines": list(lines)})
 
 
-def metrics_dataset(store_dir, spots_path, patterns_path, out_dir, registration: RegistrationSettings,
-                    reconstruction: ReconstructionSettings, crystalline_min_spots: int, shards=None) -> dict:
-    """Quality, round trip and summary of one dataset; returns the summary. `shards`: the
-    (quality, pairs) Parquet paths of every `metrics_shard`, merged instead of measured here."""
+def metrics_dataset(store_dir, spots_path, patterns_path, shards, out_dir, registration: RegistrationSettings,
+                    reconstruction: ReconstructionSettings, crystalline_min_spots: int) -> dict:
+    """The metrics of one dataset from the (quality, pairs) Parquet paths of its `metrics_shard`
+    jobs, in any order: merged tables, summary and plots; returns the summary."""
     out_dir = Path(out_dir)
     sidecar = read_sidecar(store_dir)
-    if shards is None:
-        quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction)
-    else:
-        quality = concat_shards([quality_path for quality_path, _ in shards], PATTERN_COLUMNS)
-        pairs = concat_shards([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
+    quality = concat_shards([quality_path for quality_path, _ in shards], PATTERN_COLUMNS)
+    pairs = concat_shards([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
     provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
                          "crystalline_min_spots": crystalline_min_spots},
                         inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)
