@@ -108,17 +108,36 @@ def reference_prominence(image, r, c):
     return v - image.min()
 
 
-def test_prominences_against_brute_force():
+@pytest.mark.parametrize("flood_budget", [2.0, 0.0])  # floods from each maximum; one sweep
+def test_prominences_against_brute_force(flood_budget):
     from acomflow.register.maxima import prominences
 
     rng = np.random.default_rng(5)
     for _ in range(25):
         image = ndimage.gaussian_filter(rng.random((16, 18)), 1.0).astype(np.float32)
         rows, cols = find_maxima(image, 0.0, strict=False)
-        got = prominences(image, rows, cols)
+        got = prominences(image, rows, cols, flood_budget)
         expected = [reference_prominence(image, r, c) for r, c in zip(rows, cols)]
         np.testing.assert_allclose(got, expected, atol=2e-5 * np.ptp(image))
         # a maximum is kept exactly when its prominence exceeds the threshold
         threshold = np.median(expected)
         kept = set(zip(*map(list, find_maxima(image, threshold, strict=False))))
         assert kept == {(r, c) for r, c, p in zip(rows, cols, expected) if p > threshold} | ({(rows[0], cols[0])})
+
+
+def test_prominences_of_nested_basins():
+    """A staircase of peaks 1..n (left to right) whose valleys deepen to the right: the flood
+    from peak i covers every peak left of it before it crosses valley -i to peak i + 1, so the
+    floods together cover the image ~n/2 times; the sweep takes over with the same result."""
+    from acomflow.register.maxima import _flooded_prominences, _padded, prominences
+
+    n, width = 24, 6
+    profile = np.concatenate([np.r_[np.full(width - 1, -float(i)), i + 1.0] for i in range(n)])
+    image = np.tile(profile, (3, 1)).astype(np.float32)
+    cols = np.arange(n) * width + width - 1
+    rows = np.ones(n, dtype=int)
+    expected = np.r_[2.0 * np.arange(1, n), n - image.min()]  # peak i + 1 sits over valley -(i + 1)
+    np.testing.assert_allclose(prominences(image, rows, cols), expected, atol=2e-5 * np.ptp(image))
+    points = (rows + 1) * (image.shape[1] + 2) + cols + 1
+    _, complete = _flooded_prominences(_padded(image), points, 1 << 16, image.min(), image.max(), 2 * image.size)
+    assert not complete
