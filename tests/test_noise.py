@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from acomflow.register.blur import gaussian_blur, gaussian_blur_at
-from acomflow.register.noise import ROUNDING_VARIANCE, is_quantised, poisson_gain, sigma_corners, sigma_poisson
+from acomflow.register.noise import WHOLE_COUNT_VARIANCE, is_quantised, poisson_gain, sigma_corners, sigma_poisson
 from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
 from acomflow.simulate.pattern import detector_gain, record_frame
 
@@ -62,9 +62,9 @@ def test_poisson_gain_of_coarsely_quantised_frames():
         assert is_quantised(frame.astype(np.float32))
         assert 0.6 * gain <= poisson_gain(frame, 255.0, quantised=True) <= 1.4 * gain
         assert poisson_gain(frame, 255.0) >= 2.5 * gain
-    # the local sigma of a quantised frame is never below the rounding sigma
+    # the local sigma of a quantised frame is never below the least sigma of whole counts
     zero_gain = np.zeros((64, 64), np.float32)
-    assert sigma_poisson(zero_gain, np.array([30]), np.array([30]), quantised=True)[0] == pytest.approx(np.sqrt(ROUNDING_VARIANCE))
+    assert sigma_poisson(zero_gain, np.array([30]), np.array([30]), quantised=True)[0] == pytest.approx(np.sqrt(WHOLE_COUNT_VARIANCE))
 
 
 def test_sigma_corners_is_the_std_outside_the_inscribed_circle():

@@ -33,7 +33,7 @@ def noisy():
     return settings, list(frames(settings, positions))
 
 
-@pytest.mark.parametrize("size,seed,dtype", [(256, 1, "uint16"), (256, 3, "float32"), (256, 2, "uint8"), (512, 1, "uint16"), (512, 4, "uint8"), (512, 6, "float32")])
+@pytest.mark.parametrize("size,seed,dtype", [(256, 1, "uint16"), (256, 3, "float32"), (256, 2, "uint8"), (512, 1, "uint16"), (512, 1, "uint8"), (512, 6, "float32")])
 def test_detection_on_noisy_frames(size, seed, dtype):
     """Issue 3's targets with the defaults on whole synthetic scans (vacuum, amorphous, crystal):
     recall of spots with SNR >= 10 whose discs overlap no other spot's, precision in crystalline patterns,

@@ -64,6 +64,9 @@ def sigma_annulus(subtracted: np.ndarray, inner: float, outer: float) -> float:
 
 _CHI2_1_MEDIAN = 0.454936  # median of a chi-square variable with one degree of freedom
 ROUNDING_VARIANCE = 1.0 / 12.0  # counts^2: variance of rounding to integer counts
+# counts^2: the least variance of a whole-count pixel whose mean lies a fraction f of a count
+# past a whole count is f (1 - f); averaged over f, 1/6
+WHOLE_COUNT_VARIANCE = 1.0 / 6.0
 
 
 @functools.lru_cache(maxsize=8)
@@ -160,8 +163,9 @@ def sigma_poisson(raw: np.ndarray, rows, cols, saturation: float = np.inf, quant
     `poisson_gain` and m the frame's Gaussian local mean over 4 px: wide enough to describe
     the level a spot stands on more than the spot itself (spots are 2-8 px in radius), narrow
     enough to follow amorphous rings, where sigma rises with the Poisson noise. For a
-    `quantised` frame, at least the rounding sigma sqrt(1/12) count, below which sparse counts
-    cannot be told apart."""
+    `quantised` frame, at least sqrt(1/6) count (`WHOLE_COUNT_VARIANCE`), the least sigma of
+    whole counts: where sparse single counts make the background, a chance cluster of them is
+    no spot."""
     mean = gaussian_blur_at(raw, rows, cols, 4.0)
     variance = poisson_gain(raw, saturation, quantised=quantised) * np.maximum(mean, 0.0)
-    return np.sqrt(np.maximum(variance, ROUNDING_VARIANCE if quantised else 0.0)).astype(np.float32)
+    return np.sqrt(np.maximum(variance, WHOLE_COUNT_VARIANCE if quantised else 0.0)).astype(np.float32)
