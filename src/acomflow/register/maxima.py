@@ -332,9 +332,11 @@ def prominences(image: np.ndarray, rows, cols, flood_budget: float = 2.0) -> np.
     if not hi > lo or len(rows) == 0:
         return np.zeros(len(rows), dtype=np.float32)
     width = image.shape[1] + 2
-    top = int(np.argmax(image))  # the first highest pixel: the root of the last component
-    top = (top // image.shape[1] + 1) * width + top % image.shape[1] + 1
     points = (rows + 1) * width + cols + 1
     padded = _padded(image)
     result, complete = _flooded_prominences(padded, points, 1 << 16, lo, hi, int(flood_budget * image.size))
-    return result if complete else _swept_prominences(padded, points, 1 << 16, lo, hi, top)
+    if complete:
+        return result
+    top = int(np.argmax(image))  # the first highest pixel: the root of the last component
+    top = (top // image.shape[1] + 1) * width + top % image.shape[1] + 1
+    return _swept_prominences(padded, points, 1 << 16, lo, hi, top)
