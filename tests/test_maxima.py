@@ -147,5 +147,20 @@ def test_prominences_of_nested_basins():
     expected = np.r_[2.0 * np.arange(1, n), n - image.min()]  # peak i + 1 sits over valley -(i + 1)
     np.testing.assert_allclose(prominences(image, rows, cols), expected, atol=2e-5 * np.ptp(image))
     points = (rows + 1) * (image.shape[1] + 2) + cols + 1
-    _, complete = _flooded_prominences(_padded(image), points, 1 << 16, image.min(), image.max(), 2 * image.size)
+    _, complete = _flooded_prominences(_padded(image), points, 1 << 16, image.min(), image.max(), 32 * image.size)
     assert not complete
+
+
+def test_prominences_of_every_maximum_of_white_noise():
+    """Hundreds of maxima whose floods each pass thousands of sparse levels: the sweep takes
+    over, with the floods' result."""
+    from acomflow.register.maxima import _flooded_prominences, _padded, prominences
+
+    image = np.random.default_rng(3).random((64, 64)).astype(np.float32)
+    rows, cols = find_maxima(image, 0.0, strict=False)
+    points = (rows + 1) * (image.shape[1] + 2) + cols + 1
+    padded = _padded(image)
+    assert not _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 32 * image.size)[1]
+    flooded, complete = _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 10**12)
+    assert complete
+    np.testing.assert_allclose(prominences(image, rows, cols), flooded, atol=2e-5)
