@@ -147,7 +147,7 @@ def test_prominences_of_nested_basins():
     expected = np.r_[2.0 * np.arange(1, n), n - image.min()]  # peak i + 1 sits over valley -(i + 1)
     np.testing.assert_allclose(prominences(image, rows, cols), expected, atol=2e-5 * np.ptp(image))
     points = (rows + 1) * (image.shape[1] + 2) + cols + 1
-    _, complete = _flooded_prominences(_padded(image), points, 1 << 16, image.min(), image.max(), 32 * image.size)
+    _, complete = _flooded_prominences(_padded(image), points, 1 << 16, image.min(), image.max(), 2 * image.size)
     assert not complete
 
 
@@ -160,7 +160,7 @@ def test_prominences_of_every_maximum_of_white_noise():
     rows, cols = find_maxima(image, 0.0, strict=False)
     points = (rows + 1) * (image.shape[1] + 2) + cols + 1
     padded = _padded(image)
-    assert not _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 32 * image.size)[1]
+    assert not _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 2 * image.size)[1]
     flooded, complete = _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 10**12)
     assert complete
     np.testing.assert_allclose(prominences(image, rows, cols), flooded, atol=2e-5)

@@ -272,10 +272,10 @@ def _flooded_prominences(padded, points, levels, lo, hi, budget):
     within a level, with a count per block of 256 levels so that empty blocks are passed in one
     step) until a pixel higher than the point is reached; the saddle is the lowest pixel taken
     until then. Each flood covers only the point's own basin above its saddle.
-    Returns the prominences and whether all floods together stayed within `budget` (work units:
-    16 per pixel taken, 1 per level or block passed, which costs about 1/16 of a pixel taken);
-    nested basins are taken once per point, and sparse levels are passed again by each pixel
-    taken, so past the budget the result is incomplete.
+    Returns the prominences and whether all floods together cost at most taking `budget` pixels
+    (a level or block passed costs 1/16 of a pixel taken, as measured); nested basins are taken
+    once per point, and sparse levels are passed again by each pixel taken, so past the budget
+    the result is incomplete.
     """
     flat = padded.ravel()
     step = _neighbours(padded.shape[1])
@@ -285,7 +285,7 @@ def _flooded_prominences(padded, points, levels, lo, hi, budget):
     head = np.full(levels, -1, dtype=np.int32)
     queued = np.zeros((levels + 255) >> 8, dtype=np.int32)  # pixels queued per block of levels
     result = np.empty(points.shape[0], dtype=np.float32)
-    work = 0
+    work, limit = 0, 16 * budget  # in sixteenths of a pixel taken
     for k in range(points.shape[0]):
         p = points[k]
         v0 = flat[p]
@@ -308,7 +308,7 @@ def _flooded_prominences(padded, points, levels, lo, hi, budget):
             head[level] = link[q]
             queued[level >> 8] -= 1
             work += 16
-            if work > budget:
+            if work > limit:
                 return result, False
             v = flat[q]
             if v > v0:
@@ -348,7 +348,7 @@ def prominences(image: np.ndarray, rows, cols, flood_budget: float = 2.0) -> np.
     width = image.shape[1] + 2
     points = (rows + 1) * width + cols + 1
     padded = _padded(image)
-    result, complete = _flooded_prominences(padded, points, 1 << 16, lo, hi, int(16 * flood_budget * image.size))
+    result, complete = _flooded_prominences(padded, points, 1 << 16, lo, hi, int(flood_budget * image.size))
     if complete:
         return result
     top = int(np.argmax(image))  # the first highest pixel: the root of the last component
