@@ -27,14 +27,15 @@ from pathlib import Path
 
 
 def _simulate(args, shard, n_shards):
-    from acomflow.simulate import SyntheticSettings, simulate
+    from acomflow.simulate.dataset import simulate
+    from acomflow.simulate.settings import SyntheticSettings
 
     simulate(SyntheticSettings(scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype), args.work / "sim")
 
 
 def _convert(args, shard, n_shards):
     from acomflow.convert import convert
-    from acomflow.readers import open_source
+    from acomflow.readers.formats import open_source
 
     convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted")
 
@@ -56,7 +57,7 @@ def _centre(args, shard, n_shards):
 
 
 def _register(args, shard, n_shards):
-    from acomflow.register import RegistrationSettings
+    from acomflow.register.settings import RegistrationSettings
     from acomflow.register.dataset import register_shard
 
     tag = f"{n_shards}-{shard}"
@@ -75,13 +76,13 @@ def _reconstruct(args, shard, n_shards):
 def _mask(args, shard, n_shards):
     from acomflow.reconstruct.mask import mask_dataset
     from acomflow.reconstruct.settings import MaskingSettings
-    from acomflow.register import RegistrationSettings
+    from acomflow.register.settings import RegistrationSettings
 
     mask_dataset(args.work / "sim/raw", args.work / "masked", "bench", MaskingSettings(), RegistrationSettings())
 
 
 def _maps(args, shard, n_shards):
-    from acomflow.maps import MapSettings
+    from acomflow.maps.settings import MapSettings
     from acomflow.maps.dataset import map_dataset
 
     map_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
@@ -91,7 +92,7 @@ def _maps(args, shard, n_shards):
 def _metrics(args, shard, n_shards):
     from acomflow.metrics.dataset import metrics_shard
     from acomflow.reconstruct.settings import ReconstructionSettings
-    from acomflow.register import RegistrationSettings
+    from acomflow.register.settings import RegistrationSettings
 
     tag = f"{n_shards}-{shard}"
     metrics_shard(args.work / "sim/raw", shard, n_shards, args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
@@ -163,7 +164,7 @@ def run_stage(name, args, n_processes=1):
 
 
 def merge(args, n_shards):
-    from acomflow.register import RegistrationSettings
+    from acomflow.register.settings import RegistrationSettings
     from acomflow.register.dataset import merge_shards
 
     tags = [f"{n_shards}-{i}" for i in range(n_shards)]

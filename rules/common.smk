@@ -5,10 +5,10 @@ import re
 
 from acomflow.config import validate_config
 from acomflow.export.sinks import output_files
-from acomflow.maps import MapSettings
+from acomflow.maps.settings import MapSettings
 from acomflow.maps.dataset import MAP_NAMES
-from acomflow.provenance import code_hash
-from acomflow.readers import source_files
+from acomflow.provenance import script_hash
+from acomflow.readers.formats import source_files
 
 # Fails with every problem listed before any job is scheduled; fills in the schema's defaults.
 validate_config(config, os.path.join(workflow.basedir, "config/schema/config.schema.yaml"))
@@ -19,6 +19,12 @@ DATASETS = config["datasets"]
 SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]
 CONVERTED = [name for name, ds in DATASETS.items() if ds["source"] != "synthetic"]
 STREAMS = [name for name, ds in DATASETS.items() if ds["stream"]]
+
+
+def code_of(script):
+    """A rule's `code` param: the hash of scripts/{script}.py and the package modules it imports,
+    which its outputs record as their code hash."""
+    return script_hash(os.path.join(workflow.basedir, "scripts", f"{script}.py"))
 
 
 def store_dir(name):

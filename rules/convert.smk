@@ -17,7 +17,7 @@ rule convert:
     params:
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
         block_frames=config["convert"]["block_frames"],
-        code=code_hash("acomflow.convert"),
+        code=code_of("convert"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -13,7 +13,7 @@ rule figure_3:
     params:
         registration=config["registration"],
         crystalline_min_spots=config["maps"]["crystalline_min_spots"],
-        code=code_hash("acomflow.figures.prominence"),
+        code=code_of("figure_3"),
     conda:
         "../envs/acomflow.yaml"
     log:
@@ -38,7 +38,7 @@ rule figure_4:
         registration=config["registration"],
         reconstruction=drawing_settings(),
         crystalline_min_spots=config["maps"]["crystalline_min_spots"],
-        code=code_hash("acomflow.figures.registration"),
+        code=code_of("figure_4"),
     conda:
         "../envs/acomflow.yaml"
     log:
@@ -58,7 +58,7 @@ rule figure_s11:
                       category="Figures", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "Fig. S11"}),
         table="results/{dataset}/figures/figS11_compression.csv",
     params:
-        code=code_hash("acomflow.figures.compression"),
+        code=code_of("figure_s11"),
     conda:
         "../envs/acomflow.yaml"
     log:

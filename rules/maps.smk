@@ -13,7 +13,7 @@ rule maps:
                    category="Maps", subcategory="{dataset}", labels={"dataset": "{dataset}", "map": "{map}"}),
     params:
         settings=config["maps"],
-        code=code_hash("acomflow.maps.dataset"),
+        code=code_of("maps"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -11,7 +11,7 @@ rule mask:
     params:
         settings={k: v for k, v in config["masking"].items() if k != "enabled"},
         registration=config["registration"],
-        code=code_hash("acomflow.reconstruct.mask"),
+        code=code_of("mask"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -20,7 +20,7 @@ rule metrics_shard:
     params:
         registration=config["registration"],
         reconstruction=drawing_settings(),
-        code=code_hash("acomflow.metrics.dataset"),
+        code=code_of("metrics_shard"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
@@ -54,7 +54,7 @@ rule metrics:
         registration=config["registration"],
         reconstruction=drawing_settings(),
         crystalline_min_spots=config["maps"]["crystalline_min_spots"],
-        code=code_hash("acomflow.metrics.dataset"),
+        code=code_of("metrics"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
@@ -82,7 +82,7 @@ rule truth_accuracy:
     wildcard_constraints:
         dataset=one_of(SYNTHETIC),
     params:
-        code=code_hash("acomflow.metrics.accuracy"),
+        code=code_of("truth_accuracy"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -17,7 +17,7 @@ rule realign_stream:
         scan_shape=lambda wildcards: DATASETS[wildcards.dataset]["scan_shape"],
         realign=lambda wildcards: DATASETS[wildcards.dataset]["realign"],
         block_frames=config["convert"]["block_frames"] or 256,
-        code=code_hash("acomflow.prepare.realign"),
+        code=code_of("realign_stream"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
@@ -43,7 +43,7 @@ rule centre_beam:
         search=config["registration"]["direct_beam_search"],
         r_start=config["registration"]["r_start"],
         outlier_px=config["centring"]["outlier_px"],
-        code=code_hash("acomflow.prepare.centring"),
+        code=code_of("centre_beam"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -10,7 +10,7 @@ rule reconstruct:
         as_outputs(frame_outputs("reconstruction", config["reconstruction"]["formats"])),
     params:
         settings={k: v for k, v in config["reconstruction"].items() if k != "enabled"},
-        code=code_hash("acomflow.reconstruct.dataset"),
+        code=code_of("reconstruct"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

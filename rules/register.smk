@@ -19,7 +19,7 @@ rule register_shard:
     params:
         settings=config["registration"],
         average=config["neighbour_averaging"]["size"],
-        code=code_hash("acomflow.register.dataset"),
+        code=code_of("register_shard"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
@@ -46,7 +46,7 @@ rule register_merge:
     params:
         settings=config["registration"],
         reference=config["centring"]["reference"],
-        code=code_hash("acomflow.register.dataset"),
+        code=code_of("register_merge"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
@@ -68,7 +68,7 @@ rule export_epattern_csv:
     output:
         "results/{dataset}/registration/Results_All.csv",
     params:
-        code=code_hash("acomflow.epattern_csv"),
+        code=code_of("export_epattern_csv"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -17,7 +17,7 @@ rule simulate:
         dataset=one_of(SYNTHETIC),
     params:
         settings=synthetic_settings,
-        code=code_hash("acomflow.simulate"),
+        code=code_of("simulate"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.prepare.centring import centre_dataset
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     centre_dataset(Path(snakemake.input.sidecar).parent, snakemake.output.table, snakemake.output.plot,
                    search=snakemake.params.search, r_start=snakemake.params.r_start,
                    outlier_px=snakemake.params.outlier_px)

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from acomflow.convert import convert
-from acomflow.logs import log_to
-from acomflow.readers import open_source
+from acomflow.readers.formats import open_source
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     ds = snakemake.params.dataset
     source = open_source(ds["source"], ds["format"], ds.get("scan_shape"), ds["stream"], ds["calibration"])
     convert(source, Path(snakemake.output.sidecar).parent, parameters=ds, block_frames=snakemake.params.block_frames)

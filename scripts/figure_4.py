@@ -6,13 +6,13 @@ import pandas as pd
 
 from acomflow.figures.common import figure_provenance
 from acomflow.figures.registration import figure_4
-from acomflow.logs import log_to
 from acomflow.provenance import atomic_path
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
 from acomflow.store import read_sidecar
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     store = Path(snakemake.input.sidecar).parent
     truth = pd.read_parquet(snakemake.input.truth) if "truth" in snakemake.input.keys() else None
     by_blur = figure_4(store, pd.read_parquet(snakemake.input.spots), pd.read_parquet(snakemake.input.patterns),
@@ -20,7 +20,6 @@ with log_to(snakemake.log[0]):
                        RegistrationSettings.from_config(snakemake.params.registration),
                        ReconstructionSettings.from_config(snakemake.params.reconstruction),
                        snakemake.params.crystalline_min_spots, snakemake.output.figure, truth,
-                       provenance=figure_provenance(dict(snakemake.params.items()), snakemake.input,
-                                                    "acomflow.figures.registration"))
+                       provenance=figure_provenance(dict(snakemake.params.items()), snakemake.input))
     with atomic_path(snakemake.output.table) as tmp:
         by_blur.to_csv(tmp, index=False)

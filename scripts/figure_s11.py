@@ -9,16 +9,16 @@ import pandas as pd
 
 from acomflow.figures.common import figure_provenance
 from acomflow.figures.compression import figure_s11
-from acomflow.logs import log_to
 from acomflow.provenance import atomic_path
 from acomflow.store import read_sidecar
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     sidecar = read_sidecar(Path(snakemake.input.sidecar).parent)
     frame_bytes = np.dtype(sidecar["dtype"]).itemsize * math.prod(sidecar["frame_shape"])
     factor = json.loads(Path(snakemake.input.summary).read_text())["compression_factor"]
     groups = figure_s11(pd.read_parquet(snakemake.input.spots), pd.read_parquet(snakemake.input.patterns),
                         frame_bytes, factor, snakemake.output.figure,
-                        figure_provenance(dict(snakemake.params.items()), snakemake.input, "acomflow.figures.compression"))
+                        figure_provenance(dict(snakemake.params.items()), snakemake.input))
     with atomic_path(snakemake.output.table) as tmp:
         groups.to_csv(tmp, index=False)

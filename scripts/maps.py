@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
-from acomflow.maps import MapSettings
+from acomflow.maps.settings import MapSettings
 from acomflow.maps.dataset import map_dataset
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     map_dataset(Path(snakemake.input.sidecar).parent, snakemake.input.spots, snakemake.input.patterns,
                 Path(snakemake.output.tiffs[0]).parent, MapSettings.from_config(snakemake.params.settings))

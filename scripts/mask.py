@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.reconstruct.mask import mask_dataset
 from acomflow.reconstruct.settings import MaskingSettings
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     mask_dataset(Path(snakemake.input.sidecar).parent, Path(snakemake.output[0]).parent, snakemake.wildcards.dataset,
                  MaskingSettings.from_config(snakemake.params.settings),
                  RegistrationSettings.from_config(snakemake.params.registration))

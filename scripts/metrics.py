@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.metrics.dataset import metrics_dataset
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     metrics_dataset(Path(snakemake.input.sidecar).parent, snakemake.input.spots, snakemake.input.patterns,
                     list(zip(snakemake.input.quality, snakemake.input.pairs)), Path(snakemake.output.summary).parent,
                     RegistrationSettings.from_config(snakemake.params.registration),

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.metrics.dataset import metrics_shard
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     shard, n_shards = (int(v) for v in snakemake.wildcards.scatteritem.split("-of-"))
     metrics_shard(Path(snakemake.input.sidecar).parent, shard - 1, n_shards, snakemake.input.spots,
                   snakemake.input.patterns, RegistrationSettings.from_config(snakemake.params.registration),

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.prepare.realign import realign_stream
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     realign_stream(Path(snakemake.input.sidecar).parent, Path(snakemake.output.sidecar).parent,
                    scan_shape=snakemake.params.scan_shape, block_frames=snakemake.params.block_frames,
                    **snakemake.params.realign)

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.reconstruct.dataset import reconstruct_dataset
 from acomflow.reconstruct.settings import ReconstructionSettings
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     reconstruct_dataset(snakemake.input.spots, snakemake.input.patterns, Path(snakemake.output[0]).parent,
                         snakemake.wildcards.dataset, ReconstructionSettings.from_config(snakemake.params.settings))

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import merge_shards
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     merge_shards(Path(snakemake.input.sidecar).parent, list(snakemake.input.spots), list(snakemake.input.patterns),
                  RegistrationSettings.from_config(snakemake.params.settings),
                  snakemake.output.spots, snakemake.output.patterns,

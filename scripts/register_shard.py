@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import register_shard
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     shard, n_shards = (int(v) for v in snakemake.wildcards.scatteritem.split("-of-"))
     register_shard(Path(snakemake.input.sidecar).parent, shard - 1, n_shards,
                    RegistrationSettings.from_config(snakemake.params.settings),

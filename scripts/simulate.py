@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
-from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.settings import SyntheticSettings
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     simulate(SyntheticSettings.from_config(snakemake.params.settings), Path(snakemake.output.sidecar).parents[1])

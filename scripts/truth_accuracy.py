@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from acomflow.logs import log_to
 from acomflow.metrics.accuracy import accuracy_dataset
+from acomflow.workflow import job
 
-with log_to(snakemake.log[0]):
+with job(snakemake):
     accuracy_dataset(snakemake.input.spots, snakemake.input.truth_spots, snakemake.input.truth_patterns,
                      Path(snakemake.input.sidecar).parent, Path(snakemake.output.summary).parent)

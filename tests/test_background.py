@@ -14,7 +14,9 @@ from skimage.restoration import rolling_ball as skimage_rolling_ball
 
 from acomflow.register.background import (ball_parameters, ball_patch, rolling_ball, sliding_paraboloid,
                                           subtract_background)
-from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
+from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.sample import build_sample
+from acomflow.simulate.settings import SyntheticSettings
 
 
 def opening_reference(image, patch):

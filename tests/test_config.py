@@ -6,7 +6,11 @@ import pytest
 import yaml
 
 from acomflow.config import load_schema, validate_config
-from acomflow.simulate import SyntheticSettings
+from acomflow.maps.settings import MapSettings
+from acomflow.prepare.settings import AveragingSettings, CentringSettings
+from acomflow.reconstruct.settings import MaskingSettings, ReconstructionSettings
+from acomflow.register.settings import RegistrationSettings
+from acomflow.simulate.settings import SyntheticSettings
 
 from conftest import REPO
 
@@ -21,17 +25,49 @@ def test_default_config_is_valid_and_filled():
     SyntheticSettings.from_config({**demo["synthetic"], "scan_shape": demo["scan_shape"], "stream": demo["stream"]})
 
 
-def test_schema_defaults_are_the_generators_defaults():
-    schema_defaults = {k: v["default"] for k, v in load_schema(SCHEMA)["definitions"]["synthetic"]["properties"].items()}
-    package_defaults = SyntheticSettings().as_dict()
-    assert schema_defaults == {k: v for k, v in package_defaults.items() if k not in ("scan_shape", "stream")}
+# Every section of the schema that configures a stage, with its dataclass, the schema keys the
+# workflow reads itself and the dataclass fields the workflow fills from elsewhere.
+SECTIONS = [
+    (("properties", "registration"), RegistrationSettings, set(), set()),
+    (("properties", "centring"), CentringSettings, set(), set()),
+    (("properties", "neighbour_averaging"), AveragingSettings, set(), set()),
+    (("properties", "reconstruction"), ReconstructionSettings, {"enabled"}, set()),
+    (("properties", "masking"), MaskingSettings, {"enabled"}, set()),
+    (("properties", "maps"), MapSettings, set(), set()),
+    (("definitions", "synthetic"), SyntheticSettings, set(), {"scan_shape", "stream"}),
+]
+WORKFLOW_SWITCHES = {"datasets", "convert", "exports"}  # read by the rules alone
 
 
-def test_schema_defaults_are_the_registration_defaults():
-    from acomflow.register import RegistrationSettings
+def schema_section(path):
+    section = load_schema(SCHEMA)
+    for key in path:
+        section = section[key]
+    return section["properties"]
 
-    schema_defaults = {k: v["default"] for k, v in load_schema(SCHEMA)["properties"]["registration"]["properties"].items()}
-    assert schema_defaults == RegistrationSettings().as_dict()
+
+@pytest.mark.parametrize("path,settings,workflow_keys,filled_keys", SECTIONS, ids=lambda v: getattr(v, "__name__", None))
+def test_schema_section_is_its_dataclass(path, settings, workflow_keys, filled_keys):
+    """Same keys, same defaults, same allowed values."""
+    schema = schema_section(path)
+    defaults = {k: v for k, v in settings().as_dict().items() if k not in filled_keys}
+    assert {k: v["default"] for k, v in schema.items() if k not in workflow_keys} == defaults
+    enums = {k: tuple(v.get("enum") or v.get("items", {}).get("enum")) for k, v in schema.items()
+             if k not in workflow_keys and (v.get("enum") or v.get("items", {}).get("enum"))}
+    assert enums == settings.CHOICES
+    for name, allowed in enums.items():
+        with pytest.raises(ValueError, match=f"{settings.SECTION} {name} 'bogus' is not one of"):
+            settings.from_config({name: ["bogus"] if isinstance(defaults[name], list) else "bogus"})
+
+
+def test_every_stage_section_has_its_dataclass():
+    covered = {path[1] for path, *_ in SECTIONS if path[0] == "properties"}
+    assert set(load_schema(SCHEMA)["properties"]) == covered | WORKFLOW_SWITCHES
+
+
+def test_unknown_settings_are_an_error():
+    with pytest.raises(ValueError, match=r"unknown registration settings: \['blur'\]"):
+        RegistrationSettings.from_config({"blur": 2.0})
 
 
 def test_defaults_are_not_shared_between_datasets():

@@ -8,7 +8,7 @@ from PIL import Image
 
 from acomflow.convert import convert
 from acomflow.provenance import sha256_file
-from acomflow.readers import open_source
+from acomflow.readers.formats import open_source
 from acomflow.store import open_store
 
 

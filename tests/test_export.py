@@ -7,9 +7,9 @@ import tifffile
 from rsciio.blockfile import file_reader
 
 from acomflow.calibration import Calibration
-from acomflow.export.blockfile import BlockfileFrames, BlockfileWriter, frames_offset, read_header
+from acomflow.blockfile import BlockfileFrames, BlockfileWriter, frames_offset, read_header
 from acomflow.export.sinks import FrameOutputs, to_uint8
-from acomflow.readers import open_source
+from acomflow.readers.formats import open_source
 from acomflow.store import open_store
 
 CALIBRATION = Calibration(scan_step_nm=12.8, inv_angstrom_per_px=0.032, camera_length_mm=200.0, beam_energy_kev=200.0)

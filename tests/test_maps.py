@@ -7,11 +7,18 @@ import pandas as pd
 import pytest
 import tifffile
 
-from acomflow.maps import MapSettings, detector_sums, table_maps
+from acomflow.maps.detectors import detector_sums
+
+from acomflow.maps.settings import MapSettings
+
+from acomflow.maps.table import table_maps
 from acomflow.maps.dataset import MAP_NAMES, map_dataset, read_tiff_provenance
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import merge_shards, register_shard
-from acomflow.simulate import SyntheticSettings, build_sample, render_pattern, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.sample import build_sample
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.simulate.pattern import detector_gain
 
 

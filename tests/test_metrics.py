@@ -12,9 +12,10 @@ from acomflow.metrics.dataset import metrics_dataset, metrics_shard
 from acomflow.metrics.quality import frame_quality, in_detector_geometry, quality_dataset
 from acomflow.metrics.summary import intensity_fit
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import merge_shards, register_shard
-from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
 
 

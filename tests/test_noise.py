@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from acomflow.register.blur import gaussian_blur, gaussian_blur_at
+from acomflow.kernels import gaussian_blur, gaussian_blur_at
 from acomflow.register.noise import WHOLE_COUNT_VARIANCE, is_quantised, poisson_gain, sigma_corners, sigma_poisson
-from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
+from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.sample import build_sample
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.simulate.pattern import detector_gain, record_frame
 
 

@@ -5,7 +5,10 @@ import pandas as pd
 import pytest
 
 from acomflow.prepare.average import averaged_lines, shift_frame
-from acomflow.simulate import SyntheticSettings, build_sample, render_pattern, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.sample import build_sample
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.simulate.pattern import detector_gain
 from acomflow.store import NpyFrames
 
@@ -66,7 +69,7 @@ def test_registration_of_averaged_frames_is_more_precise(tmp_path):
     from scipy.spatial import cKDTree
 
     from acomflow.prepare.centring import centre_dataset
-    from acomflow.register import RegistrationSettings
+    from acomflow.register.settings import RegistrationSettings
     from acomflow.register.dataset import register_lines
 
     settings = SyntheticSettings(scan_shape=(5, 6), frame_size=256, n_grains=1, vacuum_fraction=0.0,
@@ -90,7 +93,7 @@ def test_registration_of_averaged_frames_is_more_precise(tmp_path):
 
 def test_averaged_registration_does_not_depend_on_the_shard_lines(tmp_path):
     from acomflow.prepare.centring import centre_dataset
-    from acomflow.register import RegistrationSettings
+    from acomflow.register.settings import RegistrationSettings
     from acomflow.register.dataset import register_lines
 
     simulate(SyntheticSettings(scan_shape=(5, 3), frame_size=96, n_grains=2, seed=6), tmp_path / "sim")

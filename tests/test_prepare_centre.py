@@ -6,7 +6,8 @@ import pytest
 
 from acomflow.prepare.centre import CENTRE_NOT_FOUND, beam_centre, fit_descan
 from acomflow.prepare.centring import centre_dataset
-from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.tables import read_metadata
 
 

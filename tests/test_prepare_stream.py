@@ -8,7 +8,8 @@ import pytest
 
 from acomflow.prepare.realign import realign_stream
 from acomflow.prepare.stream import blank_frames, cut_lines, line_frames
-from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import StoreWriter
 
 

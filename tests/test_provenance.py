@@ -1,9 +1,12 @@
-"""Provenance: the code hash follows exactly the modules a step imports."""
+"""Provenance: the code hash follows exactly the modules a rule's script imports, and outputs
+record the hash of the job that wrote them."""
 
 import shutil
 
 from acomflow import provenance
-from acomflow.provenance import atomic_path, code_hash, module_closure
+from acomflow.provenance import atomic_path, code_hash, module_closure, record, running, script_hash
+
+from conftest import REPO
 
 
 def names(modules):
@@ -11,27 +14,51 @@ def names(modules):
 
 
 def test_closure_follows_imports():
-    simulate = names(["acomflow.simulate"])
-    assert {"simulate/render.py", "simulate/sample.py", "store.py", "provenance.py", "logs.py", "__init__.py"} <= simulate
-    assert not {"convert.py", "readers/__init__.py"} & simulate
+    simulate = names(["acomflow.simulate.dataset"])
+    assert {"simulate/render.py", "simulate/sample.py", "store.py", "provenance.py", "logs.py", "__init__.py",
+            "simulate/__init__.py"} <= simulate
+    assert not {"convert.py", "readers/formats.py"} & simulate
     convert = names(["acomflow.convert"])
-    assert {"readers/__init__.py", "readers/source.py", "readers/sequences.py", "calibration.py", "store.py"} <= convert
+    assert {"readers/source.py", "calibration.py", "store.py"} <= convert
     assert not any(name.startswith("simulate/") for name in convert)
 
 
-def test_hash_changes_only_for_steps_that_import_the_changed_code(tmp_path, monkeypatch):
-    before = code_hash("acomflow.simulate"), code_hash("acomflow.convert")
+def test_centring_does_not_depend_on_the_maxima_search():
+    centring = names(["acomflow.prepare.centring"])
+    assert "peaks/refine.py" in centring and not any(name.startswith("register/") for name in centring)
+    assert "register/maxima.py" in names(["acomflow.register.dataset"])
+
+
+def test_hash_changes_only_for_scripts_that_import_the_changed_code(tmp_path, monkeypatch):
+    scripts = REPO / "scripts"
+    before = script_hash(scripts / "simulate.py"), script_hash(scripts / "convert.py")
     copy = tmp_path / "acomflow"
     shutil.copytree(provenance.PACKAGE_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(provenance, "PACKAGE_ROOT", copy)
-    assert (code_hash("acomflow.simulate"), code_hash("acomflow.convert")) == before
+    assert (script_hash(scripts / "simulate.py"), script_hash(scripts / "convert.py")) == before
     with open(copy / "simulate/render.py", "a") as handle:
         handle.write("\n# changed\n")
-    assert code_hash("acomflow.simulate") != before[0]
-    assert code_hash("acomflow.convert") == before[1]
+    assert script_hash(scripts / "simulate.py") != before[0]
+    assert script_hash(scripts / "convert.py") == before[1]
     with open(copy / "store.py", "a") as handle:
         handle.write("\n# changed\n")
-    assert code_hash("acomflow.convert") != before[1]
+    assert script_hash(scripts / "convert.py") != before[1]
+
+
+def test_a_script_hash_covers_the_script_itself(tmp_path):
+    script = tmp_path / "step.py"
+    script.write_text("from acomflow.store import open_store\n")
+    before = script_hash(script)
+    assert before != code_hash("acomflow.store")
+    script.write_text("from acomflow.store import open_store\n# changed\n")
+    assert script_hash(script) != before
+
+
+def test_outputs_record_the_running_jobs_hash():
+    assert record({})["code_hash"] == provenance.package_hash()
+    with running("0123456789abcdef"):
+        assert record({"k": 1})["code_hash"] == "0123456789abcdef"
+    assert record({})["code_hash"] == provenance.package_hash()
 
 
 def test_atomic_path_keeps_old_file_on_error(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acomflow.readers import detect_format, open_source
+from acomflow.readers.formats import detect_format, open_source
 from acomflow.readers.sequences import natural_key
 
 

@@ -19,9 +19,11 @@ from acomflow.reconstruct.frame import g_limit_px, render_frame
 from acomflow.reconstruct.legacy import render_epattern_v4
 from acomflow.reconstruct.mask import mask_frame
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register import RegistrationSettings, register_frame
+from acomflow.register.frame import register_frame
+from acomflow.register.settings import RegistrationSettings
 from acomflow.register.frame import detect_spots
-from acomflow.simulate import SyntheticSettings, build_sample
+from acomflow.simulate.sample import build_sample
+from acomflow.simulate.settings import SyntheticSettings
 
 
 def test_pixel_coverage_is_the_exact_area():

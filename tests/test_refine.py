@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from acomflow.register.refine import _centroid, _std_radius
+from acomflow.peaks.refine import _centroid, _std_radius
 
 
 def direct_std_radius(image, cy, cx, limit):
@@ -44,7 +44,7 @@ def test_centroid_of_a_symmetric_spot_on_a_pedestal():
 
 
 def test_measure_against_direct_coverage_weighted_moments():
-    from acomflow.register.refine import measure
+    from acomflow.peaks.refine import measure
 
     rng = np.random.default_rng(2)
     image = rng.gamma(2.0, 10.0, (30, 30))

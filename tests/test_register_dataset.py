@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acomflow.register import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import merge_shards, register_shard
-from acomflow.simulate import SyntheticSettings, simulate
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.tables import read_metadata, shard_lines
 
 

@@ -11,8 +11,11 @@ import pytest
 from scipy.spatial import cKDTree
 
 from acomflow.metrics.accuracy import discs_apart, match
-from acomflow.register import RegistrationSettings, register_frame
-from acomflow.simulate import SyntheticSettings, build_sample, render_pattern
+from acomflow.register.frame import register_frame
+from acomflow.register.settings import RegistrationSettings
+from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.sample import build_sample
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.simulate.pattern import detector_gain, record_frame
 from acomflow.simulate.render import add_discs
 

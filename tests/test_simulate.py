@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acomflow.simulate import SyntheticSettings, build_sample, render_pattern, simulate, stream_layout
+from acomflow.simulate.dataset import simulate, stream_layout
+
+from acomflow.simulate.pattern import render_pattern
+
+from acomflow.simulate.sample import build_sample
+
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
 from acomflow.tables import read_metadata
 

@@ -206,12 +206,14 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
                              ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
                              ("readers/source.py", {"convert": converted, **downstream(converted)}),
                              # masking detects spots as registration does; metrics and figures register again
-                             ("register/refine.py", downstream(n, synthetic_n)),
+                             ("peaks/refine.py", downstream(n, synthetic_n)),
+                             # the maxima search runs in registration and masking, not in centring
+                             ("register/maxima.py", {**registered(n), "mask": n, "truth_accuracy": synthetic_n}),
                              ("prepare/centre.py", {**downstream(n, synthetic_n), "mask": 0}),  # temp shards re-run with their merge
                              ("reconstruct/discs.py", {"reconstruct": n, "metrics_shard": 2 * n, "metrics": n, "figure_4": n, "figure_s11": n}),
                              ("maps/detectors.py", {"maps": n}),
                              ("figures/compression.py", {"figure_s11": n}),
-                             ("export/blockfile.py", {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n})):
+                             ("blockfile.py", {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n})):
         expected = {rule: count for rule, count in expected.items() if count}
         path = workdir / "src/acomflow" / module
         original = path.read_text()

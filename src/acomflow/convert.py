@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .logs import Progress, logger
 from .provenance import record, sha256_file
-from .readers import FrameSource
+from .readers.source import FrameSource
 from .store import StoreWriter
 
 
@@ -25,7 +25,7 @@ def convert(source: FrameSource, out_dir, parameters: dict | None = None, block_
         "stream": source.stream,
         "calibration": source.calibration.as_dict(),
         "sources": [{"path": str(path), "sha256": sha256_file(path)} for path in source.files],
-        **record(parameters or {}, modules=["acomflow.convert"]),
+        **record(parameters or {}),
     }
     progress = Progress(f"convert {Path(out_dir).parent.name}", n)
     with StoreWriter(out_dir, source.shape, source.dtype, sidecar) as store:

@@ -1,7 +1,8 @@
 """Provenance: file checksums, the content hash of the code a step runs, atomic writes.
 
 Every output of the pipeline records the parameters that made it, the acomflow version,
-the hash of the package modules the step imports, and the sha256 of its inputs.
+the hash of the code that made it (the rule's script and the package modules it imports), and
+the sha256 of its inputs.
 Nothing here records a time stamp: the same inputs give byte-identical outputs.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import contextvars
+import functools
 import hashlib
 import json
 import os
@@ -44,8 +47,9 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path, module: str) -> set[str]:
-    """acomflow module names imported by the file of `module` (absolute and relative imports)."""
+def _imported_modules(path: Path, module: str = "") -> set[str]:
+    """acomflow module names imported by the file `path` of `module` (absolute and relative
+    imports; a script outside the package has no module name and only absolute imports)."""
     is_package = path.name == "__init__.py"
     package = module if is_package else module.rpartition(".")[0]
     found = set()
@@ -81,18 +85,51 @@ def module_closure(*modules: str) -> list[Path]:
     return sorted(files)
 
 
-def code_hash(*modules: str) -> str:
-    """sha256 over the source of `modules` and the acomflow modules they import (transitively).
-
-    Used as a Snakemake `params` entry so that a change of the code a rule runs re-runs that
-    rule, and only those rules.
-    """
+def _digest(files: Iterable[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256()
-    for path in module_closure(*modules):
-        digest.update(path.relative_to(PACKAGE_ROOT).as_posix().encode())
+    for name, content in files:
+        digest.update(name.encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(content)
     return digest.hexdigest()[:16]
+
+
+def code_hash(*modules: str) -> str:
+    """sha256 over the source of `modules` and the acomflow modules they import (transitively)."""
+    return _digest((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()) for path in module_closure(*modules))
+
+
+def script_hash(script: str | os.PathLike) -> str:
+    """sha256 over a script's own source and the acomflow modules it imports (transitively).
+
+    A workflow rule passes its script's hash as a `params` entry, so that a change of the code
+    the rule runs re-runs that rule, and only those rules; the job records the same hash in the
+    provenance of its outputs (`running`).
+    """
+    script = Path(script)
+    package = module_closure(*sorted(_imported_modules(script)))
+    return _digest([(script.name, script.read_bytes()),
+                    *((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()) for path in package)])
+
+
+@functools.cache
+def package_hash() -> str:
+    """sha256 over every module of the package: the code hash of work done outside a workflow job."""
+    return _digest((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes())
+                   for path in sorted(PACKAGE_ROOT.rglob("*.py")))
+
+
+_RUNNING = contextvars.ContextVar("acomflow_code_hash", default=None)
+
+
+@contextlib.contextmanager
+def running(code: str | None) -> Iterator[None]:
+    """Within the block, outputs record `code` (a rule's `script_hash`) as their code hash."""
+    token = _RUNNING.set(code)
+    try:
+        yield
+    finally:
+        _RUNNING.reset(token)
 
 
 def to_builtin(value):
@@ -110,11 +147,12 @@ def to_builtin(value):
     return value
 
 
-def record(parameters: dict, inputs: Iterable[str | os.PathLike] = (), modules: Iterable[str] = ()) -> dict:
-    """The provenance block stored in an output's metadata."""
+def record(parameters: dict, inputs: Iterable[str | os.PathLike] = ()) -> dict:
+    """The provenance block stored in an output's metadata: the code hash of the running job
+    (`running`), or of the whole package outside a workflow job."""
     return {
         "acomflow_version": __version__,
-        "code_hash": code_hash(*modules) if modules else None,
+        "code_hash": _RUNNING.get() or package_hash(),
         "parameters": to_builtin(parameters),
         "inputs": {os.fspath(path): sha256_file(path) for path in inputs},
     }

@@ -110,6 +110,12 @@ class StoreWriter:
         return suppress
 
 
+def saturation_level(dtype) -> float:
+    """Counts at which a detector of this dtype saturates (the dtype's maximum; inf for floats)."""
+    dtype = np.dtype(dtype)
+    return float(np.iinfo(dtype).max) if dtype.kind in "ui" else np.inf
+
+
 def read_sidecar(directory) -> dict:
     """The sidecar of a store directory, with a clear error if it is missing or malformed."""
     path = Path(directory) / SIDECAR_NAME

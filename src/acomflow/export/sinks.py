@@ -26,7 +26,7 @@ import numpy as np
 from ..calibration import Calibration
 from ..provenance import atomic_path, to_builtin, write_json
 from ..store import StoreWriter
-from .blockfile import BlockfileWriter
+from ..blockfile import BlockfileWriter
 
 FORMATS = ("blo", "bmp", "tiff", "npy")
 
@@ -145,6 +145,11 @@ class FrameOutputs:
                 writer.write(start, grey, vbf)
             else:
                 writer.write(start, grey if fmt == "bmp" else stored)
+
+    def write_results(self, start: int, results: list[dict]) -> None:
+        """`write` the per-frame results of a stage, each {"frame", "scale", "vbf"}, at flat scan index `start`."""
+        self.write(start, np.stack([result["frame"] for result in results]),
+                   np.array([result["scale"] for result in results]), np.array([result["vbf"] for result in results]))
 
     def __exit__(self, exc_type, exc, tb):
         return self._stack.__exit__(exc_type, exc, tb)

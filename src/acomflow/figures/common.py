@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..provenance import record
-from ..register.dataset import saturation_level
-from ..store import DATA_NAME, NpyFrames
+from ..store import DATA_NAME, NpyFrames, saturation_level
 
 
 def read_frame(store_dir, scan_shape, y: int, x: int) -> np.ndarray:
@@ -39,9 +38,9 @@ def evenly(table: pd.DataFrame, count: int) -> pd.DataFrame:
     return table.iloc[np.unique(np.linspace(0, len(table) - 1, min(count, len(table))).round().astype(int))]
 
 
-def figure_provenance(parameters: dict, inputs, module: str) -> dict:
+def figure_provenance(parameters: dict, inputs) -> dict:
     """The provenance of a figure: its parameters (the rule's code hash aside: `record` adds
-    it), the sha256 of its inputs (the data store through its sidecar, which holds the data's
-    sha256) and the hash of `module`."""
+    it) and the sha256 of its inputs (the data store through its sidecar, which holds the data's
+    sha256)."""
     return record({k: v for k, v in parameters.items() if k != "code"},
-                  inputs=[path for path in inputs if not str(path).endswith(".npy")], modules=[module])
+                  inputs=[path for path in inputs if not str(path).endswith(".npy")])

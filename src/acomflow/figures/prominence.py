@@ -10,7 +10,8 @@ import pandas as pd
 from matplotlib.patches import Circle
 
 from .. import plots
-from ..register.frame import RegistrationSettings, detect_spots
+from ..register.frame import detect_spots
+from ..register.settings import RegistrationSettings
 from ..register.noise import radii
 from .common import crystalline_patterns, frame_spots, read_frame, store_saturation
 

@@ -15,7 +15,8 @@ from ..metrics.accuracy import match
 from ..metrics.quality import in_detector_geometry, round_trip
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
-from ..register.frame import RegistrationSettings, detect_spots, register_frame
+from ..register.frame import detect_spots, register_frame
+from ..register.settings import RegistrationSettings
 from .common import crystalline_patterns, evenly, frame_spots, read_frame, store_saturation
 
 BLUR_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)

@@ -22,7 +22,6 @@ from .detectors import DETECTOR_MAPS, detector_maps
 from .settings import MapSettings
 from .table import TABLE_MAPS, table_maps
 
-_MODULES = ["acomflow.maps.dataset"]
 MAP_NAMES = TABLE_MAPS + DETECTOR_MAPS
 # name -> (title, colour-bar label, colour map)
 STYLE = {
@@ -97,7 +96,7 @@ def map_dataset(store_dir, spots_path, patterns_path, out_dir, settings: MapSett
     detectors, radii = detector_maps(store_dir, spots_path, patterns, settings)
     maps.update(detectors)
     provenance = record({**settings.as_dict(), "detector_radii_px": radii},
-                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)
+                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path])
     step = calibration.get("scan_step_nm")
     titles = {name: style[0] for name, style in STYLE.items()}
     titles.update(_titles(settings, radii, settings.px_per_unit(frame_shape, calibration.get("inv_angstrom_per_px"))))

@@ -7,19 +7,18 @@ out, so it sees the diffuse scattering between the spots: amorphous rings, not B
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from numba import njit
 
-from ..logs import Progress, logger
-from ..store import DATA_NAME, NpyFrames, read_sidecar
-from ..tables import line_frames, table_lines
+from ..logs import logger
+from ..scan import Stage, run, scan_lines, store_lines
+from ..store import read_sidecar
 from .settings import MapSettings
 from .table import median_direct_beam_radius
 
 DETECTOR_MAPS = ("bf", "adf", "amorphous")
+DETECTOR_DTYPES = {"scan_y": "int32", "scan_x": "int32", **{name: "float32" for name in DETECTOR_MAPS}}
 
 
 @njit(cache=True, nogil=True)
@@ -79,16 +78,17 @@ def detector_maps(store_dir, spots_path, patterns: pd.DataFrame, settings: MapSe
     logger.info("virtual detectors (px): %s", ", ".join(f"{k} {v:.1f}" for k, v in radii.items()))
     centres = patterns[["centre_y", "centre_x"]].to_numpy(np.float64)
     centres = np.where(np.isfinite(centres), centres, [(frame_shape[0] - 1) / 2.0, (frame_shape[1] - 1) / 2.0])
-    lines = NpyFrames(Path(store_dir) / DATA_NAME)
-    maps = np.zeros((3, ny, nx), np.float32)
-    progress = Progress("virtual detectors", ny * nx)
-    for y, line in table_lines(spots_path, ny, ["scan_y", "scan_x", "x", "y", "radius"]):
-        block = lines[y : y + 1][0]
-        for x, spots in enumerate(line_frames(line, nx)):
-            cy, cx = centres[y * nx + x]
-            maps[:, y, x] = detector_sums(block[x], cy, cx, radii["bf"], radii["adf_inner"], radii["adf_outer"],
-                                          radii["amorphous_inner"], radii["amorphous_outer"],
-                                          spots["y"].astype(np.float64), spots["x"].astype(np.float64),
-                                          spots["radius"].astype(np.float64) + settings.spot_margin)
-        progress.update(nx)
-    return dict(zip(DETECTOR_MAPS, maps)), radii
+
+    def per_frame(frame):
+        cy, cx = centres[frame.y * nx + frame.x]
+        spots = frame.rows
+        bf, adf, amorphous = detector_sums(frame.data, cy, cx, radii["bf"], radii["adf_inner"], radii["adf_outer"],
+                                           radii["amorphous_inner"], radii["amorphous_outer"],
+                                           spots["y"].astype(np.float64), spots["x"].astype(np.float64),
+                                           spots["radius"].astype(np.float64) + settings.spot_margin)
+        return {"detectors": {"bf": bf, "adf": adf, "amorphous": amorphous}}
+
+    stage = Stage("virtual detectors", per_frame, {"detectors": DETECTOR_DTYPES})
+    lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)), spots_path, ["scan_y", "scan_x", "x", "y", "radius"])
+    table = run(stage, lines, ny * nx)["detectors"]
+    return {name: table[name].to_numpy().reshape(ny, nx) for name in DETECTOR_MAPS}, radii

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from ..settings import ConfigSection
 
@@ -18,6 +19,9 @@ class MapSettings(ConfigSection):
     `spot_margin` is always px.
     """
 
+    SECTION: ClassVar[str] = "maps"
+    CHOICES: ClassVar[dict[str, tuple]] = {"units": UNITS}
+
     units: str = "fraction"
     crystalline_min_spots: int = 5  # spot count (direct beam included) of a crystalline pattern
     bf_radius: float | None = None  # None: 1.5 x the median registered direct-beam radius
@@ -29,8 +33,7 @@ class MapSettings(ConfigSection):
     vdf_tolerance: float = 0.02
 
     def __post_init__(self):
-        if self.units not in UNITS:
-            raise ValueError(f"maps units {self.units!r} is not one of {UNITS}")
+        super().__post_init__()
         for name in ("adf", "amorphous", "vdf_annulus"):
             inner, outer = getattr(self, name)
             if not 0 <= inner < outer:

@@ -21,7 +21,6 @@ from ..provenance import record, write_json
 from ..store import read_sidecar
 from .summary import plot_accuracy
 
-_MODULES = ["acomflow.metrics.accuracy"]
 SNR_BINS = (0.0, 5.0, 10.0, 20.0, 50.0, np.inf)
 
 
@@ -100,8 +99,7 @@ def accuracy_dataset(spots_path, truth_spots_path, truth_patterns_path, sidecar_
     frame_size = read_sidecar(sidecar_dir)["frame_shape"][0]
     summary, by_snr = truth_accuracy(pd.read_parquet(spots_path), pd.read_parquet(truth_spots_path),
                                      pd.read_parquet(truth_patterns_path), frame_size)
-    provenance = record({"frame_size": frame_size}, inputs=[spots_path, truth_spots_path, truth_patterns_path],
-                        modules=_MODULES)
+    provenance = record({"frame_size": frame_size}, inputs=[spots_path, truth_spots_path, truth_patterns_path])
     write_json(out_dir / "accuracy.json", {**summary, "by_snr": by_snr.to_dict("records"), "provenance": provenance})
     plot_accuracy(by_snr, out_dir / "accuracy.png", provenance)
     logger.info("against the truth: recall %.3f (SNR >= 10), precision %.3f, median position error %.3f px",

@@ -12,13 +12,12 @@ import pandas as pd
 from ..logs import logger
 from ..provenance import record, write_json
 from ..reconstruct.settings import ReconstructionSettings
-from ..register.frame import RegistrationSettings
+from ..register.settings import RegistrationSettings
 from ..store import SIDECAR_NAME, read_sidecar
 from ..tables import concat_shards, shard_lines, write_table
 from .quality import PAIR_COLUMNS, PATTERN_COLUMNS, quality_dataset
 from .summary import plot_intensity, plot_quality_maps, summarise
 
-_MODULES = ["acomflow.metrics.dataset"]
 
 
 def metrics_shard(store_dir, shard: int, n_shards: int, spots_path, patterns_path, registration: RegistrationSettings,
@@ -41,7 +40,7 @@ def metrics_dataset(store_dir, spots_path, patterns_path, shards, out_dir, regis
     pairs = concat_shards([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
     provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
                          "crystalline_min_spots": crystalline_min_spots},
-                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path], modules=_MODULES)
+                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path])
     table_bytes = Path(spots_path).stat().st_size + Path(patterns_path).stat().st_size
     summary = summarise(quality, pairs, pd.read_parquet(patterns_path), sidecar["data"]["bytes"], table_bytes,
                         crystalline_min_spots)

@@ -12,20 +12,20 @@ position offset (px) and its integrated intensity in the reconstruction against 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
-from ..logs import Progress, logger
+from ..logs import logger
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.background import subtract_background
-from ..register.frame import RegistrationSettings, register_frame
-from ..store import DATA_NAME, NpyFrames, read_sidecar
-from ..tables import line_frames, table_lines
+from ..register.frame import register_frame
+from ..register.settings import RegistrationSettings
+from ..scan import Stage, run, scan_lines, store_lines
+from ..store import read_sidecar
 
 PATTERN_COLUMNS = {"scan_y": "int32", "scan_x": "int32", "psnr": "float32", "ssim": "float32", "rmse": "float32",
                    "offset_median": "float32", "paired": "int32"}
@@ -62,6 +62,34 @@ def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSe
     return distance, again["integrated"][index]
 
 
+def quality_stage(registration: RegistrationSettings, reconstruction: ReconstructionSettings, frame_shape,
+                  centres: np.ndarray) -> Stage:
+    """Quality and round trip as a per-frame stage filling the "quality" (PATTERN_COLUMNS) and
+    "pairs" (PAIR_COLUMNS) tables; `centres` the (ny x nx, 2) beam centres y, x px."""
+    draw = in_detector_geometry(reconstruction)
+
+    def per_frame(frame):
+        spots = frame.rows
+        row = {"psnr": np.nan, "ssim": np.nan, "rmse": np.nan, "offset_median": np.nan, "paired": 0}
+        data = frame.data.astype(np.float32)
+        if not np.isfinite(data).all():
+            return {"quality": row}
+        subtracted = subtract_background(data, registration.background, registration.background_radius,
+                                         registration.presmooth, registration.clamp)
+        image = render_frame(spots, tuple(centres[frame.y, frame.x]), frame_shape, draw)
+        row["psnr"], row["ssim"], row["rmse"] = frame_quality(subtracted, image)
+        offset, integrated = round_trip(spots, image, registration)
+        paired = np.isfinite(offset) & (offset <= np.maximum(spots["radius"], 1.0))
+        if paired.any():
+            row["offset_median"], row["paired"] = float(np.median(offset[paired])), int(paired.sum())
+        pairs = {"spot": spots["spot"], "is_direct_beam": spots["is_direct_beam"], "integrated": spots["integrated"],
+                 "integrated_reconstructed": np.where(paired, integrated, np.nan),
+                 "offset": np.where(paired, offset, np.nan)}
+        return {"quality": row, "pairs": pairs}
+
+    return Stage("quality metrics", per_frame, {"quality": PATTERN_COLUMNS, "pairs": PAIR_COLUMNS})
+
+
 def quality_dataset(store_dir, spots_path, patterns_path, registration: RegistrationSettings,
                     reconstruction: ReconstructionSettings, lines: tuple[int, int] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -69,39 +97,13 @@ def quality_dataset(store_dir, spots_path, patterns_path, registration: Registra
     scan lines [start, stop) = `lines` (default: all)."""
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
-    start, stop = lines or (0, ny)
-    frame_shape = tuple(sidecar["frame_shape"])
-    draw = in_detector_geometry(reconstruction)
-    centres = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"]).to_numpy(np.float64)
-    data = NpyFrames(Path(store_dir) / DATA_NAME)
-    per_pattern, pairs = [], []
-    progress = Progress(f"quality metrics, lines {start}-{stop - 1}", (stop - start) * nx)
-    for y, line in table_lines(spots_path, stop, _SPOT_COLUMNS):
-        if y < start:
-            continue
-        block = data[y : y + 1][0]
-        for x, spots in enumerate(line_frames(line, nx)):
-            frame = block[x].astype(np.float32)
-            row = {"scan_y": y, "scan_x": x, "psnr": np.nan, "ssim": np.nan, "rmse": np.nan,
-                   "offset_median": np.nan, "paired": 0}
-            if np.isfinite(frame).all():
-                subtracted = subtract_background(frame, registration.background, registration.background_radius,
-                                                 registration.presmooth, registration.clamp)
-                image = render_frame(spots, tuple(centres[y * nx + x]), frame_shape, draw)
-                row["psnr"], row["ssim"], row["rmse"] = frame_quality(subtracted, image)
-                offset, integrated = round_trip(spots, image, registration)
-                paired = np.isfinite(offset) & (offset <= np.maximum(spots["radius"], 1.0))
-                if paired.any():
-                    row["offset_median"], row["paired"] = float(np.median(offset[paired])), int(paired.sum())
-                pairs.append(pd.DataFrame({"scan_y": y, "scan_x": x, "spot": spots["spot"],
-                                           "is_direct_beam": spots["is_direct_beam"], "integrated": spots["integrated"],
-                                           "integrated_reconstructed": np.where(paired, integrated, np.nan),
-                                           "offset": np.where(paired, offset, np.nan)}))
-            per_pattern.append(row)
-        progress.update(nx)
-    quality = pd.DataFrame(per_pattern, columns=list(PATTERN_COLUMNS)).astype(PATTERN_COLUMNS)
-    pairs = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame({c: [] for c in PAIR_COLUMNS})
+    lines = lines or (0, ny)
+    centres = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"]).to_numpy(np.float64).reshape(ny, nx, 2)
+    stage = quality_stage(registration, reconstruction, tuple(sidecar["frame_shape"]), centres)
+    frames = scan_lines((ny, nx), lines, store_lines(store_dir, lines), spots_path, _SPOT_COLUMNS)
+    tables = run(stage, frames, (lines[1] - lines[0]) * nx)
+    quality, pairs = tables["quality"], tables["pairs"]
     if len(quality):
         logger.info("median PSNR %.1f dB, SSIM %.3f; %d spots paired after the round trip",
                     np.nanmedian(quality.psnr), np.nanmedian(quality.ssim), int(pairs.offset.notna().sum()))
-    return quality, pairs.astype(PAIR_COLUMNS)
+    return quality, pairs

@@ -12,25 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _linear(frame: np.ndarray, shift: float, axis: int) -> np.ndarray:
-    """Linear interpolation of `frame` moved by `shift` px along `axis`, edge pixels repeated."""
-    n = frame.shape[axis]
-    whole = int(np.floor(shift))
-    part = np.float32(shift - whole)
-    index = np.arange(n) - whole
-    before = frame.take(np.clip(index - 1, 0, n - 1), axis=axis)
-    at = frame.take(np.clip(index, 0, n - 1), axis=axis)
-    return part * before + (np.float32(1) - part) * at
-
-
-def shift_frame(frame: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """The frame moved by (dy, dx) px (float32, bilinear, edge pixels repeated): the result of
-    `scipy.ndimage.shift(order=1, mode="nearest")`, separable and several times faster."""
-    frame = np.asarray(frame, dtype=np.float32)
-    if dy == 0 and dx == 0:
-        return frame
-    return _linear(_linear(frame, dy, 0), dx, 1)
+from ..kernels import shift_frame
 
 
 def common_centre(centres: np.ndarray) -> np.ndarray:

@@ -1,9 +1,9 @@
 """Direct-beam centre per frame and the descan plane across the scan (SPEC §1.3).
 
 The centre of a frame is the direct beam refined exactly as registration refines a spot
-(`register.refine.refine_paper`: centroid above a plane pedestal fitted in a ring, radius of
-maximum standard deviation, converged to `tolerance` px), started at the brightest pixel of the
-blurred frame within `search` x the frame size of the expected centre. Measured on the synthetic
+(`peaks.refine.refine_paper`: centroid above a plane pedestal fitted in a ring, radius of
+maximum standard deviation, converged to `tolerance` px), started at the direct beam that
+`peaks.beam` picks among the pixels of the frame blurred by 2 px. Measured on the synthetic
 truth (tests/test_prepare_centre.py): noise-free median error below 0.001 px. Coordinates are
 (y, x) frame px, pixel centres at integers.
 
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..register.blur import gaussian_blur
-from ..register.refine import refine_paper
+from ..kernels import gaussian_blur
+from ..peaks.beam import direct_beam, search_radius
+from ..peaks.refine import refine_paper
+from .settings import CentringSettings
 
 CENTRE_NOT_FOUND, CENTRE_NOT_CONVERGED, CENTRE_OUTLIER = 1, 2, 4
 
@@ -29,23 +31,26 @@ def beam_centre(frame: np.ndarray, expected=None, search: float = 0.1, r_start: 
     frame = np.asarray(frame, dtype=np.float32)
     rows, cols = frame.shape
     ey, ex = expected if expected is not None else ((rows - 1) / 2.0, (cols - 1) / 2.0)
-    reach = search * min(rows, cols)
+    reach = search_radius((rows, cols), search)
     margin = int(np.ceil(reach + r_start + 4))
     r0, r1 = max(0, int(ey) - margin), min(rows, int(ey) + margin + 1)
     c0, c1 = max(0, int(ex) - margin), min(cols, int(ex) + margin + 1)
     window = frame[r0:r1, c0:c1]
     if window.size == 0 or not np.isfinite(window).all() or window.min() == window.max():
         return np.nan, np.nan, CENTRE_NOT_FOUND
-    smooth = gaussian_blur(window, 1.0)
     yy, xx = np.indices(window.shape)
-    blurred = np.where(np.hypot(yy + r0 - ey, xx + c0 - ex) <= reach, gaussian_blur(window, 2.0), -np.inf)
-    start = np.unravel_index(np.argmax(blurred), window.shape)
+    beam = direct_beam((yy + r0).ravel(), (xx + c0).ravel(), gaussian_blur(window, 2.0).ravel(), (ey, ex), reach)
+    if beam < 0:
+        return np.nan, np.nan, CENTRE_NOT_FOUND
+    start = np.unravel_index(beam, window.shape)
+    smooth = gaussian_blur(window, 1.0)
     ys, xs, _, converged = refine_paper(window, smooth, np.array([start[0]]), np.array([start[1]]),
                                         np.array([float(r_start)]), tolerance, max_iter)
     return float(ys[0] + r0), float(xs[0] + c0), 0 if converged[0] else CENTRE_NOT_CONVERGED
 
 
-def fit_descan(scan_y, scan_x, centre_y, centre_x, outlier_px: float = 0.25, max_rounds: int = 20):
+def fit_descan(scan_y, scan_x, centre_y, centre_x, outlier_px: float = CentringSettings.outlier_px,
+               max_rounds: int = 20):
     """Robust descan plane through measured centres (1D arrays over the scan positions; NaN =
     not measured). Returns (coefficients {axis: [a, b_scan_y, c_scan_x]}, plane_y, plane_x,
     outlier mask)."""

@@ -12,45 +12,43 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..logs import Progress, logger
 from .. import plots
+from ..logs import logger
 from ..provenance import record
-from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
+from ..scan import Stage, run, scan_lines, store_lines
+from ..store import SIDECAR_NAME, read_sidecar
 from ..tables import write_table
 from .centre import CENTRE_OUTLIER, beam_centre, fit_descan
+from .settings import CentringSettings
 
-_MODULES = ["acomflow.prepare.centring"]
+MEASURED_DTYPES = {"scan_y": "int32", "scan_x": "int32", "centre_y": "float64", "centre_x": "float64", "flags": "int32"}
+
 
 
 def centre_dataset(store_dir, table_path, plot_path=None, search: float = 0.1, r_start: float = 10.0,
-                   outlier_px: float = 0.25) -> pd.DataFrame:
+                   outlier_px: float = CentringSettings.outlier_px) -> pd.DataFrame:
     """Measure the beam centre of every frame of the store in `store_dir`, fit the descan plane
     and write the centres table (and its plot); returns the table."""
     store_dir = Path(store_dir)
-    sidecar = read_sidecar(store_dir)
-    ny, nx = sidecar["scan_shape"]
-    lines = NpyFrames(store_dir / DATA_NAME)
-    measured = np.full((ny, nx, 2), np.nan)
-    flags = np.zeros((ny, nx), dtype=np.int32)
-    progress = Progress(f"beam centres {store_dir}", ny * nx)
-    for y in range(ny):
-        block = lines[y : y + 1][0]
-        for x in range(nx):
-            cy, cx, flags[y, x] = beam_centre(block[x], None, search, r_start)
-            measured[y, x] = cy, cx
-        progress.update(nx)
-    yy, xx = np.indices((ny, nx))
-    coefficients, plane_y, plane_x, outlier = fit_descan(yy.ravel(), xx.ravel(), measured[..., 0].ravel(),
-                                                         measured[..., 1].ravel(), outlier_px)
+    ny, nx = read_sidecar(store_dir)["scan_shape"]
+
+    def per_frame(frame):
+        centre_y, centre_x, flags = beam_centre(frame.data, None, search, r_start)
+        return {"centres": {"centre_y": centre_y, "centre_x": centre_x, "flags": flags}}
+
+    stage = Stage(f"beam centres {store_dir}", per_frame, {"centres": MEASURED_DTYPES})
+    measured = run(stage, scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny))), ny * nx)["centres"]
+    yy, xx = measured.scan_y.to_numpy(), measured.scan_x.to_numpy()
+    centre_y, centre_x = measured.centre_y.to_numpy(), measured.centre_x.to_numpy()
+    coefficients, plane_y, plane_x, outlier = fit_descan(yy, xx, centre_y, centre_x, outlier_px)
     table = pd.DataFrame({
-        "scan_y": yy.ravel().astype("int32"), "scan_x": xx.ravel().astype("int32"),
-        "centre_y": measured[..., 0].ravel(), "centre_x": measured[..., 1].ravel(),
+        "scan_y": yy, "scan_x": xx, "centre_y": centre_y, "centre_x": centre_x,
         "plane_y": plane_y, "plane_x": plane_x,
-        "residual": np.hypot(measured[..., 0].ravel() - plane_y, measured[..., 1].ravel() - plane_x),
-        "flags": flags.ravel() | np.where(outlier, CENTRE_OUTLIER, 0).astype(np.int32),
+        "residual": np.hypot(centre_y - plane_y, centre_x - plane_x),
+        "flags": measured["flags"].to_numpy() | np.where(outlier, CENTRE_OUTLIER, 0).astype(np.int32),
     })
     settings = {"search": search, "r_start": r_start, "outlier_px": outlier_px}
-    metadata = {**record(settings, inputs=[store_dir / SIDECAR_NAME], modules=_MODULES),
+    metadata = {**record(settings, inputs=[store_dir / SIDECAR_NAME]),
                 "descan": coefficients, "scan_shape": [ny, nx]}
     write_table(table, table_path, metadata)
     logger.info("beam centres of %s: descan %.3f px over the scan, %d outliers, median residual %.4f px",

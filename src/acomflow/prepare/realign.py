@@ -27,7 +27,6 @@ from ..provenance import record, write_json
 from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
 from .stream import blank_frames, cut_lines, line_frames
 
-_MODULES = ["acomflow.prepare.realign"]
 REALIGN_MODES = ("blanks", "trim", "offset")
 
 
@@ -108,7 +107,7 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
     settings = {"scan_shape": [ny, nx], "mode": mode, "first_frame": first_frame, "sync_offset": sync_offset}
     out_sidecar = {key: sidecar[key] for key in ("format", "calibration", "sources") if key in sidecar}
     out_sidecar.update(stream=False, realigned_from=str(store_dir / DATA_NAME),
-                       **record(settings, inputs=[store_dir / "data.json"], modules=_MODULES))
+                       **record(settings, inputs=[store_dir / "data.json"]))
     progress = Progress(f"realign {store_dir}", ny)
     with StoreWriter(out_dir, (ny, nx, *frames.shape[1:]), frames.dtype, out_sidecar) as store:
         for y in range(ny):

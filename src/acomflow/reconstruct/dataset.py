@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 
 from ..calibration import Calibration
 from ..export.sinks import FrameOutputs
-from ..logs import Progress, logger
+from ..logs import logger
 from ..provenance import record
-from ..tables import line_frames, read_metadata, table_lines
+from ..scan import Stage, run, scan_lines
+from ..tables import read_metadata
 from .frame import g_limit_px, render_frame, spot_values
 from .settings import ReconstructionSettings
 
-_MODULES = ["acomflow.reconstruct.dataset"]
 COLUMNS = ["scan_y", "scan_x", "x", "y", "radius", "mean", "is_direct_beam"]
 
 
@@ -60,25 +60,23 @@ def reconstruct_dataset(spots_path, patterns_path, out_dir, name: str, settings:
         raise ValueError(f"{patterns_path}: {len(patterns)} patterns, the table's scan has {ny * nx}")
     centres = patterns.to_numpy(np.float64).reshape(ny, nx, 2)
     reference = brightest_diffracted_mean(spots_path)
-    provenance = record(settings.as_dict(), inputs=[spots_path, patterns_path], modules=_MODULES)
+    provenance = record(settings.as_dict(), inputs=[spots_path, patterns_path])
     out_calibration = calibration.updated(inv_angstrom_per_px=None if calibration.inv_angstrom_per_px is None
                                           else calibration.inv_angstrom_per_px / scale)
     sidecar = {"source": {"format": "reconstruction", "table": str(spots_path)}, "calibration": out_calibration.as_dict(),
                "provenance": provenance}
     logger.info("reconstructing %d x %d patterns at %d px (scale %.3g) into %s", ny, nx, size, scale,
                 ", ".join(settings.formats))
-    progress = Progress("reconstruct", ny * nx)
+
+    def per_frame(frame):
+        values, direct = spot_values(frame.rows, settings), frame.rows["is_direct_beam"].astype(bool)
+        image = render_frame(frame.rows, tuple(centres[frame.y, frame.x]), frame_shape, settings,
+                             calibration.inv_angstrom_per_px, values)
+        return {"frame": image, "scale": _frame_scale(values, direct, settings, reference),
+                "vbf": frame.rows["mean"][direct].sum()}
+
+    lines = scan_lines((ny, nx), (0, ny), spots=spots_path, columns=COLUMNS)
     with FrameOutputs(out_dir, name, settings.formats, (ny, nx), size, settings.dtype, calibration,
                       max(frame_shape), sidecar) as outputs:
-        for y, line in table_lines(spots_path, ny, COLUMNS):
-            frames = np.zeros((nx, size, size), np.float32)
-            grey, vbf = np.ones(nx), np.zeros(nx)
-            for x, spots in enumerate(line_frames(line, nx)):
-                values, direct = spot_values(spots, settings), spots["is_direct_beam"].astype(bool)
-                frames[x] = render_frame(spots, tuple(centres[y, x]), frame_shape, settings,
-                                         calibration.inv_angstrom_per_px, values)
-                grey[x] = _frame_scale(values, direct, settings, reference)
-                vbf[x] = spots["mean"][direct].sum()
-            outputs.write(y * nx, frames, grey, vbf)
-            progress.update(nx)
+        run(Stage("reconstruct", per_frame), lines, ny * nx, lambda y, results: outputs.write_results(y * nx, results))
     return {"frames": ny * nx, "size": size, "scale": scale, "reference": reference, "outputs": outputs.paths}

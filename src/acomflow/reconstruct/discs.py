@@ -14,45 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True, nogil=True, inline="always")
-def _segment(t, radius):
-    """Area of the disc (centre 0) left of the vertical line x = t, halved: int_-R^t sqrt(R^2 - s^2) ds."""
-    t = min(max(t, -radius), radius)
-    return 0.5 * (t * math.sqrt(max(radius * radius - t * t, 0.0)) + radius * radius * math.asin(t / radius)) \
-        + 0.25 * math.pi * radius * radius
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _corner_area(x, y, radius):
-    """Area of the disc (centre 0, radius R) inside the quadrant X <= x, Y <= y."""
-    if y >= 0.0:  # complement of the part above y, which mirrors the part below -y
-        return 2.0 * _segment(x, radius) - _corner_area_below(x, -y, radius)
-    return _corner_area_below(x, y, radius)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _corner_area_below(x, y, radius):
-    """`_corner_area` for y <= 0: int over |s| < w, s <= x of (y + sqrt(R^2 - s^2)), w = sqrt(R^2 - y^2)."""
-    if y <= -radius:
-        return 0.0
-    w = math.sqrt(radius * radius - y * y)
-    xc = min(max(x, -w), w)
-    return y * (xc + w) + _segment(xc, radius) - _segment(-w, radius)
-
-
-@njit(cache=True, nogil=True)
-def pixel_coverage(dy, dx, radius):
-    """Area of a disc of `radius` px centred at (0, 0) inside the unit pixel centred at (dy, dx)."""
-    near = math.hypot(max(abs(dy) - 0.5, 0.0), max(abs(dx) - 0.5, 0.0))
-    if near >= radius:
-        return 0.0
-    if math.hypot(abs(dy) + 0.5, abs(dx) + 0.5) <= radius:
-        return 1.0
-    y0, y1, x0, x1 = dy - 0.5, dy + 0.5, dx - 0.5, dx + 0.5
-    area = (_corner_area(x1, y1, radius) - _corner_area(x0, y1, radius)
-            - _corner_area(x1, y0, radius) + _corner_area(x0, y0, radius))
-    return min(max(area, 0.0), 1.0)
+from ..kernels import pixel_coverage
 
 
 @njit(cache=True, nogil=True)

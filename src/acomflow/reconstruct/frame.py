@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..register.blur import gaussian_blur
+from ..kernels import gaussian_blur
 from .discs import render_discs
 from .legacy import render_epattern_v4
 from .settings import ReconstructionSettings

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..prepare.average import shift_frame
+from ..kernels import shift_frame
 
 
 def render_epattern_v4(shape, ys, xs, radii, values, factor: int = 4) -> np.ndarray:

@@ -3,9 +3,9 @@ background-subtracted image kept inside discs around its detected prominence max
 elsewhere. Discs have `radius` px, at most half the distance to the nearest other maximum, and
 hold the pixels whose centres lie within it. Frames keep the detector geometry (no resampling).
 
-The 8-bit scale is per frame: the brightest kept pixel outside the direct beam's disc (the most
-prominent maximum within the registration's direct-beam search radius of the frame centre)
-maps to 255 / gain grey levels. The virtual bright field stored in a .blo is the kept signal inside
+The 8-bit scale is per frame: the brightest kept pixel outside the direct beam's disc (chosen
+among the maxima by `peaks.beam`, their integrated counts those of their discs) maps to
+255 / gain grey levels. The virtual bright field stored in a .blo is the kept signal inside
 the direct beam's disc.
 """
 
@@ -17,15 +17,16 @@ import numpy as np
 
 from ..calibration import Calibration
 from ..export.sinks import FrameOutputs
-from ..logs import Progress, logger
+from ..logs import logger
 from ..provenance import record
-from ..register.dataset import saturation_level
-from ..register.frame import RegistrationSettings, detect_spots
-from ..register.refine import neighbour_limits
-from ..store import DATA_NAME, NpyFrames, read_sidecar
+from ..peaks.beam import direct_beam, search_radius
+from ..peaks.refine import neighbour_limits
+from ..register.frame import detect_spots
+from ..register.settings import RegistrationSettings
+from ..scan import Stage, run, scan_lines, store_lines
+from ..store import read_sidecar, saturation_level
 from .settings import MaskingSettings
 
-_MODULES = ["acomflow.reconstruct.mask"]
 
 
 def mask_frame(raw: np.ndarray, registration: RegistrationSettings, radius: float, saturation: float = np.inf):
@@ -38,22 +39,20 @@ def mask_frame(raw: np.ndarray, registration: RegistrationSettings, radius: floa
     if len(found.rows) == 0:
         return masked, 0.0, 0.0
     limits = neighbour_limits(found.rows, found.cols, radius)
-    centre = ((frame.shape[0] - 1) / 2.0, (frame.shape[1] - 1) / 2.0)
-    near = np.hypot(found.rows - centre[0], found.cols - centre[1]) <= registration.direct_beam_search * min(frame.shape)
-    direct = int(np.flatnonzero(near)[0]) if near.any() else -1  # maxima come most prominent first
-    reference = vbf = 0.0
-    for k, (r, c, limit) in enumerate(zip(found.rows, found.cols, limits)):
+    kept_discs = []
+    for r, c, limit in zip(found.rows, found.cols, limits):
         reach = int(np.floor(limit))
         r0, r1 = max(r - reach, 0), min(r + reach + 1, frame.shape[0])
         c0, c1 = max(c - reach, 0), min(c + reach + 1, frame.shape[1])
         yy, xx = np.ogrid[r0 - r : r1 - r, c0 - c : c1 - c]
-        inside = yy * yy + xx * xx <= limit * limit
-        kept = np.where(inside, found.subtracted[r0:r1, c0:c1], np.float32(0))
+        kept = np.where(yy * yy + xx * xx <= limit * limit, found.subtracted[r0:r1, c0:c1], np.float32(0))
         masked[r0:r1, c0:c1] = np.maximum(masked[r0:r1, c0:c1], kept)
-        if k == direct:
-            vbf = float(kept.sum())
-        else:
-            reference = max(reference, float(kept.max()))
+        kept_discs.append(kept)
+    sums = np.array([float(kept.sum()) for kept in kept_discs])
+    centre = ((frame.shape[0] - 1) / 2.0, (frame.shape[1] - 1) / 2.0)
+    beam = direct_beam(found.rows, found.cols, sums, centre, search_radius(frame.shape, registration.direct_beam_search))
+    reference = max((float(kept.max()) for k, kept in enumerate(kept_discs) if k != beam), default=0.0)
+    vbf = float(sums[beam]) if beam >= 0 else 0.0
     return masked, reference, vbf
 
 
@@ -64,22 +63,19 @@ def mask_dataset(store_dir, out_dir, name: str, settings: MaskingSettings, regis
     ky, kx = sidecar["frame_shape"]
     if ky != kx and ({"blo", "bmp"} & set(settings.formats)):
         raise ValueError(f"{store_dir}: frames are {ky} x {kx}; .blo and BMP outputs of masked frames need square frames")
-    lines = NpyFrames(Path(store_dir) / DATA_NAME)
-    saturation = saturation_level(lines.dtype)
+    saturation = saturation_level(sidecar["dtype"])
     provenance = record({**settings.as_dict(), "registration": registration.as_dict()},
-                        inputs=[Path(store_dir) / "data.json"], modules=_MODULES)
+                        inputs=[Path(store_dir) / "data.json"])
     out_sidecar = {"source": {"format": "masked", "store": str(store_dir)}, "calibration": sidecar.get("calibration", {}),
                    "provenance": provenance}
     calibration = Calibration(**sidecar.get("calibration", {}))
     logger.info("masking %d x %d frames of %s into %s", ny, nx, store_dir, ", ".join(settings.formats))
-    progress = Progress("mask", ny * nx)
+
+    def per_frame(frame):
+        masked, reference, vbf = mask_frame(frame.data, registration, settings.radius, saturation)
+        return {"frame": masked, "scale": 255.0 * settings.gain / reference if reference > 0 else 1.0, "vbf": vbf}
+
+    lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)))
     with FrameOutputs(out_dir, name, settings.formats, (ny, nx), ky, settings.dtype, calibration, ky, out_sidecar) as outputs:
-        for y in range(ny):
-            frames = np.zeros((nx, ky, kx), np.float32)
-            grey, vbf = np.ones(nx), np.zeros(nx)
-            for x, raw in enumerate(lines[y : y + 1][0]):
-                frames[x], reference, vbf[x] = mask_frame(raw, registration, settings.radius, saturation)
-                grey[x] = 255.0 * settings.gain / reference if reference > 0 else 1.0
-            outputs.write(y * nx, frames, grey, vbf)
-            progress.update(nx)
+        run(Stage("mask", per_frame), lines, ny * nx, lambda y, results: outputs.write_results(y * nx, results))
     return {"frames": ny * nx, "outputs": outputs.paths}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
+from ..export.sinks import FORMATS
 from ..settings import ConfigSection
 
 RENDERERS = ("paper", "epattern-v4")
 DIRECT_BEAM = ("keep", "attenuate", "remove")
 REFERENCES = ("dataset", "frame")
+DTYPES = ("uint8", "float32")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +21,10 @@ class ReconstructionSettings(ConfigSection):
     Lengths: `size`, `radius`, `direct_beam_radius` and `blur` are output px; `g_max_px` is
     input (detector) px from the beam centre, `g_max_inv_angstrom` 1/Å.
     """
+
+    SECTION: ClassVar[str] = "reconstruction"
+    CHOICES: ClassVar[dict[str, tuple]] = {"renderer": RENDERERS, "direct_beam": DIRECT_BEAM, "reference": REFERENCES,
+                                           "dtype": DTYPES, "formats": FORMATS}
 
     renderer: str = "paper"
     size: int | None = None  # output frame size (square); None: the input frame size
@@ -34,16 +41,15 @@ class ReconstructionSettings(ConfigSection):
     dtype: str = "uint8"  # of the npy and tiff outputs: uint8 grey levels or float32 counts
     formats: tuple[str, ...] = ("blo", "npy")
 
-    def __post_init__(self):
-        for name, allowed in (("renderer", RENDERERS), ("direct_beam", DIRECT_BEAM), ("reference", REFERENCES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"reconstruction {name} {getattr(self, name)!r} is not one of {allowed}")
 
 
 @dataclasses.dataclass(frozen=True)
 class MaskingSettings(ConfigSection):
     """Masking: the background-subtracted frame kept inside discs of `radius` px (at most half the
     distance to the nearest other spot) around the detected maxima, zero elsewhere."""
+
+    SECTION: ClassVar[str] = "masking"
+    CHOICES: ClassVar[dict[str, tuple]] = {"dtype": DTYPES, "formats": FORMATS}
 
     radius: float = 5.0
     gain: float = 1.0

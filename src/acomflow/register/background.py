@@ -22,7 +22,9 @@ import math
 import numpy as np
 from numba import njit
 
-BACKGROUND_METHODS = ("rolling_ball", "sliding_paraboloid", "none")
+from ..kernels import mean3x3
+from .settings import BACKGROUND_METHODS
+
 
 
 def ball_parameters(radius: float) -> tuple[int, int]:
@@ -44,23 +46,6 @@ def ball_patch(radius: float, shrink: int, trim_percent: int) -> np.ndarray:
     offsets = np.arange(-half, half + 1, dtype=np.float64)
     r2 = small * small - offsets[:, None] ** 2 - offsets[None, :] ** 2
     return np.where(r2 > 0, np.sqrt(np.maximum(r2, 0)), 0.0).astype(np.float32)
-
-
-@njit(cache=True, nogil=True)
-def mean3x3(image):
-    """ImageJ's 3x3 mean (separable, edge pixels repeated), in float32."""
-    rows, cols = image.shape
-    across = np.empty_like(image)
-    third = np.float32(0.33333333)
-    for r in range(rows):
-        for c in range(cols):
-            across[r, c] = (image[r, max(c - 1, 0)] + image[r, c] + image[r, min(c + 1, cols - 1)]) * third
-    out = np.empty_like(image)
-    for r in range(rows):
-        above, below = across[max(r - 1, 0)], across[min(r + 1, rows - 1)]
-        for c in range(cols):
-            out[r, c] = (above[c] + across[r, c] + below[c]) * third
-    return out
 
 
 @njit(cache=True, nogil=True)

@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..heap import reuse_freed_blocks
-from ..logs import Progress, logger
+from ..logs import logger
 from ..prepare.average import averaged_lines, to_frame
+from ..prepare.settings import AveragingSettings, CentringSettings
 from ..provenance import record
-from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar
+from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar, saturation_level
+from ..scan import Stage, run, run_shard, scan_lines, store_lines
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
-from .frame import RegistrationSettings, register_frame
+from .frame import register_frame
+from .settings import RegistrationSettings
 
-_MODULES = ["acomflow.register"]
 SPOT_DTYPES = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "x": "float32", "y": "float32",
                "x_c": "float32", "y_c": "float32", "radius": "float32", "mean": "float32", "std": "float32",
                "integrated": "float32", "peak": "float32", "prominence": "float32",
@@ -29,68 +30,57 @@ PATTERN_DTYPES = {"scan_y": "int32", "scan_x": "int32", "noise_sigma": "float32"
                   "n_spots": "int32", "centre_x": "float32", "centre_y": "float32", "flags": "int32"}
 
 
-def saturation_level(dtype: np.dtype) -> float:
-    """Counts at which a detector of this dtype saturates (the dtype's maximum; inf for floats)."""
-    dtype = np.dtype(dtype)
-    return float(np.iinfo(dtype).max) if dtype.kind in "ui" else np.inf
+def registration_stage(settings: RegistrationSettings, saturation: float, centres: np.ndarray | None = None) -> Stage:
+    """Registration as a per-frame stage filling the spots and patterns tables. With `centres`
+    ((ny, nx, 2) beam centres y, x px), frames come averaged onto their common centre and spot
+    positions are moved back to each frame's own coordinates."""
+
+    def per_frame(frame):
+        spots, pattern = register_frame(frame.data, settings, saturation)
+        if centres is not None:
+            for table, x_key, y_key in ((spots, "x", "y"), (pattern, "centre_x", "centre_y")):
+                table[x_key] = to_frame(table[x_key], centres, frame.y, frame.x, 1)
+                table[y_key] = to_frame(table[y_key], centres, frame.y, frame.x, 0)
+        return {"spots": spots, "patterns": pattern}
+
+    return Stage("register", per_frame, {"spots": SPOT_DTYPES, "patterns": PATTERN_DTYPES})
 
 
-def _plain_lines(lines, start: int, stop: int):
-    for y in range(start, stop):
-        yield y, lines[y : y + 1][0]
+def _registration(store_dir, lines, settings, centres_path, average):
+    """The registration stage and the scan lines it reads (averaging: see `register_lines`)."""
+    sidecar = read_sidecar(store_dir)
+    ny, nx = sidecar["scan_shape"]
+    saturation = saturation_level(sidecar["dtype"])
+    if average > 1:
+        centres = pd.read_parquet(centres_path)[["plane_y", "plane_x"]].to_numpy().reshape(ny, nx, 2)
+        frames = averaged_lines(NpyFrames(Path(store_dir) / DATA_NAME), *lines, centres, average)
+        return registration_stage(settings, saturation, centres), scan_lines((ny, nx), lines, frames), nx
+    return registration_stage(settings, saturation), scan_lines((ny, nx), lines, store_lines(store_dir, lines)), nx
 
 
 def register_lines(store_dir, start: int, stop: int, settings: RegistrationSettings, centres_path=None,
-                   average: int = 1):
+                   average: int = AveragingSettings.size):
     """Spots and patterns tables of scan lines [start, stop) of the store in `store_dir`; with
     `average` > 1, of frames averaged over that scan neighbourhood after shifting every frame
     onto a common beam centre (from the descan plane of the centring table at `centres_path`);
     spot positions are then moved back to each frame's own coordinates."""
-    sidecar = read_sidecar(store_dir)
-    lines = NpyFrames(Path(store_dir) / DATA_NAME)  # first axis: scan lines
-    ny, nx = sidecar["scan_shape"]
-    saturation = saturation_level(lines.dtype)
-    reuse_freed_blocks()
-    spots = {name: [] for name in SPOT_DTYPES}
-    patterns = {name: [] for name in PATTERN_DTYPES}
-    progress = Progress(f"register lines {start}-{stop - 1}", (stop - start) * nx)
-    if average > 1:
-        centres = pd.read_parquet(centres_path)[["plane_y", "plane_x"]].to_numpy().reshape(ny, nx, 2)
-        blocks = averaged_lines(lines, start, stop, centres, average)
-    else:
-        blocks = _plain_lines(lines, start, stop)
-    for y, block in blocks:
-        for x in range(nx):
-            frame_spots, pattern = register_frame(block[x], settings, saturation)
-            if average > 1:  # from common-centre coordinates back to the frame's own
-                frame_spots["x"], frame_spots["y"] = (to_frame(frame_spots[k], centres, y, x, axis) for k, axis in (("x", 1), ("y", 0)))
-                pattern["centre_x"], pattern["centre_y"] = (to_frame(pattern[k], centres, y, x, axis) for k, axis in (("centre_x", 1), ("centre_y", 0)))
-            n = len(frame_spots["x"])
-            spots["scan_y"].append(np.full(n, y))
-            spots["scan_x"].append(np.full(n, x))
-            for name, values in frame_spots.items():
-                spots[name].append(values)
-            for name, value in {"scan_y": y, "scan_x": x, **pattern}.items():
-                patterns[name].append(value)
-        progress.update(nx)
-    spots = pd.DataFrame({name: np.concatenate(parts) if parts else np.empty(0) for name, parts in spots.items()})
-    return spots.astype(SPOT_DTYPES), pd.DataFrame(patterns).astype(PATTERN_DTYPES)
+    stage, lines, nx = _registration(store_dir, (start, stop), settings, centres_path, average)
+    tables = run(stage, lines, (stop - start) * nx)
+    return tables["spots"], tables["patterns"]
 
 
 def register_shard(store_dir, shard: int, n_shards: int, settings: RegistrationSettings, spots_path, patterns_path,
-                   centres_path=None, average: int = 1) -> None:
+                   centres_path=None, average: int = AveragingSettings.size) -> None:
     """Register shard `shard` of `n_shards` and write its two Parquet tables (averaging: see
     `register_lines`)."""
-    ny = read_sidecar(store_dir)["scan_shape"][0]
-    start, stop = shard_lines(ny, n_shards, shard)
-    logger.info("registering %s lines %d-%d (shard %d of %d)", store_dir, start, stop - 1, shard + 1, n_shards)
-    spots, patterns = register_lines(store_dir, start, stop, settings, centres_path, average)
-    metadata = {"lines": [start, stop], "parameters": {**settings.as_dict(), "average": average}}
-    write_table(spots, spots_path, metadata)
-    write_table(patterns, patterns_path, metadata)
+    block = shard_lines(read_sidecar(store_dir)["scan_shape"][0], n_shards, shard)
+    logger.info("registering %s lines %d-%d (shard %d of %d)", store_dir, block[0], block[1] - 1, shard + 1, n_shards)
+    stage, lines, nx = _registration(store_dir, block, settings, centres_path, average)
+    run_shard(stage, lines, block, nx, {"spots": spots_path, "patterns": patterns_path},
+              {"parameters": {**settings.as_dict(), "average": average}})
 
 
-def centre_on(spots: pd.DataFrame, patterns: pd.DataFrame, centres_path, reference: str = "plane") -> None:
+def centre_on(spots: pd.DataFrame, patterns: pd.DataFrame, centres_path, reference: str = CentringSettings.reference) -> None:
     """Measure x_c, y_c (and the patterns' centre_x, centre_y) from the centring table's descan
     plane (`reference` "plane") or measured centres ("measured"), in place; the patterns table
     gains the centring flags as `centre_flags`."""
@@ -108,7 +98,7 @@ def centre_on(spots: pd.DataFrame, patterns: pd.DataFrame, centres_path, referen
 
 
 def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationSettings, spots_path, patterns_path,
-                 centres_path=None, reference: str = "plane") -> dict:
+                 centres_path=None, reference: str = CentringSettings.reference) -> dict:
     """Concatenate shard tables in line order into the registered table, with its provenance;
     with a centring table, x_c, y_c are measured from its centres (see `centre_on`)."""
     spots, patterns = concat_shards(spot_shards, SPOT_DTYPES), concat_shards(pattern_shards, PATTERN_DTYPES)
@@ -124,7 +114,7 @@ def merge_shards(store_dir, spot_shards, pattern_shards, settings: RegistrationS
     metadata = {
         **record({**settings.as_dict(), "average": read_metadata(spot_shards[0])["parameters"].get("average", 1),
                   "centre_reference": reference if centres_path else "direct beam spot"},
-                 inputs=inputs, modules=_MODULES),
+                 inputs=inputs),
         "scan_shape": [ny, nx], "frame_shape": sidecar["frame_shape"], "dtype": sidecar["dtype"],
         "calibration": sidecar["calibration"], "data_sha256": sidecar["data"]["sha256"],
     }

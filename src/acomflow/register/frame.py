@@ -7,52 +7,21 @@ to the measured direct-beam centre (NaN when no direct beam is found).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import numpy as np
 
-from ..settings import ConfigSection
-from .background import BACKGROUND_METHODS, mean3x3, subtract_background
-from .blur import gaussian_blur
+from ..kernels import gaussian_blur, mean3x3
+from ..peaks.beam import direct_beam, search_radius
+from ..peaks.refine import FLAG_NOT_CONVERGED, measure, neighbour_limits, refine_epattern_v4, refine_paper
+from .background import subtract_background
 from .maxima import find_maxima, prominences
-from .noise import NOISE_METHODS, is_quantised, sigma_annulus, sigma_corners, sigma_poisson
-from .refine import FLAG_NOT_CONVERGED, REFINE_IMAGES, REFINE_MODES, measure, neighbour_limits, refine_epattern_v4, refine_paper
+from .noise import is_quantised, sigma_annulus, sigma_corners, sigma_poisson
+from .settings import RegistrationSettings
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
 SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "std", "integrated", "peak", "prominence",
                 "is_direct_beam", "flags")
-
-
-@dataclasses.dataclass(frozen=True)
-class RegistrationSettings(ConfigSection):
-    """Parameters of per-frame registration (mirrors `registration` in config/schema)."""
-
-    noise: str = "poisson"
-    noise_annulus: tuple[float, float] = (0.8, 1.0)
-    background: str = "rolling_ball"
-    background_radius: float = 20.0
-    presmooth: bool = True
-    clamp: bool = True
-    blur_sigma: float = 2.0
-    prominence_k: float = 1.0
-    prominence_floor: float = 0.0
-    strict: bool = True
-    exclude_edges: bool = False
-    n_spots_max: int = 150
-    refine: str = "paper"
-    refine_on: str = "frame"
-    r_start: float = 10.0
-    radius_smooth: float = 1.0
-    tolerance: float = 1e-3
-    max_iter: int = 50
-    direct_beam_search: float = 0.1
-
-    def __post_init__(self):
-        for name, allowed in (("noise", NOISE_METHODS), ("background", BACKGROUND_METHODS), ("refine", REFINE_MODES),
-                              ("refine_on", REFINE_IMAGES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"registration {name} {getattr(self, name)!r} is not one of {allowed}")
 
 
 def _empty_spots() -> dict:
@@ -138,11 +107,8 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
         mean = block[np.clip(np.rint(ys).astype(int), 0, shape[0] - 1), np.clip(np.rint(xs).astype(int), 0, shape[1] - 1)]
     flags = flags | np.where(converged, 0, FLAG_NOT_CONVERGED).astype(np.int32)
 
-    search = settings.direct_beam_search * min(shape)
-    near = np.hypot(ys - centre[0], xs - centre[1]) <= search
-    is_direct = np.zeros(len(rows), bool)
-    if near.any():
-        is_direct[np.flatnonzero(near)[np.argmax(integrated[near])]] = True
+    beam = direct_beam(ys, xs, integrated, centre, search_radius(shape, settings.direct_beam_search))
+    is_direct = np.arange(len(rows)) == beam
     order = np.concatenate([np.flatnonzero(is_direct), np.flatnonzero(~is_direct)])  # prominence order kept
     if is_direct.any():
         cy, cx = ys[is_direct][0], xs[is_direct][0]

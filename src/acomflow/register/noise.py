@@ -14,9 +14,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from .blur import gaussian_blur_at
-
-NOISE_METHODS = ("poisson", "corners", "annulus")
+from ..kernels import gaussian_blur_at
 
 
 def _median(values: np.ndarray):

@@ -24,7 +24,6 @@ from .pattern import blank_frame, detector_gain, record_frame, render_pattern
 from .sample import REGION_NAMES, build_sample
 from .settings import SyntheticSettings
 
-_MODULES = ["acomflow.simulate"]
 
 
 def stream_layout(settings: SyntheticSettings) -> pd.DataFrame:
@@ -74,7 +73,7 @@ def simulate(settings: SyntheticSettings, out_dir) -> None:
     gain = detector_gain(settings)
     layout = stream_layout(settings) if settings.stream else _scan_layout(settings)
     shape = (1, len(layout), size, size) if settings.stream else (ny, nx, size, size)
-    provenance = record(settings.as_dict(), modules=_MODULES)
+    provenance = record(settings.as_dict())
     logger.info("simulating %s: scan %dx%d, %d frames of %dx%d %s, gain %.4g counts/e",
                 out_dir.name, ny, nx, len(layout), size, size, settings.dtype, gain)
 

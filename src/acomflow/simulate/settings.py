@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
+
+from ..settings import ConfigSection
 
 SATURATION = {"uint8": 255.0, "uint16": 65535.0, "float32": 65535.0}
 
 
 @dataclasses.dataclass(frozen=True)
-class SyntheticSettings:
+class SyntheticSettings(ConfigSection):
     """What the generator draws and how the detector records it.
 
     Lengths on the detector are in px at `frame_size`; lengths across the scan in scan steps.
     Sizes quoted "at 256 px" scale with frame_size / 256.
     """
+
+    SECTION: ClassVar[str] = "synthetic"
+    CHOICES: ClassVar[dict[str, tuple]] = {"dtype": tuple(SATURATION)}
 
     scan_shape: tuple[int, int] = (32, 40)
     frame_size: int = 256
@@ -48,15 +54,6 @@ class SyntheticSettings:
     stream_pre_frames: int = 6
     stream_post_frames: int = 4
 
-    @classmethod
-    def from_config(cls, config: dict) -> "SyntheticSettings":
-        """Settings from a config mapping; lists become tuples, unknown keys are an error."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(config) - known
-        if unknown:
-            raise ValueError(f"unknown synthetic settings: {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
-
     @property
     def scale(self) -> float:
         """Detector size relative to 256 px: sizes quoted at 256 px are multiplied by this."""
@@ -70,9 +67,6 @@ class SyntheticSettings:
     def inv_angstrom_per_px(self) -> float:
         """Reciprocal pixel size: the frame spans +-1.28 1/Å whatever its size."""
         return 2.56 / self.frame_size
-
-    def as_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     def storage_dtype(self) -> np.dtype:
         return np.dtype(self.dtype)

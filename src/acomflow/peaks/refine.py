@@ -35,8 +35,6 @@ import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
 
-REFINE_MODES = ("paper", "epattern-v4")
-REFINE_IMAGES = ("frame", "subtracted")  # what the "paper" centroid is taken on, above its pedestal
 FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..calibration import Calibration, electron_wavelength_angstrom
-from ..provenance import atomic_path
+from .calibration import Calibration, electron_wavelength_angstrom
+from .provenance import atomic_path
 
 HEADER_DTYPE = np.dtype(
     [("ID", "S6"), ("MAGIC", "<u2"), ("Data_offset_1", "<u4"), ("Data_offset_2", "<u4"), ("UNKNOWN1", "<u4"),

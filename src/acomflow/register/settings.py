@@ -1,0 +1,42 @@
+"""Settings of per-frame registration (mirror `registration` in config/schema)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from ..settings import ConfigSection
+
+NOISE_METHODS = ("poisson", "corners", "annulus")
+BACKGROUND_METHODS = ("rolling_ball", "sliding_paraboloid", "none")
+REFINE_MODES = ("paper", "epattern-v4")
+REFINE_IMAGES = ("frame", "subtracted")  # what the "paper" centroid is taken on, above its pedestal
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationSettings(ConfigSection):
+    """Parameters of per-frame registration; lengths in px, thresholds in counts."""
+
+    SECTION: ClassVar[str] = "registration"
+    CHOICES: ClassVar[dict[str, tuple]] = {"noise": NOISE_METHODS, "background": BACKGROUND_METHODS,
+                                           "refine": REFINE_MODES, "refine_on": REFINE_IMAGES}
+
+    noise: str = "poisson"
+    noise_annulus: tuple[float, float] = (0.8, 1.0)
+    background: str = "rolling_ball"
+    background_radius: float = 20.0
+    presmooth: bool = True
+    clamp: bool = True
+    blur_sigma: float = 2.0
+    prominence_k: float = 1.0
+    prominence_floor: float = 0.0
+    strict: bool = True
+    exclude_edges: bool = False
+    n_spots_max: int = 150
+    refine: str = "paper"
+    refine_on: str = "frame"
+    r_start: float = 10.0
+    radius_smooth: float = 1.0
+    tolerance: float = 1e-3
+    max_iter: int = 50
+    direct_beam_search: float = 0.1
