@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run test bench clean
+.PHONY: venv run lint test bench clean
 
 venv: $(STAMP)
 
@@ -23,7 +23,15 @@ run: $(STAMP)
 	$(BIN)/snakemake --report $(REPORT)
 	@echo "Report: $(abspath $(REPORT))"
 
-test: $(STAMP)
+# Python (ruff: lint and format), Snakemake files (snakefmt) and the workflow (snakemake --lint).
+LINTED := src tests scripts bench
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/snakemake --lint
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -9,11 +9,17 @@ from snakemake.utils import min_version
 min_version("8.10")
 
 # The workflow runs the package from its own source tree, so the code hashed for caching is the
-# code that runs; jobs (local or on a cluster) inherit PYTHONPATH. numba caches outside the tree.
+# code that runs: jobs, local or on a cluster, are given PYTHONPATH. numba caches outside the tree.
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.abspath(".snakemake/numba-cache"))
+
+
+envvars:
+    "PYTHONPATH",
+    "NUMBA_CACHE_DIR",
+
 
 configfile: "config/config.yaml"
 
@@ -47,6 +53,6 @@ localrules:
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

@@ -30,7 +30,12 @@ def _simulate(args, shard, n_shards):
     from acomflow.simulate.dataset import simulate
     from acomflow.simulate.settings import SyntheticSettings
 
-    simulate(SyntheticSettings(scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype), args.work / "sim")
+    simulate(
+        SyntheticSettings(
+            scan_shape=tuple(args.scan), frame_size=args.frame_size, dtype=args.dtype
+        ),
+        args.work / "sim",
+    )
 
 
 def _convert(args, shard, n_shards):
@@ -57,20 +62,31 @@ def _centre(args, shard, n_shards):
 
 
 def _register(args, shard, n_shards):
-    from acomflow.register.settings import RegistrationSettings
     from acomflow.register.dataset import register_shard
+    from acomflow.register.settings import RegistrationSettings
 
     tag = f"{n_shards}-{shard}"
-    register_shard(args.work / "sim/raw", shard, n_shards, RegistrationSettings(),
-                   args.work / f"{tag}.spots.parquet", args.work / f"{tag}.patterns.parquet")
+    register_shard(
+        args.work / "sim/raw",
+        shard,
+        n_shards,
+        RegistrationSettings(),
+        args.work / f"{tag}.spots.parquet",
+        args.work / f"{tag}.patterns.parquet",
+    )
 
 
 def _reconstruct(args, shard, n_shards):
     from acomflow.reconstruct.dataset import reconstruct_dataset
     from acomflow.reconstruct.settings import ReconstructionSettings
 
-    reconstruct_dataset(args.work / "2.spots.parquet", args.work / "2.patterns.parquet", args.work / "rec", "bench",
-                        ReconstructionSettings())
+    reconstruct_dataset(
+        args.work / "2.spots.parquet",
+        args.work / "2.patterns.parquet",
+        args.work / "rec",
+        "bench",
+        ReconstructionSettings(),
+    )
 
 
 def _mask(args, shard, n_shards):
@@ -78,15 +94,26 @@ def _mask(args, shard, n_shards):
     from acomflow.reconstruct.settings import MaskingSettings
     from acomflow.register.settings import RegistrationSettings
 
-    mask_dataset(args.work / "sim/raw", args.work / "masked", "bench", MaskingSettings(), RegistrationSettings())
+    mask_dataset(
+        args.work / "sim/raw",
+        args.work / "masked",
+        "bench",
+        MaskingSettings(),
+        RegistrationSettings(),
+    )
 
 
 def _maps(args, shard, n_shards):
-    from acomflow.maps.settings import MapSettings
     from acomflow.maps.dataset import map_dataset
+    from acomflow.maps.settings import MapSettings
 
-    map_dataset(args.work / "sim/raw", args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
-                args.work / "maps", MapSettings())
+    map_dataset(
+        args.work / "sim/raw",
+        args.work / "2.spots.parquet",
+        args.work / "2.patterns.parquet",
+        args.work / "maps",
+        MapSettings(),
+    )
 
 
 def _metrics(args, shard, n_shards):
@@ -95,14 +122,32 @@ def _metrics(args, shard, n_shards):
     from acomflow.register.settings import RegistrationSettings
 
     tag = f"{n_shards}-{shard}"
-    metrics_shard(args.work / "sim/raw", shard, n_shards, args.work / "2.spots.parquet", args.work / "2.patterns.parquet",
-                  RegistrationSettings(), ReconstructionSettings(), args.work / f"{tag}.quality.parquet",
-                  args.work / f"{tag}.pairs.parquet")
+    metrics_shard(
+        args.work / "sim/raw",
+        shard,
+        n_shards,
+        args.work / "2.spots.parquet",
+        args.work / "2.patterns.parquet",
+        RegistrationSettings(),
+        ReconstructionSettings(),
+        args.work / f"{tag}.quality.parquet",
+        args.work / f"{tag}.pairs.parquet",
+    )
 
 
-STAGES = {"simulate": _simulate, "convert": _convert, "stream": _stream, "realign": _realign, "centre": _centre,
-          "register": _register, "reconstruct": _reconstruct, "write only": lambda args, *_: write_blank(args),
-          "mask": _mask, "maps": _maps, "metrics": _metrics}
+STAGES = {
+    "simulate": _simulate,
+    "convert": _convert,
+    "stream": _stream,
+    "realign": _realign,
+    "centre": _centre,
+    "register": _register,
+    "reconstruct": _reconstruct,
+    "write only": lambda args, *_: write_blank(args),
+    "mask": _mask,
+    "maps": _maps,
+    "metrics": _metrics,
+}
 
 
 def _stage(name, args, queue, shard=0, n_shards=1):
@@ -124,7 +169,11 @@ def write_stream(store_dir, out_dir):
     lines = NpyFrames(store_dir / DATA_NAME)
     blank = np.zeros((3, *lines.shape[2:]), dtype=lines.dtype)
     n = ny * (nx + 3) - 2 * (ny // 2) + 3
-    stream_sidecar = {"stream": True, "nominal_scan_shape": [ny, nx], "calibration": sidecar["calibration"]}
+    stream_sidecar = {
+        "stream": True,
+        "nominal_scan_shape": [ny, nx],
+        "calibration": sidecar["calibration"],
+    }
     with StoreWriter(out_dir, (1, n, *lines.shape[2:]), lines.dtype, stream_sidecar) as store:
         start = 0
         for y in range(ny):
@@ -144,16 +193,22 @@ def write_blank(args):
 
     ny, nx = args.scan
     size = args.frame_size
-    with FrameOutputs(args.work / "blank", "bench", ReconstructionSettings().formats, (ny, nx), size) as outputs:
+    with FrameOutputs(
+        args.work / "blank", "bench", ReconstructionSettings().formats, (ny, nx), size
+    ) as outputs:
         for y in range(ny):
             outputs.write(y * nx, np.zeros((nx, size, size), np.float32), np.ones(nx), np.zeros(nx))
 
 
 def run_stage(name, args, n_processes=1):
-    """Run a stage in `n_processes` processes at once (shards); wall seconds and the largest peak RSS."""
+    """Run a stage in `n_processes` processes at once (shards); wall seconds and the largest peak
+    RSS."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    processes = [context.Process(target=_stage, args=(name, args, queue, i, n_processes)) for i in range(n_processes)]
+    processes = [
+        context.Process(target=_stage, args=(name, args, queue, i, n_processes))
+        for i in range(n_processes)
+    ]
     start = time.perf_counter()
     for process in processes:
         process.start()
@@ -164,26 +219,41 @@ def run_stage(name, args, n_processes=1):
 
 
 def merge(args, n_shards):
-    from acomflow.register.settings import RegistrationSettings
     from acomflow.register.dataset import merge_shards
+    from acomflow.register.settings import RegistrationSettings
 
     tags = [f"{n_shards}-{i}" for i in range(n_shards)]
-    return merge_shards(args.work / "sim/raw", [args.work / f"{t}.spots.parquet" for t in tags],
-                        [args.work / f"{t}.patterns.parquet" for t in tags], RegistrationSettings(),
-                        args.work / f"{n_shards}.spots.parquet", args.work / f"{n_shards}.patterns.parquet")
+    return merge_shards(
+        args.work / "sim/raw",
+        [args.work / f"{t}.spots.parquet" for t in tags],
+        [args.work / f"{t}.patterns.parquet" for t in tags],
+        RegistrationSettings(),
+        args.work / f"{n_shards}.spots.parquet",
+        args.work / f"{n_shards}.patterns.parquet",
+    )
 
 
 def report(name, processes, args, frames):
     """Run a stage and print its frames/s, wall time and peak memory (sharded stages: per core
     count); returns its wall time (s)."""
     seconds, peak_mb = run_stage(name, args, processes)
-    label = f"{name} ({processes} core{'s' if processes > 1 else ''})" if name in ("register", "metrics") else name
-    print(f"{label:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} MiB", flush=True)
+    label = (
+        f"{name} ({processes} core{'s' if processes > 1 else ''})"
+        if name in ("register", "metrics")
+        else name
+    )
+    print(
+        f"{label:20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  peak RSS {peak_mb:7.0f} "
+        f"MiB",
+        flush=True,
+    )
     return seconds
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scan", type=int, nargs=2, default=[40, 50], metavar=("NY", "NX"))
     parser.add_argument("--frame-size", type=int, default=512)
     parser.add_argument("--dtype", default="uint16")
@@ -192,18 +262,37 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         args.work = Path(work)
         print(f"{frames} frames of {args.frame_size}x{args.frame_size} {args.dtype}")
-        for name, processes in (("simulate", 1), ("convert", 1), ("stream", 1), ("realign", 1), ("centre", 1),
-                                ("register", 1)):
+        for name, processes in (
+            ("simulate", 1),
+            ("convert", 1),
+            ("stream", 1),
+            ("realign", 1),
+            ("centre", 1),
+            ("register", 1),
+        ):
             report(name, processes, args, frames)
         shards = report("register", 2, args, frames)
         start = time.perf_counter()
         summary = merge(args, 2)
         seconds = shards + time.perf_counter() - start
-        print(f"{'registration overall':20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  (2 cores: shards, then their merge)")
+        print(
+            f"{'registration overall':20s} {frames / seconds:8.1f} frames/s  {seconds:7.1f} s  (2 "
+            f"cores: shards, then their merge)"
+        )
         raw = (args.work / "sim/raw/data.npy").stat().st_size
-        print(f"raw data {raw / 2**20:.0f} MiB; {summary['spots_per_pattern']:.1f} spots per pattern; "
-              f"compression factor {summary['compression_factor']:.0f}")
-        for name, processes in (("reconstruct", 1), ("write only", 1), ("mask", 1), ("maps", 1), ("metrics", 1), ("metrics", 2)):
+        print(
+            f"raw data {raw / 2**20:.0f} MiB; {summary['spots_per_pattern']:.1f} spots per "
+            f"pattern; "
+            f"compression factor {summary['compression_factor']:.0f}"
+        )
+        for name, processes in (
+            ("reconstruct", 1),
+            ("write only", 1),
+            ("mask", 1),
+            ("maps", 1),
+            ("metrics", 1),
+            ("metrics", 2),
+        ):
             report(name, processes, args, frames)
 
 

@@ -4,7 +4,7 @@ import math
 import re
 
 from acomflow.config import validate_config
-from acomflow.export.sinks import output_files
+from acomflow.export.names import output_files
 from acomflow.maps.settings import MapSettings
 from acomflow.maps.dataset import MAP_NAMES
 from acomflow.provenance import script_hash
@@ -46,7 +46,9 @@ def dataset_frames(name):
 def runtime_minutes(frames_per_second, jobs=1):
     """A `resources: runtime` function: generous minutes for one of `jobs` equal parts of a
     dataset at a given rate (frames/s on one core)."""
-    return lambda wildcards: max(10, math.ceil(3 * dataset_frames(wildcards.dataset) / jobs / frames_per_second / 60))
+    return lambda wildcards: max(
+        10, math.ceil(3 * dataset_frames(wildcards.dataset) / jobs / frames_per_second / 60)
+    )
 
 
 def frame_outputs(stage, formats, dataset="{dataset}"):
@@ -57,7 +59,18 @@ def frame_outputs(stage, formats, dataset="{dataset}"):
 
 def as_outputs(paths):
     """Snakemake outputs: the BMP folder marked as a directory."""
-    return [directory(path) if path.endswith("/bmp") else path for path in paths]
+    return [directory(path) if os.path.basename(path) == "bmp" else path for path in paths]
+
+
+def convert_inputs(wildcards):
+    """Every file of the source, so that a changed file re-runs conversion."""
+    return [str(path) for path in source_files(DATASETS[wildcards.dataset]["source"])]
+
+
+def synthetic_settings(wildcards):
+    """The generator's settings of a synthetic dataset (its scan shape and stream flag included)."""
+    ds = DATASETS[wildcards.dataset]
+    return {**ds["synthetic"], "scan_shape": ds["scan_shape"], "stream": ds["stream"]}
 
 
 MAP_FILES = [*MAP_NAMES, "combined"]
@@ -69,8 +82,14 @@ def drawing_settings():
 
 
 def figure_files(name):
-    return [f"results/{name}/figures/{figure}" for figure in
-            ("fig3_adaptive_prominence.png", "fig4_registration.png", "figS11_compression.png")]
+    return [
+        f"results/{name}/figures/{figure}"
+        for figure in (
+            "fig3_adaptive_prominence.png",
+            "fig4_registration.png",
+            "figS11_compression.png",
+        )
+    ]
 
 
 def all_targets():
@@ -80,8 +99,16 @@ def all_targets():
         targets += [f"results/{name}/registration/Results_All.csv" for name in DATASETS]
     for stage, section in (("reconstruction", "reconstruction"), ("masked", "masking")):
         if config[section]["enabled"]:
-            targets += [path for name in DATASETS for path in frame_outputs(stage, config[section]["formats"], name)]
+            targets += [
+                path
+                for name in DATASETS
+                for path in frame_outputs(stage, config[section]["formats"], name)
+            ]
     for name in DATASETS:
-        targets += [f"results/{name}/maps/spot_count.tif", f"results/{name}/metrics/summary.json", *figure_files(name)]
+        targets += [
+            f"results/{name}/maps/spot_count.tif",
+            f"results/{name}/metrics/summary.json",
+            *figure_files(name),
+        ]
     targets += [f"results/{name}/metrics/accuracy.json" for name in SYNTHETIC]
     return targets

@@ -1,9 +1,4 @@
-# Conversion of microscope files into the canonical raw store (SPEC §1.1; issue 2).
-
-
-def convert_inputs(wildcards):
-    """Every file of the source, so that a changed file re-runs conversion."""
-    return [str(path) for path in source_files(DATASETS[wildcards.dataset]["source"])]
+# Conversion of microscope files into the canonical raw store (method.md §2.1).
 
 
 rule convert:
@@ -12,21 +7,21 @@ rule convert:
     output:
         data="results/{dataset}/raw/data.npy",
         sidecar="results/{dataset}/raw/data.json",
+    log:
+        "logs/{dataset}/convert.log",
+    benchmark:
+        "benchmarks/{dataset}/convert.tsv"
     wildcard_constraints:
         dataset=one_of(CONVERTED),
-    params:
-        dataset=lambda wildcards: DATASETS[wildcards.dataset],
-        block_frames=config["convert"]["block_frames"],
-        code=code_of("convert"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=runtime_minutes(frames_per_second=200),
-    log:
-        "logs/{dataset}/convert.log",
-    benchmark:
-        "benchmarks/{dataset}/convert.tsv"
+    params:
+        dataset=lambda wildcards: DATASETS[wildcards.dataset],
+        block_frames=config["convert"]["block_frames"],
+        code=code_of("convert"),
     script:
         "../scripts/convert.py"

@@ -1,4 +1,4 @@
-# Quality metrics (SPEC §6; issue 6): reconstruction against the data, the round trip, compression;
+# Quality metrics (method.md §7): reconstruction against the data, the round trip, compression;
 # for synthetic datasets, registration against the truth.
 
 
@@ -17,20 +17,20 @@ rule metrics_shard:
     output:
         quality=temp("results/{dataset}/metrics/shards/{scatteritem}.quality.parquet"),
         pairs=temp("results/{dataset}/metrics/shards/{scatteritem}.spot_pairs.parquet"),
-    params:
-        registration=config["registration"],
-        reconstruction=drawing_settings(),
-        code=code_of("metrics_shard"),
+    log:
+        "logs/{dataset}/metrics/{scatteritem}.log",
+    benchmark:
+        "benchmarks/{dataset}/metrics/{scatteritem}.tsv"
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=runtime_minutes(frames_per_second=15, jobs=len(scatter.metrics("{scatteritem}"))),
-    log:
-        "logs/{dataset}/metrics/{scatteritem}.log",
-    benchmark:
-        "benchmarks/{dataset}/metrics/{scatteritem}.tsv"
+    params:
+        registration=config["registration"],
+        reconstruction=drawing_settings(),
+        code=code_of("metrics_shard"),
     script:
         "../scripts/metrics_shard.py"
 
@@ -46,25 +46,35 @@ rule metrics:
         quality="results/{dataset}/metrics/quality.parquet",
         pairs="results/{dataset}/metrics/spot_pairs.parquet",
         summary="results/{dataset}/metrics/summary.json",
-        maps=report("results/{dataset}/metrics/quality_maps.png", caption="../report/quality_maps.rst",
-                    category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "PSNR, SSIM, RMSE"}),
-        intensity=report("results/{dataset}/metrics/intensity.png", caption="../report/intensity.rst",
-                         category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "intensity conservation"}),
-    params:
-        registration=config["registration"],
-        reconstruction=drawing_settings(),
-        crystalline_min_spots=config["maps"]["crystalline_min_spots"],
-        code=code_of("metrics"),
+        maps=report(
+            "results/{dataset}/metrics/quality_maps.png",
+            caption="../report/quality_maps.rst",
+            category="Metrics",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "PSNR, SSIM, RMSE"},
+        ),
+        intensity=report(
+            "results/{dataset}/metrics/intensity.png",
+            caption="../report/intensity.rst",
+            category="Metrics",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "intensity conservation"},
+        ),
+    log:
+        "logs/{dataset}/metrics/merge.log",
+    benchmark:
+        "benchmarks/{dataset}/metrics/merge.tsv"
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/{dataset}/metrics/merge.log",
-    benchmark:
-        "benchmarks/{dataset}/metrics/merge.tsv"
+    params:
+        registration=config["registration"],
+        reconstruction=drawing_settings(),
+        crystalline_min_spots=config["maps"]["crystalline_min_spots"],
+        code=code_of("metrics"),
     script:
         "../scripts/metrics.py"
 
@@ -77,21 +87,26 @@ rule truth_accuracy:
         truth_patterns="results/{dataset}/truth/patterns.parquet",
     output:
         summary="results/{dataset}/metrics/accuracy.json",
-        plot=report("results/{dataset}/metrics/accuracy.png", caption="../report/accuracy.rst",
-                    category="Metrics", subcategory="{dataset}", labels={"dataset": "{dataset}", "figure": "accuracy against the truth"}),
+        plot=report(
+            "results/{dataset}/metrics/accuracy.png",
+            caption="../report/accuracy.rst",
+            category="Metrics",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "accuracy against the truth"},
+        ),
+    log:
+        "logs/{dataset}/truth_accuracy.log",
+    benchmark:
+        "benchmarks/{dataset}/truth_accuracy.tsv"
     wildcard_constraints:
         dataset=one_of(SYNTHETIC),
-    params:
-        code=code_of("truth_accuracy"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/{dataset}/truth_accuracy.log",
-    benchmark:
-        "benchmarks/{dataset}/truth_accuracy.tsv"
+    params:
+        code=code_of("truth_accuracy"),
     script:
         "../scripts/truth_accuracy.py"

@@ -1,4 +1,4 @@
-# Preparation before registration (SPEC §1.2-1.4; issue 4): realignment of unsynchronised streams,
+# Preparation before registration (method.md §2.2-2.4): realignment of unsynchronised streams,
 # direct-beam centres and the descan plane.
 
 
@@ -10,24 +10,28 @@ rule realign_stream:
         data="results/{dataset}/prepared/data.npy",
         sidecar="results/{dataset}/prepared/data.json",
         report="results/{dataset}/prepared/realignment.json",
-        plot=report("results/{dataset}/prepared/realignment.png", caption="../report/realignment.rst", category="Preparation"),
+        plot=report(
+            "results/{dataset}/prepared/realignment.png",
+            caption="../report/realignment.rst",
+            category="Preparation",
+        ),
+    log:
+        "logs/{dataset}/realign_stream.log",
+    benchmark:
+        "benchmarks/{dataset}/realign_stream.tsv"
     wildcard_constraints:
         dataset=one_of(STREAMS),
-    params:
-        scan_shape=lambda wildcards: DATASETS[wildcards.dataset]["scan_shape"],
-        realign=lambda wildcards: DATASETS[wildcards.dataset]["realign"],
-        block_frames=config["convert"]["block_frames"] or 256,
-        code=code_of("realign_stream"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=runtime_minutes(frames_per_second=200),
-    log:
-        "logs/{dataset}/realign_stream.log",
-    benchmark:
-        "benchmarks/{dataset}/realign_stream.tsv"
+    params:
+        scan_shape=lambda wildcards: DATASETS[wildcards.dataset]["scan_shape"],
+        realign=lambda wildcards: DATASETS[wildcards.dataset]["realign"],
+        block_frames=config["convert"]["block_frames"] or 256,
+        code=code_of("realign_stream"),
     script:
         "../scripts/realign_stream.py"
 
@@ -38,21 +42,25 @@ rule centre_beam:
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
     output:
         table="results/{dataset}/centring/centres.parquet",
-        plot=report("results/{dataset}/centring/centres.png", caption="../report/centres.rst", category="Preparation"),
-    params:
-        search=config["registration"]["direct_beam_search"],
-        r_start=config["registration"]["r_start"],
-        outlier_px=config["centring"]["outlier_px"],
-        code=code_of("centre_beam"),
+        plot=report(
+            "results/{dataset}/centring/centres.png",
+            caption="../report/centres.rst",
+            category="Preparation",
+        ),
+    log:
+        "logs/{dataset}/centre_beam.log",
+    benchmark:
+        "benchmarks/{dataset}/centre_beam.tsv"
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=runtime_minutes(frames_per_second=100),
-    log:
-        "logs/{dataset}/centre_beam.log",
-    benchmark:
-        "benchmarks/{dataset}/centre_beam.tsv"
+    params:
+        search=config["registration"]["direct_beam_search"],
+        r_start=config["registration"]["r_start"],
+        outlier_px=config["centring"]["outlier_px"],
+        code=code_of("centre_beam"),
     script:
         "../scripts/centre_beam.py"

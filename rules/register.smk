@@ -1,8 +1,9 @@
-# Spot registration in shards of scan lines, merged into one Parquet table (SPEC §2-3; issue 3).
+# Spot registration in shards of scan lines, merged into one Parquet table (method.md §3-4).
 # No checkpoint: the shard count is known when the DAG is built, each shard finds its lines from
 # the sidecar at run time, and the merged table is byte-identical whatever the count. The count
 # belongs to the platform, not to the science: 2 here (a laptop's cores); a profile raises it with
 # `set-scatter` (profiles/slurm), and so does `--set-scatter register=N` on the command line.
+
 
 scattergather:
     register=2,
@@ -16,20 +17,20 @@ rule register_shard:
     output:
         spots=temp("results/{dataset}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=temp("results/{dataset}/registration/shards/{scatteritem}.patterns.parquet"),
-    params:
-        settings=config["registration"],
-        average=config["neighbour_averaging"]["size"],
-        code=code_of("register_shard"),
+    log:
+        "logs/{dataset}/register/{scatteritem}.log",
+    benchmark:
+        "benchmarks/{dataset}/register/{scatteritem}.tsv"
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=runtime_minutes(frames_per_second=20, jobs=len(scatter.register("{scatteritem}"))),
-    log:
-        "logs/{dataset}/register/{scatteritem}.log",
-    benchmark:
-        "benchmarks/{dataset}/register/{scatteritem}.tsv"
+    params:
+        settings=config["registration"],
+        average=config["neighbour_averaging"]["size"],
+        code=code_of("register_shard"),
     script:
         "../scripts/register_shard.py"
 
@@ -39,24 +40,26 @@ rule register_merge:
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
         centres="results/{dataset}/centring/centres.parquet",
         spots=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.spots.parquet"),
-        patterns=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.patterns.parquet"),
+        patterns=gather.register(
+            "results/{{dataset}}/registration/shards/{scatteritem}.patterns.parquet"
+        ),
     output:
         spots="results/{dataset}/registration/spots.parquet",
         patterns="results/{dataset}/registration/patterns.parquet",
-    params:
-        settings=config["registration"],
-        reference=config["centring"]["reference"],
-        code=code_of("register_merge"),
+    log:
+        "logs/{dataset}/register/merge.log",
+    benchmark:
+        "benchmarks/{dataset}/register/merge.tsv"
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/{dataset}/register/merge.log",
-    benchmark:
-        "benchmarks/{dataset}/register/merge.tsv"
+    params:
+        settings=config["registration"],
+        reference=config["centring"]["reference"],
+        code=code_of("register_merge"),
     script:
         "../scripts/register_merge.py"
 
@@ -67,17 +70,17 @@ rule export_epattern_csv:
         patterns="results/{dataset}/registration/patterns.parquet",
     output:
         "results/{dataset}/registration/Results_All.csv",
-    params:
-        code=code_of("export_epattern_csv"),
+    log:
+        "logs/{dataset}/register/export_epattern_csv.log",
+    benchmark:
+        "benchmarks/{dataset}/register/export_epattern_csv.tsv"
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/{dataset}/register/export_epattern_csv.log",
-    benchmark:
-        "benchmarks/{dataset}/register/export_epattern_csv.tsv"
+    params:
+        code=code_of("export_epattern_csv"),
     script:
         "../scripts/export_epattern_csv.py"

@@ -1,9 +1,4 @@
-# Synthetic datasets: the canonical raw store plus ground truth (SPEC §1; issue 2).
-
-
-def synthetic_settings(wildcards):
-    ds = DATASETS[wildcards.dataset]
-    return {**ds["synthetic"], "scan_shape": ds["scan_shape"], "stream": ds["stream"]}
+# Synthetic datasets: the canonical raw store plus ground truth (method.md §2).
 
 
 rule simulate:
@@ -13,20 +8,20 @@ rule simulate:
         spots="results/{dataset}/truth/spots.parquet",
         patterns="results/{dataset}/truth/patterns.parquet",
         frames="results/{dataset}/truth/frames.parquet",
+    log:
+        "logs/{dataset}/simulate.log",
+    benchmark:
+        "benchmarks/{dataset}/simulate.tsv"
     wildcard_constraints:
         dataset=one_of(SYNTHETIC),
-    params:
-        settings=synthetic_settings,
-        code=code_of("simulate"),
     conda:
         "../envs/acomflow.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=runtime_minutes(frames_per_second=20),
-    log:
-        "logs/{dataset}/simulate.log",
-    benchmark:
-        "benchmarks/{dataset}/simulate.tsv"
+    params:
+        settings=synthetic_settings,
+        code=code_of("simulate"),
     script:
         "../scripts/simulate.py"

@@ -6,6 +6,11 @@ from acomflow.prepare.centring import centre_dataset
 from acomflow.workflow import job
 
 with job(snakemake):
-    centre_dataset(Path(snakemake.input.sidecar).parent, snakemake.output.table, snakemake.output.plot,
-                   search=snakemake.params.search, r_start=snakemake.params.r_start,
-                   outlier_px=snakemake.params.outlier_px)
+    centre_dataset(
+        Path(snakemake.input.sidecar).parent,
+        snakemake.output.table,
+        snakemake.output.plot,
+        search=snakemake.params.search,
+        r_start=snakemake.params.r_start,
+        outlier_px=snakemake.params.outlier_px,
+    )

@@ -8,5 +8,12 @@ from acomflow.workflow import job
 
 with job(snakemake):
     ds = snakemake.params.dataset
-    source = open_source(ds["source"], ds["format"], ds.get("scan_shape"), ds["stream"], ds["calibration"])
-    convert(source, Path(snakemake.output.sidecar).parent, parameters=ds, block_frames=snakemake.params.block_frames)
+    source = open_source(
+        ds["source"], ds["format"], ds.get("scan_shape"), ds["stream"], ds["calibration"]
+    )
+    convert(
+        source,
+        Path(snakemake.output.sidecar).parent,
+        parameters=ds,
+        block_frames=snakemake.params.block_frames,
+    )

@@ -1,4 +1,5 @@
-"""Snakemake entry point of rule `figure_3`: the paper's Fig. 3 (adaptive prominence) for a dataset."""
+"""Snakemake entry point of rule `figure_3`: the paper's Fig. 3 (adaptive prominence) for a
+dataset."""
 
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from acomflow.workflow import job
 
 with job(snakemake):
     store = Path(snakemake.input.sidecar).parent
-    figure_3(store, pd.read_parquet(snakemake.input.spots), pd.read_parquet(snakemake.input.patterns),
-             read_sidecar(store)["scan_shape"], RegistrationSettings.from_config(snakemake.params.registration),
-             snakemake.params.crystalline_min_spots, snakemake.output[0],
-             figure_provenance(dict(snakemake.params.items()), snakemake.input))
+    figure_3(
+        store,
+        pd.read_parquet(snakemake.input.spots),
+        pd.read_parquet(snakemake.input.patterns),
+        read_sidecar(store)["scan_shape"],
+        RegistrationSettings.from_config(snakemake.params.registration),
+        snakemake.params.crystalline_min_spots,
+        snakemake.output[0],
+        figure_provenance(dict(snakemake.params.items()), snakemake.input),
+    )

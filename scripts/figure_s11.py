@@ -1,4 +1,5 @@
-"""Snakemake entry point of rule `figure_s11`: the paper's Fig. S11 (compression vs spots per pattern)."""
+"""Snakemake entry point of rule `figure_s11`: the paper's Fig. S11 (compression vs spots per
+pattern)."""
 
 import json
 import math
@@ -17,8 +18,13 @@ with job(snakemake):
     sidecar = read_sidecar(Path(snakemake.input.sidecar).parent)
     frame_bytes = np.dtype(sidecar["dtype"]).itemsize * math.prod(sidecar["frame_shape"])
     factor = json.loads(Path(snakemake.input.summary).read_text())["compression_factor"]
-    groups = figure_s11(pd.read_parquet(snakemake.input.spots), pd.read_parquet(snakemake.input.patterns),
-                        frame_bytes, factor, snakemake.output.figure,
-                        figure_provenance(dict(snakemake.params.items()), snakemake.input))
+    groups = figure_s11(
+        pd.read_parquet(snakemake.input.spots),
+        pd.read_parquet(snakemake.input.patterns),
+        frame_bytes,
+        factor,
+        snakemake.output.figure,
+        figure_provenance(dict(snakemake.params.items()), snakemake.input),
+    )
     with atomic_path(snakemake.output.table) as tmp:
         groups.to_csv(tmp, index=False)

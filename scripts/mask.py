@@ -8,6 +8,10 @@ from acomflow.register.settings import RegistrationSettings
 from acomflow.workflow import job
 
 with job(snakemake):
-    mask_dataset(Path(snakemake.input.sidecar).parent, Path(snakemake.output[0]).parent, snakemake.wildcards.dataset,
-                 MaskingSettings.from_config(snakemake.params.settings),
-                 RegistrationSettings.from_config(snakemake.params.registration))
+    mask_dataset(
+        Path(snakemake.input.sidecar).parent,
+        Path(snakemake.output[0]).parent,
+        snakemake.wildcards.dataset,
+        MaskingSettings.from_config(snakemake.params.settings),
+        RegistrationSettings.from_config(snakemake.params.registration),
+    )

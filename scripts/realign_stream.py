@@ -6,6 +6,10 @@ from acomflow.prepare.realign import realign_stream
 from acomflow.workflow import job
 
 with job(snakemake):
-    realign_stream(Path(snakemake.input.sidecar).parent, Path(snakemake.output.sidecar).parent,
-                   scan_shape=snakemake.params.scan_shape, block_frames=snakemake.params.block_frames,
-                   **snakemake.params.realign)
+    realign_stream(
+        Path(snakemake.input.sidecar).parent,
+        Path(snakemake.output.sidecar).parent,
+        scan_shape=snakemake.params.scan_shape,
+        block_frames=snakemake.params.block_frames,
+        **snakemake.params.realign,
+    )

@@ -7,4 +7,7 @@ from acomflow.simulate.settings import SyntheticSettings
 from acomflow.workflow import job
 
 with job(snakemake):
-    simulate(SyntheticSettings.from_config(snakemake.params.settings), Path(snakemake.output.sidecar).parents[1])
+    simulate(
+        SyntheticSettings.from_config(snakemake.params.settings),
+        Path(snakemake.output.sidecar).parents[1],
+    )

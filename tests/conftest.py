@@ -24,18 +24,25 @@ def real():
 
 
 def copy_workflow(workdir):
-    """A runnable copy of the workflow (Snakefile, rules, scripts, config, package, profiles) in `workdir`."""
+    """A runnable copy of the workflow (Snakefile, rules, scripts, config, package, profiles) in
+    `workdir`."""
     workdir.mkdir(parents=True)
     shutil.copy(REPO / "Snakefile", workdir)
     for name in ("rules", "scripts", "config", "src", "envs", "profiles", "report"):
-        shutil.copytree(REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        shutil.copytree(
+            REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
     return workdir
 
 
 def write_config(workdir, datasets, **sections):
     """The copy's config.yaml: these datasets, every export and frame format, masking on."""
-    config = {"datasets": datasets, "exports": {"epattern_csv": True},
-              "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]}, "masking": {"enabled": True, "formats": ["blo", "npy"]}}
+    config = {
+        "datasets": datasets,
+        "exports": {"epattern_csv": True},
+        "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]},
+        "masking": {"enabled": True, "formats": ["blo", "npy"]},
+    }
     (workdir / "config/config.yaml").write_text(yaml.safe_dump({**config, **sections}))
 
 
@@ -43,14 +50,26 @@ def snakemake(workdir, *args, cores=2, check=True, timeout=900):
     """Run Snakemake in `workdir` on `cores` local cores (None: as a profile says); the numba
     cache beside `workdir`. A run longer than `timeout` seconds is killed and fails the test."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(workdir.parent / "numba-cache")}
-    result = subprocess.run([sys.executable, "-m", "snakemake", *(["--cores", str(cores)] if cores else []), *args],
-                            cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", *(["--cores", str(cores)] if cores else []), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise AssertionError(
+            f"snakemake {args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
 def jobs(result):
     """{rule: count} from a dry run's job table."""
     table = result.stdout.split("Job stats:")[-1] if "Job stats:" in result.stdout else ""
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M) if rule not in ("total", "all")}
+    return {
+        rule: int(n)
+        for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)
+        if rule not in ("total", "all")
+    }

@@ -2,8 +2,10 @@
 with their state in a private folder, their own munge key and socket, and free ports. The
 slurm.conf goes where every SLURM client looks, /etc/slurm/slurm.conf (a job step's srun is given
 no SLURM_CONF), only while the cluster runs: it is removed on exit, so that SLURM's clients are
-left unconfigured for other processes. Every process started is stopped by PID, job steps included."""
+left unconfigured for other processes. Every process started is stopped by PID, job steps
+included."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -18,7 +20,9 @@ PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sin
 
 CONF = Path("/etc/slurm/slurm.conf")
 CONF_MARK = "# acomflow test cluster: removed when the test ends\n"
-SLURM_CONF = CONF_MARK + """\
+SLURM_CONF = (
+    CONF_MARK
+    + """\
 ClusterName=acomflow-test
 SlurmctldHost={host}(127.0.0.1)
 SlurmctldPort={ctld_port}
@@ -47,11 +51,14 @@ MinJobAge=300
 NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """
+)
 
 
 def _program(name: str) -> str | None:
     """Full path of a SLURM or munge program (daemons live in /usr/sbin, not always on PATH)."""
-    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"]))
+    return shutil.which(
+        name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"])
+    )
 
 
 def unavailable() -> str | None:
@@ -61,7 +68,9 @@ def unavailable() -> str | None:
     if not Path("/etc/debian_version").is_file() or shutil.which("apt-get") is None:
         return "SLURM is installed from Debian's packages; this is not Debian"
     if CONF.exists() and not CONF.read_text().startswith(CONF_MARK):
-        return f"this host has a SLURM configuration of its own ({CONF}), which the test would replace"
+        return (
+            f"this host has a SLURM configuration of its own ({CONF}), which the test would replace"
+        )
     return None
 
 
@@ -71,9 +80,13 @@ def install(timeout=900):
     if all(_program(program) for program in PROGRAMS):
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-q"],
-                    ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]):
-        subprocess.run(command, env=env, check=True, capture_output=True, text=True, timeout=timeout)
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES],
+    ):
+        subprocess.run(
+            command, env=env, check=True, capture_output=True, text=True, timeout=timeout
+        )
 
 
 def _free_port() -> int:
@@ -123,10 +136,8 @@ def _stop(pids, timeout=20):
     """SIGTERM each PID, then SIGKILL those still alive after `timeout` seconds."""
     for signal in (15, 9):
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + timeout
         while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -135,7 +146,9 @@ def _stop(pids, timeout=20):
 def _cancel_jobs(steps_before, timeout=20):
     """Cancel every job of this user and wait (at most `timeout` s) for their job steps to end."""
     try:
-        subprocess.run(["scancel", "--full", f"--user={os.getuid()}"], capture_output=True, timeout=timeout)
+        subprocess.run(
+            ["scancel", "--full", f"--user={os.getuid()}"], capture_output=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return
     deadline = time.monotonic() + timeout
@@ -149,7 +162,9 @@ def _wait(condition, what, timeout, daemons, logs):
     while not condition():
         exited = [daemon.args[0] for daemon in daemons if daemon.poll() is not None]
         if exited or time.monotonic() > deadline:
-            tails = "\n".join(f"--- {log}\n{log.read_text()[-2000:]}" for log in logs if log.is_file())
+            tails = "\n".join(
+                f"--- {log}\n{log.read_text()[-2000:]}" for log in logs if log.is_file()
+            )
             why = f"{', '.join(exited)} exited" if exited else f"not within {timeout} s"
             raise RuntimeError(f"SLURM test cluster: {what}: {why}\n{tails}")
         time.sleep(0.3)
@@ -166,18 +181,30 @@ def cluster(root: Path):
     key = root / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o600)
-    logs = [root / name for name in ("munged.out", "slurmctld.out", "slurmd.out", "slurmctld.log", "slurmd.log")]
+    logs = [
+        root / name
+        for name in ("munged.out", "slurmctld.out", "slurmd.out", "slurmctld.log", "slurmd.log")
+    ]
     steps_before = set(_job_steps(set()))
     daemons = []
     started = {"pids": []}
 
     def start(name, *args):
         with open(root / f"{name}.out", "w") as out:
-            daemons.append(subprocess.Popen([_program(name), *args], stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True))
+            daemons.append(
+                subprocess.Popen(
+                    [_program(name), *args],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
 
     def idle():
-        result = subprocess.run(["sinfo", "--noheader", "--format=%t"], capture_output=True, text=True)
+        result = subprocess.run(
+            ["sinfo", "--noheader", "--format=%t"], capture_output=True, text=True
+        )
         return result.stdout.strip() == "idle"
 
     # munged wants every folder above its socket open to all: not so under pytest's tmp_path.
@@ -186,11 +213,26 @@ def cluster(root: Path):
         socket_dir.chmod(0o755)
         munge_socket = socket_dir / "munge.socket"
         CONF.parent.mkdir(parents=True, exist_ok=True)
-        CONF.write_text(SLURM_CONF.format(host=socket.gethostname().split(".")[0], root=root, socket=munge_socket,
-                                          ctld_port=_free_port(), slurmd_port=_free_port(),
-                                          cpus=os.cpu_count(), memory_mb=_memory_mb()))
-        start("munged", "--foreground", f"--socket={munge_socket}", f"--key-file={key}",
-              f"--pid-file={root}/munged.pid", f"--seed-file={root}/munged.seed", f"--log-file={root}/munged.log")
+        CONF.write_text(
+            SLURM_CONF.format(
+                host=socket.gethostname().split(".")[0],
+                root=root,
+                socket=munge_socket,
+                ctld_port=_free_port(),
+                slurmd_port=_free_port(),
+                cpus=os.cpu_count(),
+                memory_mb=_memory_mb(),
+            )
+        )
+        start(
+            "munged",
+            "--foreground",
+            f"--socket={munge_socket}",
+            f"--key-file={key}",
+            f"--pid-file={root}/munged.pid",
+            f"--seed-file={root}/munged.seed",
+            f"--log-file={root}/munged.log",
+        )
         _wait(munge_socket.exists, "munged opening its socket", 30, daemons, logs)
         start("slurmctld", "-D")
         start("slurmd", "-D")

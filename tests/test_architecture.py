@@ -5,15 +5,25 @@ import ast
 import re
 
 import pytest
+from conftest import REPO
 
 from acomflow import provenance
-
-from conftest import REPO
 
 # Each unit (a top-level module or subpackage of acomflow) may import units of its own layer or
 # of layers before it, never after: the science moves up from array kernels to figures.
 LAYERS = [
-    {"__init__", "provenance", "logs", "settings", "config", "heap", "calibration", "kernels", "plots", "workflow"},
+    {
+        "__init__",
+        "provenance",
+        "logs",
+        "settings",
+        "config",
+        "heap",
+        "calibration",
+        "kernels",
+        "plots",
+        "workflow",
+    },
     {"store", "tables", "blockfile", "peaks"},
     {"scan", "readers", "simulate", "export", "epattern_csv"},
     {"convert", "prepare"},
@@ -29,7 +39,9 @@ def unit(module: str) -> str:
     """The top-level module or subpackage of an acomflow module name ("__init__": the package
     itself, names it defines included)."""
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 and provenance._module_file(".".join(parts[:2])) else "__init__"
+    return (
+        parts[1] if len(parts) > 1 and provenance._module_file(".".join(parts[:2])) else "__init__"
+    )
 
 
 def module_name(path) -> str:
@@ -44,17 +56,25 @@ def import_graph() -> dict[str, set[str]]:
     for path in sorted(provenance.PACKAGE_ROOT.rglob("*.py")):
         name = module_name(path)
         imported = provenance._imported_modules(path, name)
-        graph.setdefault(unit(name), set()).update(unit(other) for other in imported if unit(other) != unit(name))
+        graph.setdefault(unit(name), set()).update(
+            unit(other) for other in imported if unit(other) != unit(name)
+        )
     return graph
 
 
 def test_every_unit_has_a_layer():
-    assert set(import_graph()) <= set(LAYER), f"units without a layer: {set(import_graph()) - set(LAYER)}"
+    assert set(import_graph()) <= set(LAYER), (
+        f"units without a layer: {set(import_graph()) - set(LAYER)}"
+    )
 
 
 def test_imports_go_down_the_layers_only():
-    upward = {(importer, imported) for importer, units in import_graph().items() for imported in units
-              if LAYER[imported] > LAYER[importer]}
+    upward = {
+        (importer, imported)
+        for importer, units in import_graph().items()
+        for imported in units
+        if LAYER[imported] > LAYER[importer]
+    }
     assert not upward, f"upward imports (importer, imported): {sorted(upward)}"
 
 
@@ -74,7 +94,9 @@ def test_the_unit_graph_has_no_cycle():
         visit(node, [])
 
 
-@pytest.mark.parametrize("path", sorted(provenance.PACKAGE_ROOT.glob("*/__init__.py")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted(provenance.PACKAGE_ROOT.glob("*/__init__.py")), ids=lambda p: p.parent.name
+)
 def test_subpackage_faces_import_nothing(path):
     body = ast.parse(path.read_text()).body
     assert not [node for node in body if isinstance(node, (ast.Import, ast.ImportFrom))]
@@ -96,4 +118,6 @@ def test_each_rule_hashes_its_own_script():
     scripted = [(name, code, script) for name, code, script in rules() if script]
     assert len(scripted) >= 16
     assert [(name, code) for name, code, script in scripted if code != script] == []
-    assert not re.search(r"code_hash\(|\"acomflow\.", "".join(p.read_text() for p in (REPO / "rules").glob("*.smk")))
+    assert not re.search(
+        r"code_hash\(|\"acomflow\.", "".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    )

@@ -12,8 +12,13 @@ import pytest
 from scipy import ndimage
 from skimage.restoration import rolling_ball as skimage_rolling_ball
 
-from acomflow.register.background import (ball_parameters, ball_patch, rolling_ball, sliding_paraboloid,
-                                          subtract_background)
+from acomflow.register.background import (
+    ball_parameters,
+    ball_patch,
+    rolling_ball,
+    sliding_paraboloid,
+    subtract_background,
+)
 from acomflow.simulate.pattern import render_pattern
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
@@ -32,7 +37,9 @@ def opening_reference(image, patch):
 @pytest.fixture(scope="module")
 def diffraction_frame():
     """A noise-free synthetic crystal pattern (expected counts) at 128 px."""
-    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=128, seed=2, vacuum_fraction=0.0, amorphous_fraction=0.0)
+    settings = SyntheticSettings(
+        scan_shape=(8, 8), frame_size=128, seed=2, vacuum_fraction=0.0, amorphous_fraction=0.0
+    )
     sample = build_sample(settings)
     return render_pattern(sample, settings, 4, 4).expected.astype(np.float32)
 
@@ -42,7 +49,9 @@ def test_rolling_ball_is_the_grey_opening_by_imagej_ball(radius):
     image = (np.random.default_rng(int(radius)).random((50, 61)) * 100).astype(np.float32)
     factor, trim = ball_parameters(radius)
     expected = opening_reference(image, ball_patch(radius, 1, trim))
-    np.testing.assert_array_equal(rolling_ball(image, radius, presmooth=False, shrink=False), expected)
+    np.testing.assert_array_equal(
+        rolling_ball(image, radius, presmooth=False, shrink=False), expected
+    )
 
 
 def test_rolling_ball_background_is_below_the_image_and_removes_spots(diffraction_frame):
@@ -76,7 +85,9 @@ def test_sliding_paraboloid_reproduces_a_gentle_paraboloid_and_removes_spots():
     smooth = 500.0 - 0.1 * ((yy - 40) ** 2 + (xx - 45) ** 2) / 2  # curvature 0.1 < 1/R
     spots = np.zeros_like(smooth)
     spots[30:33, 20:23] = 200.0
-    background = sliding_paraboloid(smooth + spots, radius=5.0, presmooth=False, correct_corners=False)
+    background = sliding_paraboloid(
+        smooth + spots, radius=5.0, presmooth=False, correct_corners=False
+    )
     away = np.ones_like(smooth, bool)
     away[27:36, 17:26] = False
     assert np.abs(background - smooth)[away].max() < 1e-2
@@ -99,7 +110,9 @@ def test_paraboloid_close_to_the_exact_paraboloid_opening(diffraction_frame):
 
 
 def test_subtract_background_clamps_or_keeps_negatives(diffraction_frame):
-    noisy = diffraction_frame + np.random.default_rng(0).normal(0, 5, diffraction_frame.shape).astype(np.float32)
+    noisy = diffraction_frame + np.random.default_rng(0).normal(
+        0, 5, diffraction_frame.shape
+    ).astype(np.float32)
     clamped = subtract_background(noisy, "rolling_ball", 20)
     kept = subtract_background(noisy, "rolling_ball", 20, clamp=False)
     assert clamped.min() == 0.0 and kept.min() < 0.0

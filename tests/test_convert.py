@@ -1,4 +1,5 @@
-"""Conversion into the canonical store: exact values, checksums, block-size independence, atomicity."""
+"""Conversion into the canonical store: exact values, checksums, block-size independence,
+atomicity."""
 
 import json
 
@@ -13,19 +14,30 @@ from acomflow.store import open_store
 
 
 def test_blockfile_to_store_with_provenance(real, tmp_path):
-    sidecar = convert(open_source(real / "blockfile/test1.blo"), tmp_path / "raw", parameters={"source": "x"})
+    sidecar = convert(
+        open_source(real / "blockfile/test1.blo"), tmp_path / "raw", parameters={"source": "x"}
+    )
     data, stored = open_store(tmp_path / "raw")
     assert stored == sidecar == json.loads((tmp_path / "raw/data.json").read_text())
     assert data.shape == (3, 2, 144, 144) and data.dtype == np.uint8
-    np.testing.assert_array_equal(data.reshape(6, 144, 144), open_source(real / "blockfile/test1.blo").read_frames(0, 6))
+    np.testing.assert_array_equal(
+        data.reshape(6, 144, 144), open_source(real / "blockfile/test1.blo").read_frames(0, 6)
+    )
     assert stored["sources"][0]["sha256"].startswith("df2c77ba0957f186")  # SOURCES.md
     assert stored["data"]["sha256"] == sha256_file(tmp_path / "raw/data.npy")
     assert stored["calibration"]["scan_step_nm"] == pytest.approx(12.8)
-    assert stored["parameters"] == {"source": "x"} and stored["acomflow_version"] and stored["code_hash"]
+    assert (
+        stored["parameters"] == {"source": "x"}
+        and stored["acomflow_version"]
+        and stored["code_hash"]
+    )
 
 
 def test_big_endian_source_is_stored_native(real, tmp_path):
-    convert(open_source(real / "mib/Single_9_Frame_CounterDepth_12_Rows_256.mib", scan_shape=[3, 3]), tmp_path)
+    convert(
+        open_source(real / "mib/Single_9_Frame_CounterDepth_12_Rows_256.mib", scan_shape=[3, 3]),
+        tmp_path,
+    )
     data, sidecar = open_store(tmp_path)
     assert data.dtype == np.dtype("=u2") and sidecar["dtype"] == "uint16"
     assert int(data.max()) > 255
@@ -36,7 +48,9 @@ def test_block_size_does_not_change_the_bytes(tmp_path, block):
     stack = np.random.default_rng(0).integers(0, 4000, (35, 16, 12), dtype=np.uint16)
     np.save(tmp_path / "s.npy", stack)
     convert(open_source(tmp_path / "s.npy", scan_shape=[5, 7]), tmp_path / "ref")
-    convert(open_source(tmp_path / "s.npy", scan_shape=[5, 7]), tmp_path / "out", block_frames=block)
+    convert(
+        open_source(tmp_path / "s.npy", scan_shape=[5, 7]), tmp_path / "out", block_frames=block
+    )
     assert (tmp_path / "out/data.npy").read_bytes() == (tmp_path / "ref/data.npy").read_bytes()
     assert (tmp_path / "out/data.json").read_bytes() == (tmp_path / "ref/data.json").read_bytes()
     np.testing.assert_array_equal(np.load(tmp_path / "out/data.npy"), stack.reshape(5, 7, 16, 12))
@@ -46,11 +60,15 @@ def test_failure_mid_way_leaves_nothing_and_keeps_earlier_output(tmp_path):
     folder = tmp_path / "frames"
     folder.mkdir()
     for i in range(6):
-        Image.fromarray(np.full((8, 8) if i != 4 else (8, 9), i, np.uint8)).save(folder / f"f{i}.png")
+        Image.fromarray(np.full((8, 8) if i != 4 else (8, 9), i, np.uint8)).save(
+            folder / f"f{i}.png"
+        )
     out = tmp_path / "raw"
     out.mkdir()
     (out / "data.npy").write_bytes(b"earlier result")
-    with pytest.raises(ValueError, match=r"f4\.png: frame \(8, 9\) uint8 differs from the first frame"):
+    with pytest.raises(
+        ValueError, match=r"f4\.png: frame \(8, 9\) uint8 differs from the first frame"
+    ):
         convert(open_source(folder, scan_shape=[2, 3]), out, block_frames=2)
     assert (out / "data.npy").read_bytes() == b"earlier result"
     assert sorted(p.name for p in out.iterdir()) == ["data.npy"]  # no sidecar, no temporary left

@@ -20,7 +20,9 @@ def reference_maxima(image, prominence, strict, exclude_edges):
     rows, cols = image.shape
     edge = np.zeros_like(image, bool)
     edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
-    higher_neighbour = ndimage.maximum_filter(image, footprint=EIGHT, mode="constant", cval=-np.inf) > image
+    higher_neighbour = (
+        ndimage.maximum_filter(image, footprint=EIGHT, mode="constant", cval=-np.inf) > image
+    )
     candidates = (~higher_neighbour) & (image != low)
     if exclude_edges:
         candidates &= ~edge
@@ -61,7 +63,9 @@ def check(image, prominence, strict, exclude_edges):
 def test_random_float_images(strict, exclude_edges):
     rng = np.random.default_rng(7)
     for _ in range(40):
-        image = ndimage.gaussian_filter(rng.random((20, 23)), rng.uniform(0.5, 2.0)).astype(np.float32)
+        image = ndimage.gaussian_filter(rng.random((20, 23)), rng.uniform(0.5, 2.0)).astype(
+            np.float32
+        )
         check(image, rng.uniform(0.0, 0.05) * np.ptp(image), strict, exclude_edges)
 
 
@@ -90,7 +94,10 @@ def test_known_cases():
     two[2, 2], two[6, 6], two[4, 4] = 9.0, 8.0, 8.5  # saddle 3 -> both kept at prominence 4
     assert len(find_maxima(two, 4.0)[0]) == 3
     ridge = two.copy()
-    ridge[3, 3], ridge[5, 5] = 8.2, 7.9  # prominences: 8.5 -> 0.3 (saddle 8.2), 8.0 -> 0.1 (saddle 7.9)
+    ridge[3, 3], ridge[5, 5] = (
+        8.2,
+        7.9,
+    )  # prominences: 8.5 -> 0.3 (saddle 8.2), 8.0 -> 0.1 (saddle 7.9)
     assert [len(find_maxima(ridge, p)[0]) for p in (0.5, 0.2, 0.05)] == [1, 2, 3]
     edge = flat.copy()
     edge[0, 4] = 7.0
@@ -113,8 +120,12 @@ def test_prominences_against_brute_force(flood_budget):
     from acomflow.register.maxima import prominences
 
     rng = np.random.default_rng(5)
-    smooth = [ndimage.gaussian_filter(rng.random((16, 18)), 1.0).astype(np.float32) for _ in range(25)]
-    plateaus = [rng.integers(0, 5, (14, 15)).astype(np.float32) for _ in range(25)]  # ties everywhere
+    smooth = [
+        ndimage.gaussian_filter(rng.random((16, 18)), 1.0).astype(np.float32) for _ in range(25)
+    ]
+    plateaus = [
+        rng.integers(0, 5, (14, 15)).astype(np.float32) for _ in range(25)
+    ]  # ties everywhere
     for image in smooth + plateaus:
         rows, cols = find_maxima(image, 0.0, strict=False)
         got = prominences(image, rows, cols, flood_budget)
@@ -130,7 +141,9 @@ def test_a_maximum_is_kept_when_its_prominence_exceeds_the_threshold():
         expected = [reference_prominence(image, r, c) for r, c in zip(rows, cols)]
         threshold = np.median(expected)
         kept = set(zip(*map(list, find_maxima(image, threshold, strict=False))))
-        assert kept == {(r, c) for r, c, p in zip(rows, cols, expected) if p > threshold} | ({(rows[0], cols[0])})
+        assert kept == {(r, c) for r, c, p in zip(rows, cols, expected) if p > threshold} | (
+            {(rows[0], cols[0])}
+        )
 
 
 def test_prominences_of_nested_basins():
@@ -147,7 +160,9 @@ def test_prominences_of_nested_basins():
     expected = np.r_[2.0 * np.arange(1, n), n - image.min()]  # peak i + 1 sits over valley -(i + 1)
     np.testing.assert_allclose(prominences(image, rows, cols), expected, atol=2e-5 * np.ptp(image))
     points = (rows + 1) * (image.shape[1] + 2) + cols + 1
-    _, complete = _flooded_prominences(_padded(image), points, 1 << 16, image.min(), image.max(), 2 * image.size)
+    _, complete = _flooded_prominences(
+        _padded(image), points, 1 << 16, image.min(), image.max(), 2 * image.size
+    )
     assert not complete
 
 
@@ -160,7 +175,11 @@ def test_prominences_of_every_maximum_of_white_noise():
     rows, cols = find_maxima(image, 0.0, strict=False)
     points = (rows + 1) * (image.shape[1] + 2) + cols + 1
     padded = _padded(image)
-    assert not _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 2 * image.size)[1]
-    flooded, complete = _flooded_prominences(padded, points, 1 << 16, image.min(), image.max(), 10**12)
+    assert not _flooded_prominences(
+        padded, points, 1 << 16, image.min(), image.max(), 2 * image.size
+    )[1]
+    flooded, complete = _flooded_prominences(
+        padded, points, 1 << 16, image.min(), image.max(), 10**12
+    )
     assert complete
     np.testing.assert_allclose(prominences(image, rows, cols), flooded, atol=2e-5)

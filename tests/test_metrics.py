@@ -12,23 +12,44 @@ from acomflow.metrics.dataset import metrics_dataset, metrics_shard
 from acomflow.metrics.quality import frame_quality, in_detector_geometry, quality_dataset
 from acomflow.metrics.summary import intensity_fit
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import merge_shards, register_shard
+from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
 
 
 def test_truth_accuracy_counts_a_hand_made_case():
-    truth_patterns = pd.DataFrame({"scan_y": [0, 0], "scan_x": [0, 1], "region": ["crystal", "amorphous"]})
-    truth = pd.DataFrame({"scan_y": 0, "scan_x": [0, 0, 0, 1], "x": [50.0, 80.0, 20.0, 50.0], "y": [50.0, 50.0, 70.0, 50.0],
-                          "radius": 4.0, "snr": [100.0, 30.0, 12.0, 100.0], "is_direct_beam": [True, False, False, True]})
-    spots = pd.DataFrame({"scan_y": 0, "scan_x": [0, 0, 0, 1, 1], "x": [50.1, 80.3, 90.0, 50.0, 30.0],
-                          "y": [50.0, 50.4, 90.0, 50.0, 30.0], "is_direct_beam": [True, False, False, True, False]})
+    truth_patterns = pd.DataFrame(
+        {"scan_y": [0, 0], "scan_x": [0, 1], "region": ["crystal", "amorphous"]}
+    )
+    truth = pd.DataFrame(
+        {
+            "scan_y": 0,
+            "scan_x": [0, 0, 0, 1],
+            "x": [50.0, 80.0, 20.0, 50.0],
+            "y": [50.0, 50.0, 70.0, 50.0],
+            "radius": 4.0,
+            "snr": [100.0, 30.0, 12.0, 100.0],
+            "is_direct_beam": [True, False, False, True],
+        }
+    )
+    spots = pd.DataFrame(
+        {
+            "scan_y": 0,
+            "scan_x": [0, 0, 0, 1, 1],
+            "x": [50.1, 80.3, 90.0, 50.0, 30.0],
+            "y": [50.0, 50.4, 90.0, 50.0, 30.0],
+            "is_direct_beam": [True, False, False, True, False],
+        }
+    )
     summary, by_snr = truth_accuracy(spots, truth, truth_patterns, frame_size=100)
     assert summary["precision_crystal"] == pytest.approx(2 / 3)
     assert summary["recall_snr_10"] == pytest.approx(0.5)  # (80, 50) found, (20, 70) missed
-    assert summary["false_spots_per_amorphous_pattern"] == 1.0 and summary["direct_beam_flagged"] == 1.0
+    assert (
+        summary["false_spots_per_amorphous_pattern"] == 1.0
+        and summary["direct_beam_flagged"] == 1.0
+    )
     assert summary["position_error_median_px"] == pytest.approx(0.5)
     row = by_snr.set_index("snr").loc["[20.0, 50.0)"]
     assert row.spots == 1 and row.recall == 1.0
@@ -38,7 +59,9 @@ def test_frame_quality_of_a_perfect_and_an_offset_reconstruction():
     frame = np.random.default_rng(0).random((32, 32)).astype(np.float32)
     assert frame_quality(frame, frame) == (np.inf, pytest.approx(1.0), 0.0)
     psnr, ssim, rmse = frame_quality(frame, frame + 0.1)
-    assert rmse == pytest.approx(0.1, rel=1e-5) and psnr == pytest.approx(20 * np.log10((frame.max() - frame.min()) / 0.1), rel=1e-4)
+    assert rmse == pytest.approx(0.1, rel=1e-5) and psnr == pytest.approx(
+        20 * np.log10((frame.max() - frame.min()) / 0.1), rel=1e-4
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +70,14 @@ def registered(tmp_path_factory):
     simulate(SyntheticSettings(scan_shape=(6, 6), frame_size=128, seed=2), root)
     settings = RegistrationSettings()
     register_shard(root / "raw", 0, 1, settings, root / "s.parquet", root / "p.parquet")
-    merge_shards(root / "raw", [root / "s.parquet"], [root / "p.parquet"], settings, root / "spots.parquet", root / "patterns.parquet")
+    merge_shards(
+        root / "raw",
+        [root / "s.parquet"],
+        [root / "p.parquet"],
+        settings,
+        root / "spots.parquet",
+        root / "patterns.parquet",
+    )
     return root, settings
 
 
@@ -55,8 +85,13 @@ def test_round_trip_and_intensity_conservation(registered):
     """SPEC §6: the reconstruction registered again lands on the table's positions (the paper:
     1e-2..1e-3 px) and gives back the spots' integrated intensities."""
     root, settings = registered
-    quality, pairs = quality_dataset(root / "raw", root / "spots.parquet", root / "patterns.parquet", settings,
-                                     ReconstructionSettings())
+    quality, pairs = quality_dataset(
+        root / "raw",
+        root / "spots.parquet",
+        root / "patterns.parquet",
+        settings,
+        ReconstructionSettings(),
+    )
     assert len(quality) == 36 and len(pairs) == len(pd.read_parquet(root / "spots.parquet"))
     assert np.nanmedian(pairs.offset) <= 0.005
     fit = intensity_fit(pairs)
@@ -72,8 +107,12 @@ def test_metrics_in_shards_equal_the_whole(registered):
     metrics_shard(root / "raw", 0, 1, *args[1:], settings, ReconstructionSettings(), *whole[0])
     metrics_dataset(*args, whole, root / "whole", settings, ReconstructionSettings(), 5)
     shards = [(root / f"{i}.quality.parquet", root / f"{i}.pairs.parquet") for i in range(8)]
-    for i, (quality, pairs) in reversed(list(enumerate(shards))):  # the order of shards must not matter
-        metrics_shard(root / "raw", i, 8, *args[1:], settings, ReconstructionSettings(), quality, pairs)
+    for i, (quality, pairs) in reversed(
+        list(enumerate(shards))
+    ):  # the order of shards must not matter
+        metrics_shard(
+            root / "raw", i, 8, *args[1:], settings, ReconstructionSettings(), quality, pairs
+        )
     assert len(pd.read_parquet(shards[0][0])) == 0 and len(pd.read_parquet(shards[1][0])) == 6
     metrics_dataset(*args, shards, root / "sharded", settings, ReconstructionSettings(), 5)
     for name in ("quality.parquet", "spot_pairs.parquet", "summary.json"):
@@ -87,8 +126,13 @@ def test_position_accuracy_against_the_blur(registered):
     truth = pd.read_parquet(root / "truth/spots.parquet")
     positions = [(2, 1), (4, 4), (5, 2)]
     frames = [np.asarray(data[y, x], np.float32) for y, x in positions]
-    truths = [truth[(truth.scan_y == y) & (truth.scan_x == x)].reset_index(drop=True) for y, x in positions]
-    table = accuracy_by_blur(frames, settings, in_detector_geometry(ReconstructionSettings()), 65535.0, truths)
+    truths = [
+        truth[(truth.scan_y == y) & (truth.scan_x == x)].reset_index(drop=True)
+        for y, x in positions
+    ]
+    table = accuracy_by_blur(
+        frames, settings, in_detector_geometry(ReconstructionSettings()), 65535.0, truths
+    )
     assert list(table.blur_sigma) == list(BLUR_SIGMAS)
     assert table.set_index("blur_sigma").truth_px[2.0] <= 0.15
     assert (table.round_trip_px <= 0.05).all()
@@ -96,7 +140,10 @@ def test_position_accuracy_against_the_blur(registered):
 
 def test_compression_falls_with_spots_per_pattern(registered):
     root, _ = registered
-    spots, patterns = pd.read_parquet(root / "spots.parquet"), pd.read_parquet(root / "patterns.parquet")
+    spots, patterns = (
+        pd.read_parquet(root / "spots.parquet"),
+        pd.read_parquet(root / "patterns.parquet"),
+    )
     groups = compression_by_spot_count(spots, patterns, frame_bytes=128 * 128 * 2, groups=4)
     assert groups.patterns.sum() == 36
     assert np.all(np.diff(groups.spots_per_pattern) >= 0)

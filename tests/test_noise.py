@@ -5,11 +5,16 @@ import pytest
 from scipy import ndimage
 
 from acomflow.kernels import gaussian_blur, gaussian_blur_at
-from acomflow.register.noise import WHOLE_COUNT_VARIANCE, is_quantised, poisson_gain, sigma_corners, sigma_poisson
-from acomflow.simulate.pattern import render_pattern
+from acomflow.register.noise import (
+    WHOLE_COUNT_VARIANCE,
+    is_quantised,
+    poisson_gain,
+    sigma_corners,
+    sigma_poisson,
+)
+from acomflow.simulate.pattern import detector_gain, record_frame, render_pattern
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
-from acomflow.simulate.pattern import detector_gain, record_frame
 
 
 @pytest.mark.parametrize("sigma", [0.7, 2.0, 3.3])
@@ -17,10 +22,17 @@ from acomflow.simulate.pattern import detector_gain, record_frame
 def test_gaussian_blur_equals_scipy(sigma, shape):
     image = np.random.default_rng(3).gamma(2.0, 50.0, shape).astype(np.float32)
     expected = ndimage.gaussian_filter(image, sigma, mode="nearest")
-    np.testing.assert_allclose(gaussian_blur(image, sigma), expected, rtol=0, atol=1e-6 * np.ptp(image))
+    np.testing.assert_allclose(
+        gaussian_blur(image, sigma), expected, rtol=0, atol=1e-6 * np.ptp(image)
+    )
     assert np.array_equal(gaussian_blur(image, 0.0), image)
     rows, cols = np.nonzero(np.ones(shape, bool))
-    np.testing.assert_allclose(gaussian_blur_at(image, rows, cols, sigma), expected.ravel(), rtol=0, atol=1e-6 * np.ptp(image))
+    np.testing.assert_allclose(
+        gaussian_blur_at(image, rows, cols, sigma),
+        expected.ravel(),
+        rtol=0,
+        atol=1e-6 * np.ptp(image),
+    )
 
 
 @pytest.mark.parametrize("gain", [1.0, 4.0, 25.0])
@@ -60,13 +72,20 @@ def test_poisson_gain_of_coarsely_quantised_frames():
     crystal = [(y, x) for y in range(4) for x in range(4) if sample.region[y, x] == 2]
     assert len(crystal) >= 8
     for y, x in crystal:
-        frame = record_frame(render_pattern(sample, settings, y, x).expected, settings, gain, np.random.default_rng([2, y, x]))
+        frame = record_frame(
+            render_pattern(sample, settings, y, x).expected,
+            settings,
+            gain,
+            np.random.default_rng([2, y, x]),
+        )
         assert is_quantised(frame.astype(np.float32))
         assert 0.6 * gain <= poisson_gain(frame, 255.0, quantised=True) <= 1.4 * gain
         assert poisson_gain(frame, 255.0) >= 2.5 * gain
     # the local sigma of a quantised frame is never below the least sigma of whole counts
     zero_gain = np.zeros((64, 64), np.float32)
-    assert sigma_poisson(zero_gain, np.array([30]), np.array([30]), quantised=True)[0] == pytest.approx(np.sqrt(WHOLE_COUNT_VARIANCE))
+    assert sigma_poisson(zero_gain, np.array([30]), np.array([30]), quantised=True)[
+        0
+    ] == pytest.approx(np.sqrt(WHOLE_COUNT_VARIANCE))
 
 
 def test_sigma_corners_is_the_std_outside_the_inscribed_circle():

@@ -16,7 +16,9 @@ def test_centres_and_descan_plane_against_the_truth(tmp_path, noise):
     extra = {} if noise else {"noise": False, "dtype": "float32", "saturation": 1e9}
     settings = SyntheticSettings(scan_shape=(6, 8), frame_size=256, seed=2, **extra)
     simulate(settings, tmp_path / "sim")
-    table = centre_dataset(tmp_path / "sim/raw", tmp_path / "centres.parquet", tmp_path / "centres.png")
+    table = centre_dataset(
+        tmp_path / "sim/raw", tmp_path / "centres.parquet", tmp_path / "centres.png"
+    )
     truth = pd.read_parquet(tmp_path / "sim/truth/patterns.parquet")
     assert {"vacuum", "amorphous", "crystal"} <= set(truth.region)
     error = np.hypot(table.centre_y - truth.centre_y, table.centre_x - truth.centre_x)
@@ -28,8 +30,12 @@ def test_centres_and_descan_plane_against_the_truth(tmp_path, noise):
     assert (table["flags"] == 0).all()
     truth_plane = read_metadata(tmp_path / "sim/truth/patterns.parquet")["descan"]
     fitted = read_metadata(tmp_path / "centres.parquet")["descan"]
-    np.testing.assert_allclose(fitted["y"][1:], [truth_plane["dy_dscan_y"], truth_plane["dy_dscan_x"]], atol=2e-3)
-    np.testing.assert_allclose(fitted["x"][1:], [truth_plane["dx_dscan_y"], truth_plane["dx_dscan_x"]], atol=2e-3)
+    np.testing.assert_allclose(
+        fitted["y"][1:], [truth_plane["dy_dscan_y"], truth_plane["dy_dscan_x"]], atol=2e-3
+    )
+    np.testing.assert_allclose(
+        fitted["x"][1:], [truth_plane["dx_dscan_y"], truth_plane["dx_dscan_x"]], atol=2e-3
+    )
     assert (tmp_path / "centres.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -53,4 +59,3 @@ def test_descan_fit_flags_outliers_and_keeps_the_plane():
 def test_a_frame_without_a_beam_is_flagged(frame):
     cy, cx, flags = beam_centre(frame)
     assert np.isnan(cy) and np.isnan(cx) and flags == CENTRE_NOT_FOUND
-

@@ -32,7 +32,9 @@ def test_blank_frames_survive_dose_drift_and_dark_regions():
     for y in range(lines):
         dose = 1e6 * (0.4 + 2.6 * y / lines)  # the beam current drifts 7x across the scan
         line = dose * rng.uniform(0.9, 1.1, nx)
-        line[10:30] *= 0.15 if y % 3 == 0 else 1.0  # a thick region: 15 % of the beam reaches the camera
+        line[10:30] *= (
+            0.15 if y % 3 == 0 else 1.0
+        )  # a thick region: 15 % of the beam reaches the camera
         blanks = rng.integers(2, 5)
         sums += list(rng.normal(2e3, 50, blanks)) + list(line)
         truth += [True] * blanks + [False] * nx
@@ -51,8 +53,9 @@ def test_cut_lines_names_what_it_found():
 
 @pytest.mark.parametrize("dose", [2e4, 2e5])
 def test_stream_frames_land_on_their_scan_positions(tmp_path, dose):
-    settings = SyntheticSettings(scan_shape=(12, 20), frame_size=64, stream=True, dose=dose, seed=3,
-                                 stream_line_jitter=3)
+    settings = SyntheticSettings(
+        scan_shape=(12, 20), frame_size=64, stream=True, dose=dose, seed=3, stream_line_jitter=3
+    )
     simulate(settings, tmp_path / "sim")
     report = realign_stream(tmp_path / "sim/raw", tmp_path / "prepared")
     layout = pd.read_parquet(tmp_path / "sim/truth/frames.parquet")
@@ -65,7 +68,12 @@ def test_stream_frames_land_on_their_scan_positions(tmp_path, dose):
     # which recorded frame each position holds (frames are distinct: each has its own noise)
     index = {raw[i].tobytes(): i for i in range(len(raw))}
     held = np.array([[index[prepared[y, x].tobytes()] for x in range(20)] for y in range(12)])
-    shown = layout.set_index("frame").loc[held.ravel(), ["scan_y", "scan_x"]].to_numpy().reshape(12, 20, 2)
+    shown = (
+        layout.set_index("frame")
+        .loc[held.ravel(), ["scan_y", "scan_x"]]
+        .to_numpy()
+        .reshape(12, 20, 2)
+    )
     yy, xx = np.indices((12, 20))
     correct = (shown[..., 0] == yy) & (shown[..., 1] == xx)
     recorded = np.zeros((12, 20), bool)
@@ -77,7 +85,10 @@ def test_stream_frames_land_on_their_scan_positions(tmp_path, dose):
 
     kinds = layout.kind.value_counts()
     assert report["dropped"]["blank"] == kinds["blank"]
-    assert report["dropped"]["before_scan"] == kinds["pre"] and report["dropped"]["after_scan"] == kinds["post"]
+    assert (
+        report["dropped"]["before_scan"] == kinds["pre"]
+        and report["dropped"]["after_scan"] == kinds["post"]
+    )
     assert [line["frames"] for line in report["lines"]] == scan.groupby("scan_y").size().tolist()
     sidecar = json.loads((tmp_path / "prepared/data.json").read_text())
     assert sidecar["scan_shape"] == [12, 20] and sidecar["stream"] is False
@@ -87,7 +98,11 @@ def test_stream_frames_land_on_their_scan_positions(tmp_path, dose):
 def test_an_unexplained_stream_is_a_clear_error(tmp_path):
     settings = SyntheticSettings(scan_shape=(6, 10), frame_size=32, stream=True, seed=1)
     simulate(settings, tmp_path / "sim")
-    with pytest.raises(ValueError, match=r"data\.npy: stream of 8\d frames: no 7 lines of about 10 frames: found 6 beam-on runs"):
+    with pytest.raises(
+        ValueError,
+        match=r"data\.npy: stream of 8\d frames: no 7 lines of about 10 frames: "
+        r"found 6 beam-on runs",
+    ):
         realign_stream(tmp_path / "sim/raw", tmp_path / "prepared", scan_shape=(7, 10))
     assert not (tmp_path / "prepared/data.npy").exists()
 
@@ -99,15 +114,24 @@ def numbered_stream(directory, n, shape=(4, 4)):
         store.write(0, frames)
 
 
-@pytest.mark.parametrize("mode,first,expected", [
-    ("trim", 3, np.arange(10) + 4),                       # frames 3..12 (values 4..13)
-    ("offset", 2, np.arange(10) + 3),                     # skip 2 frames
-    ("offset", -3, np.r_[[0, 0, 0], np.arange(7) + 1]),   # pad 3 zero frames
-])
+@pytest.mark.parametrize(
+    "mode,first,expected",
+    [
+        ("trim", 3, np.arange(10) + 4),  # frames 3..12 (values 4..13)
+        ("offset", 2, np.arange(10) + 3),  # skip 2 frames
+        ("offset", -3, np.r_[[0, 0, 0], np.arange(7) + 1]),  # pad 3 zero frames
+    ],
+)
 def test_trim_and_offset_modes(tmp_path, mode, first, expected):
     numbered_stream(tmp_path / "raw", 14)
-    report = realign_stream(tmp_path / "raw", tmp_path / "prepared", scan_shape=(2, 5), mode=mode,
-                            first_frame=first if mode == "trim" else 0, sync_offset=first if mode == "offset" else 0)
+    report = realign_stream(
+        tmp_path / "raw",
+        tmp_path / "prepared",
+        scan_shape=(2, 5),
+        mode=mode,
+        first_frame=first if mode == "trim" else 0,
+        sync_offset=first if mode == "offset" else 0,
+    )
     prepared = np.load(tmp_path / "prepared/data.npy")
     assert np.array_equal(prepared[:, :, 0, 0].ravel(), expected)
     assert report["positions_filled"] == (expected == 0).sum()
@@ -116,5 +140,9 @@ def test_trim_and_offset_modes(tmp_path, mode, first, expected):
 
 def test_trim_past_the_end_is_a_clear_error(tmp_path):
     numbered_stream(tmp_path / "raw", 12)
-    with pytest.raises(ValueError, match="stream of 12 frames: 2 x 5 frames from frame 3 run past the stream's end"):
-        realign_stream(tmp_path / "raw", tmp_path / "prepared", scan_shape=(2, 5), mode="trim", first_frame=3)
+    with pytest.raises(
+        ValueError, match="stream of 12 frames: 2 x 5 frames from frame 3 run past the stream's end"
+    ):
+        realign_stream(
+            tmp_path / "raw", tmp_path / "prepared", scan_shape=(2, 5), mode="trim", first_frame=3
+        )

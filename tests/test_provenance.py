@@ -3,10 +3,10 @@ record the hash of the job that wrote them."""
 
 import shutil
 
+from conftest import REPO
+
 from acomflow import provenance
 from acomflow.provenance import atomic_path, code_hash, module_closure, record, running, script_hash
-
-from conftest import REPO
 
 
 def names(modules):
@@ -15,8 +15,15 @@ def names(modules):
 
 def test_closure_follows_imports():
     simulate = names(["acomflow.simulate.dataset"])
-    assert {"simulate/render.py", "simulate/sample.py", "store.py", "provenance.py", "logs.py", "__init__.py",
-            "simulate/__init__.py"} <= simulate
+    assert {
+        "simulate/render.py",
+        "simulate/sample.py",
+        "store.py",
+        "provenance.py",
+        "logs.py",
+        "__init__.py",
+        "simulate/__init__.py",
+    } <= simulate
     assert not {"convert.py", "readers/formats.py"} & simulate
     convert = names(["acomflow.convert"])
     assert {"readers/source.py", "calibration.py", "store.py"} <= convert
@@ -25,7 +32,9 @@ def test_closure_follows_imports():
 
 def test_centring_does_not_depend_on_the_maxima_search():
     centring = names(["acomflow.prepare.centring"])
-    assert "peaks/refine.py" in centring and not any(name.startswith("register/") for name in centring)
+    assert "peaks/refine.py" in centring and not any(
+        name.startswith("register/") for name in centring
+    )
     assert "register/maxima.py" in names(["acomflow.register.dataset"])
 
 

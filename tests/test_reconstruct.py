@@ -12,22 +12,21 @@ from scipy.spatial import cKDTree
 from test_register_frame import frames
 
 from acomflow.metrics.accuracy import match
-
-from acomflow.tables import table_lines
 from acomflow.reconstruct.discs import pixel_coverage, render_discs
+from acomflow.reconstruct.epattern_v4 import render_epattern_v4
 from acomflow.reconstruct.frame import g_limit_px, render_frame
-from acomflow.reconstruct.legacy import render_epattern_v4
 from acomflow.reconstruct.mask import mask_frame
 from acomflow.reconstruct.settings import ReconstructionSettings
-from acomflow.register.frame import register_frame
+from acomflow.register.frame import detect_spots, register_frame
 from acomflow.register.settings import RegistrationSettings
-from acomflow.register.frame import detect_spots
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
+from acomflow.tables import table_lines
 
 
 def test_pixel_coverage_is_the_exact_area():
-    """Against 1000 x 1000 sub-samples of pixels that the disc edge crosses (sampling error ~1e-5)."""
+    """Against 1000 x 1000 sub-samples of pixels that the disc edge crosses (sampling error
+    ~1e-5)."""
     rng = np.random.default_rng(0)
     grid = (np.arange(1000) + 0.5) / 1000 - 0.5
     worst = 0.0
@@ -36,7 +35,10 @@ def test_pixel_coverage_is_the_exact_area():
         distance = radius + rng.uniform(-0.8, 0.8)
         dy, dx = distance * np.sin(angle), distance * np.cos(angle)
         yy, xx = np.meshgrid(dy + grid, dx + grid, indexing="ij")
-        worst = max(worst, abs(pixel_coverage(dy, dx, radius) - np.mean(yy * yy + xx * xx <= radius * radius)))
+        worst = max(
+            worst,
+            abs(pixel_coverage(dy, dx, radius) - np.mean(yy * yy + xx * xx <= radius * radius)),
+        )
     assert worst < 1e-4
     assert pixel_coverage(0.0, 0.0, 3.0) == 1.0 and pixel_coverage(5.0, 0.0, 3.0) == 0.0
 
@@ -48,7 +50,10 @@ def test_a_disc_integrates_to_its_area_and_centres_on_its_position(radius):
     assert image.sum() == pytest.approx(2.0 * math.pi * radius**2, rel=1e-6)
     yy, xx = np.mgrid[:40, :40]
     tolerance = 0.05 if radius < 1 else 0.01  # pixel-centre sampling of the first moment
-    assert abs((image * yy).sum() / image.sum() - cy) < tolerance and abs((image * xx).sum() / image.sum() - cx) < tolerance
+    assert (
+        abs((image * yy).sum() / image.sum() - cy) < tolerance
+        and abs((image * xx).sum() / image.sum() - cx) < tolerance
+    )
 
 
 def test_overlapping_discs_take_the_maximum():
@@ -58,21 +63,37 @@ def test_overlapping_discs_take_the_maximum():
 
 @pytest.fixture(scope="module")
 def round_trip():
-    """Noisy synthetic crystalline frames registered, rendered (detector geometry), registered again."""
+    """Noisy synthetic crystalline frames registered, rendered (detector geometry), registered
+    again."""
     settings = SyntheticSettings(scan_shape=(8, 8), frame_size=256, seed=2)
     sample = build_sample(settings)
     positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:10]
     rows = []
-    for _, truth, frame in frames(settings, positions):
+    for _, _, frame in frames(settings, positions):
         table, _ = register_frame(frame, RegistrationSettings(), settings.saturation_level)
-        image = render_frame(table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False))
-        again, _ = register_frame(image, RegistrationSettings(noise="corners"))  # a rendering has no Poisson noise
-        distance, index = cKDTree(np.c_[again["y"], again["x"]]).query(np.c_[table["y"], table["x"]])
+        image = render_frame(
+            table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
+        )
+        again, _ = register_frame(
+            image, RegistrationSettings(noise="corners")
+        )  # a rendering has no Poisson noise
+        distance, index = cKDTree(np.c_[again["y"], again["x"]]).query(
+            np.c_[table["y"], table["x"]]
+        )
         yx, radius = np.c_[table["y"], table["x"]], table["radius"]
-        gaps = np.hypot(*(yx[:, None] - yx[None]).transpose(2, 0, 1)) - radius[:, None] - radius[None]
+        gaps = (
+            np.hypot(*(yx[:, None] - yx[None]).transpose(2, 0, 1)) - radius[:, None] - radius[None]
+        )
         np.fill_diagonal(gaps, np.inf)
-        rows.append(pd.DataFrame({"error": distance, "gap": gaps.min(axis=1),
-                                  "integrated": again["integrated"][index] / (table["mean"] * np.pi * radius**2)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "error": distance,
+                    "gap": gaps.min(axis=1),
+                    "integrated": again["integrated"][index] / (table["mean"] * np.pi * radius**2),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -98,18 +119,29 @@ def test_relative_intensities_follow_the_truth():
     """Reconstructed spot intensities of a noise-free pattern are proportional to the true
     electrons of each spot (isolated spots of SNR >= 20, direct beam excluded): per pattern, the
     largest deviation from the pattern's median ratio."""
-    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=256, noise=False, seed=1, dtype="float32", saturation=1e9)
+    settings = SyntheticSettings(
+        scan_shape=(8, 8), frame_size=256, noise=False, seed=1, dtype="float32", saturation=1e9
+    )
     sample = build_sample(settings)
     positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:8]
     spreads = []
     for _, truth, frame in frames(settings, positions):
         table, _ = register_frame(frame, RegistrationSettings(), 1e9)
-        image = render_frame(table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False))
+        image = render_frame(
+            table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
+        )
         again, _ = register_frame(image, RegistrationSettings(noise="corners"))
         _, index, inside = match(again, truth)
         t = truth.iloc[index]
-        neighbour = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[truth.y, truth.x], k=2)[0][:, 1][index]
-        ok = inside & ~again["is_direct_beam"] & (t.snr.to_numpy() >= 20) & (neighbour > 3 * t.radius.to_numpy() + 8)
+        neighbour = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[truth.y, truth.x], k=2)[0][:, 1][
+            index
+        ]
+        ok = (
+            inside
+            & ~again["is_direct_beam"]
+            & (t.snr.to_numpy() >= 20)
+            & (neighbour > 3 * t.radius.to_numpy() + 8)
+        )
         if ok.sum() >= 4:
             ratio = again["integrated"][ok] / t.electrons.to_numpy()[ok]
             spreads.append(np.abs(ratio / np.median(ratio) - 1).max())
@@ -118,8 +150,13 @@ def test_relative_intensities_follow_the_truth():
 
 
 def _pattern():
-    return {"x": np.array([32.0, 40.5, 10.25]), "y": np.array([31.0, 31.0, 50.75]), "radius": np.array([4.0, 2.0, 2.0]),
-            "mean": np.array([1000.0, 100.0, 50.0]), "is_direct_beam": np.array([True, False, False])}
+    return {
+        "x": np.array([32.0, 40.5, 10.25]),
+        "y": np.array([31.0, 31.0, 50.75]),
+        "radius": np.array([4.0, 2.0, 2.0]),
+        "mean": np.array([1000.0, 100.0, 50.0]),
+        "is_direct_beam": np.array([True, False, False]),
+    }
 
 
 def _centroid(image, box):
@@ -130,7 +167,8 @@ def _centroid(image, box):
 
 
 def test_centred_and_scaled_geometry():
-    """Centred: the beam centre goes to the output centre and offsets scale with size / frame size."""
+    """Centred: the beam centre goes to the output centre and offsets scale with size / frame
+    size."""
     spots = _pattern()
     image = render_frame(spots, (31.0, 32.0), (64, 64), ReconstructionSettings(size=128))
     y, x = _centroid(image, ((56, 72), (74, 88)))  # the spot 8.5 px right of the beam, at 2x
@@ -145,14 +183,31 @@ def test_options_change_what_is_drawn():
     spots, centre, shape = _pattern(), (31.0, 32.0), (64, 64)
     base = dict(centred=False)
     kept = render_frame(spots, centre, shape, ReconstructionSettings(**base))
-    removed = render_frame(spots, centre, shape, ReconstructionSettings(**base, direct_beam="remove"))
-    attenuated = render_frame(spots, centre, shape, ReconstructionSettings(**base, direct_beam="attenuate", attenuation=0.1))
-    assert kept[31, 32] == pytest.approx(1000) and removed[31, 32] == 0 and attenuated[31, 32] == pytest.approx(100)
+    removed = render_frame(
+        spots, centre, shape, ReconstructionSettings(**base, direct_beam="remove")
+    )
+    attenuated = render_frame(
+        spots,
+        centre,
+        shape,
+        ReconstructionSettings(**base, direct_beam="attenuate", attenuation=0.1),
+    )
+    assert (
+        kept[31, 32] == pytest.approx(1000)
+        and removed[31, 32] == 0
+        and attenuated[31, 32] == pytest.approx(100)
+    )
     cut = render_frame(spots, centre, shape, ReconstructionSettings(**base, g_max_px=15))
     assert cut[50:52, 10:12].max() == 0 and cut[31, 40] > 0  # the spot 29 px out is dropped
-    fixed = render_frame(spots, centre, shape, ReconstructionSettings(**base, radius=3.0, direct_beam_radius=6.0))
-    assert fixed[44:58, 3:18].sum() == pytest.approx(50 * np.pi * 9, rel=1e-5)  # the far spot: radius 3
-    assert fixed[31, 27] == pytest.approx(1000) and kept[31, 27] == 0  # the direct beam: radius 6, not 4
+    fixed = render_frame(
+        spots, centre, shape, ReconstructionSettings(**base, radius=3.0, direct_beam_radius=6.0)
+    )
+    assert fixed[44:58, 3:18].sum() == pytest.approx(
+        50 * np.pi * 9, rel=1e-5
+    )  # the far spot: radius 3
+    assert (
+        fixed[31, 27] == pytest.approx(1000) and kept[31, 27] == 0
+    )  # the direct beam: radius 6, not 4
     blurred = render_frame(spots, centre, shape, ReconstructionSettings(**base, blur=1.0))
     assert blurred.sum() == pytest.approx(kept.sum(), rel=1e-3) and blurred.max() < kept.max()
     assert g_limit_px(ReconstructionSettings(g_max_inv_angstrom=1.0), 0.02) == pytest.approx(50)
@@ -162,8 +217,12 @@ def test_options_change_what_is_drawn():
 
 def test_epattern_v4_renderer_draws_flat_discs_of_radius_4_and_2():
     spots = _pattern()
-    image = render_frame(spots, (31.0, 32.0), (64, 64), ReconstructionSettings(renderer="epattern-v4", centred=False))
-    assert image[31, 32] == pytest.approx(1000) and image[31, 40:42].max() == pytest.approx(100, rel=0.01)
+    image = render_frame(
+        spots, (31.0, 32.0), (64, 64), ReconstructionSettings(renderer="epattern-v4", centred=False)
+    )
+    assert image[31, 32] == pytest.approx(1000) and image[31, 40:42].max() == pytest.approx(
+        100, rel=0.01
+    )
     assert image[20:43, 20:37].sum() == pytest.approx(1000 * np.pi * 16, rel=0.03)
     y, x = _centroid(image, ((45, 57), (4, 17)))
     assert abs(y - 50.75) < 0.05 and abs(x - 10.25) < 0.05
@@ -176,8 +235,12 @@ def test_masking_keeps_the_subtracted_frame_inside_discs_only():
     sample = build_sample(settings)
     position = next((y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2)
     _, truth, frame = next(frames(settings, [position]))
-    masked, reference, vbf = mask_frame(frame, RegistrationSettings(), 5.0, settings.saturation_level)
-    found = detect_spots(frame.astype(np.float32), RegistrationSettings(), settings.saturation_level)
+    masked, reference, vbf = mask_frame(
+        frame, RegistrationSettings(), 5.0, settings.saturation_level
+    )
+    found = detect_spots(
+        frame.astype(np.float32), RegistrationSettings(), settings.saturation_level
+    )
     yy, xx = np.mgrid[: frame.shape[0], : frame.shape[1]]
     near = np.zeros(frame.shape, bool)
     for r, c in zip(found.rows, found.cols):
@@ -185,14 +248,19 @@ def test_masking_keeps_the_subtracted_frame_inside_discs_only():
     assert np.all(masked[~near] == 0)
     assert np.array_equal(masked[near], found.subtracted[near])
     beam = truth[truth.is_direct_beam].iloc[0]
-    assert vbf == pytest.approx(found.subtracted[(yy - round(beam.y)) ** 2 + (xx - round(beam.x)) ** 2 <= 25].sum(), rel=0.01)
+    assert vbf == pytest.approx(
+        found.subtracted[(yy - round(beam.y)) ** 2 + (xx - round(beam.x)) ** 2 <= 25].sum(),
+        rel=0.01,
+    )
     assert 0 < reference < masked.max()
     assert mask_frame(np.full((32, 32), np.nan), RegistrationSettings(), 5.0)[0].max() == 0
 
 
 @pytest.mark.parametrize("batch_rows", [1, 3, 1000])
 def test_table_lines_cut_any_batching_into_whole_lines(tmp_path, batch_rows):
-    table = pd.DataFrame({"scan_y": [0, 0, 2, 2, 2, 4], "scan_x": [0, 1, 0, 0, 1, 1], "x": np.arange(6.0)})
+    table = pd.DataFrame(
+        {"scan_y": [0, 0, 2, 2, 2, 4], "scan_x": [0, 1, 0, 0, 1, 1], "x": np.arange(6.0)}
+    )
     pq.write_table(pa.Table.from_pandas(table), tmp_path / "s.parquet")
     lines = list(table_lines(tmp_path / "s.parquet", 6, ["scan_y", "scan_x", "x"], batch_rows))
     assert [y for y, _ in lines] == list(range(6))

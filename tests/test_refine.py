@@ -9,7 +9,8 @@ from acomflow.peaks.refine import _centroid, _std_radius
 
 
 def direct_std_radius(image, cy, cx, limit):
-    """The radius (1, 1.5, ... <= limit) maximising the coverage-weighted std, one disc at a time."""
+    """The radius (1, 1.5, ... <= limit) maximising the coverage-weighted std, one disc at a
+    time."""
     yy, xx = np.indices(image.shape)
     distance = np.hypot(yy - cy, xx - cx)
     best, best_std, radius = 1.0, -1.0, 1.0
@@ -54,5 +55,7 @@ def test_measure_against_direct_coverage_weighted_moments():
     for k in range(2):
         w = np.clip(radii[k] + 0.5 - np.hypot(yy - ys[k], xx - xs[k]), 0, 1)
         m = (w * image).sum() / w.sum()
-        assert mean[k] == pytest.approx(m, rel=1e-12) and integrated[k] == pytest.approx((w * image).sum(), rel=1e-12)
+        assert mean[k] == pytest.approx(m, rel=1e-12) and integrated[k] == pytest.approx(
+            (w * image).sum(), rel=1e-12
+        )
         assert std[k] == pytest.approx(math.sqrt((w * (image - m) ** 2).sum() / w.sum()), rel=1e-9)

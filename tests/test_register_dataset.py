@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acomflow.register.settings import RegistrationSettings
 from acomflow.register.dataset import merge_shards, register_shard
+from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.tables import read_metadata, shard_lines
@@ -26,8 +26,19 @@ def run(store, n_shards, tag):
         spots.append(store / f"{tag}-{shard}.spots.parquet")
         patterns.append(store / f"{tag}-{shard}.patterns.parquet")
         register_shard(store / "raw", shard, n_shards, settings, spots[-1], patterns[-1])
-    summary = merge_shards(store / "raw", spots, patterns, settings, store / f"{tag}.spots.parquet", store / f"{tag}.patterns.parquet")
-    return summary, (store / f"{tag}.spots.parquet").read_bytes(), (store / f"{tag}.patterns.parquet").read_bytes()
+    summary = merge_shards(
+        store / "raw",
+        spots,
+        patterns,
+        settings,
+        store / f"{tag}.spots.parquet",
+        store / f"{tag}.patterns.parquet",
+    )
+    return (
+        summary,
+        (store / f"{tag}.spots.parquet").read_bytes(),
+        (store / f"{tag}.patterns.parquet").read_bytes(),
+    )
 
 
 def test_table_is_byte_identical_for_shard_sizes_1_7_and_all(store):
@@ -42,23 +53,38 @@ def test_table_contents_and_provenance(store):
     run(store, 2, "two")
     spots = pd.read_parquet(store / "two.spots.parquet")
     patterns = pd.read_parquet(store / "two.patterns.parquet")
-    assert list(patterns[["scan_y", "scan_x"]].itertuples(index=False, name=None)) == [(y, x) for y in range(14) for x in range(3)]
+    assert list(patterns[["scan_y", "scan_x"]].itertuples(index=False, name=None)) == [
+        (y, x) for y in range(14) for x in range(3)
+    ]
     counts = spots.groupby(["scan_y", "scan_x"]).size()
     assert (patterns.set_index(["scan_y", "scan_x"]).n_spots[counts.index] == counts).all()
     first = spots.groupby(["scan_y", "scan_x"]).head(1)
-    assert first.is_direct_beam.all() and (first.x_c == 0).all()  # direct beam first, centred on itself
-    assert (spots.groupby(["scan_y", "scan_x"]).spot.apply(lambda s: list(s) == list(range(len(s))))).all()
+    assert (
+        first.is_direct_beam.all() and (first.x_c == 0).all()
+    )  # direct beam first, centred on itself
+    assert (
+        spots.groupby(["scan_y", "scan_x"]).spot.apply(lambda s: list(s) == list(range(len(s))))
+    ).all()
     metadata = read_metadata(store / "two.spots.parquet")
     assert metadata["scan_shape"] == [14, 3] and metadata["frame_shape"] == [96, 96]
-    assert metadata["parameters"] == {**RegistrationSettings().as_dict(), "average": 1, "centre_reference": "direct beam spot"}
+    assert metadata["parameters"] == {
+        **RegistrationSettings().as_dict(),
+        "average": 1,
+        "centre_reference": "direct beam spot",
+    }
     assert metadata["code_hash"]
-    assert list(metadata["inputs"].values())[0] == __import__("hashlib").sha256((store / "raw/data.json").read_bytes()).hexdigest()
+    assert (
+        list(metadata["inputs"].values())[0]
+        == __import__("hashlib").sha256((store / "raw/data.json").read_bytes()).hexdigest()
+    )
 
 
 def test_shard_lines_cover_the_scan_once():
     for n_lines in (1, 7, 30):
         for n_shards in range(1, n_lines + 3):  # more shards than lines: some are empty
-            covered = [y for s in range(n_shards) for y in range(*shard_lines(n_lines, n_shards, s))]
+            covered = [
+                y for s in range(n_shards) for y in range(*shard_lines(n_lines, n_shards, s))
+            ]
             assert covered == list(range(n_lines))
     with pytest.raises(ValueError, match="shard 3 is not in 0..2"):
         shard_lines(10, 3, 3)
@@ -69,11 +95,25 @@ def test_centre_on_measures_from_the_plane_and_checks_positions(tmp_path):
     from acomflow.tables import write_table
 
     patterns = pd.DataFrame({"scan_y": [0, 0, 1, 1], "scan_x": [0, 1, 0, 1]})
-    spots = pd.DataFrame({"scan_y": [0, 1, 1], "scan_x": [1, 0, 1], "x": np.float32([10, 11, 12]),
-                          "y": np.float32([20, 21, 22])})
-    centres = pd.DataFrame({"scan_y": [0, 0, 1, 1], "scan_x": [0, 1, 0, 1], "centre_y": [1.0, 2, 3, 4],
-                            "centre_x": [5.0, 6, 7, 8], "plane_y": [1.5, 2.5, 3.5, 4.5],
-                            "plane_x": [5.5, 6.5, 7.5, 8.5], "flags": np.int32([0, 4, 0, 0])})
+    spots = pd.DataFrame(
+        {
+            "scan_y": [0, 1, 1],
+            "scan_x": [1, 0, 1],
+            "x": np.float32([10, 11, 12]),
+            "y": np.float32([20, 21, 22]),
+        }
+    )
+    centres = pd.DataFrame(
+        {
+            "scan_y": [0, 0, 1, 1],
+            "scan_x": [0, 1, 0, 1],
+            "centre_y": [1.0, 2, 3, 4],
+            "centre_x": [5.0, 6, 7, 8],
+            "plane_y": [1.5, 2.5, 3.5, 4.5],
+            "plane_x": [5.5, 6.5, 7.5, 8.5],
+            "flags": np.int32([0, 4, 0, 0]),
+        }
+    )
     write_table(centres, tmp_path / "c.parquet", {})
     centre_on(spots, patterns, tmp_path / "c.parquet", "plane")
     np.testing.assert_array_equal(spots.x_c, np.float32([10 - 6.5, 11 - 7.5, 12 - 8.5]))
@@ -81,5 +121,7 @@ def test_centre_on_measures_from_the_plane_and_checks_positions(tmp_path):
     assert patterns.centre_flags.tolist() == [0, 4, 0, 0]
     centre_on(spots, patterns, tmp_path / "c.parquet", "measured")
     np.testing.assert_array_equal(spots.x_c, np.float32([10 - 6, 11 - 7, 12 - 8]))
-    with pytest.raises(ValueError, match="c.parquet: its scan positions are not those of the registered patterns"):
+    with pytest.raises(
+        ValueError, match="c.parquet: its scan positions are not those of the registered patterns"
+    ):
         centre_on(spots, patterns.iloc[:3], tmp_path / "c.parquet")

@@ -13,11 +13,10 @@ from scipy.spatial import cKDTree
 from acomflow.metrics.accuracy import discs_apart, match
 from acomflow.register.frame import register_frame
 from acomflow.register.settings import RegistrationSettings
-from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.pattern import detector_gain, record_frame, render_pattern
+from acomflow.simulate.render import add_discs
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
-from acomflow.simulate.pattern import detector_gain, record_frame
-from acomflow.simulate.render import add_discs
 
 
 def frames(settings, positions):
@@ -25,7 +24,9 @@ def frames(settings, positions):
     sample, gain = build_sample(settings), detector_gain(settings)
     for y, x in positions:
         pattern = render_pattern(sample, settings, y, x)
-        frame = record_frame(pattern.expected, settings, gain, np.random.default_rng([settings.seed, y, x]))
+        frame = record_frame(
+            pattern.expected, settings, gain, np.random.default_rng([settings.seed, y, x])
+        )
         yield int(sample.region[y, x]), pd.DataFrame(pattern.spots), frame
 
 
@@ -36,10 +37,21 @@ def noisy():
     return settings, list(frames(settings, positions))
 
 
-@pytest.mark.parametrize("size,seed,dtype", [(256, 1, "uint16"), (256, 3, "float32"), (256, 2, "uint8"), (512, 1, "uint16"), (512, 1, "uint8"), (512, 6, "float32")])
+@pytest.mark.parametrize(
+    "size,seed,dtype",
+    [
+        (256, 1, "uint16"),
+        (256, 3, "float32"),
+        (256, 2, "uint8"),
+        (512, 1, "uint16"),
+        (512, 1, "uint8"),
+        (512, 6, "float32"),
+    ],
+)
 def test_detection_on_noisy_frames(size, seed, dtype):
     """Issue 3's targets with the defaults on whole synthetic scans (vacuum, amorphous, crystal):
-    recall of spots with SNR >= 10 whose discs overlap no other spot's, precision in crystalline patterns,
+    recall of spots with SNR >= 10 whose discs overlap no other spot's, precision in crystalline
+    patterns,
     false spots in amorphous and vacuum patterns, the direct beam flagged."""
     settings = SyntheticSettings(scan_shape=(8, 8), frame_size=size, seed=seed, dtype=dtype)
     recall, false, matched, registered, beam = [], {0: [], 1: []}, 0, 0, []
@@ -47,13 +59,22 @@ def test_detection_on_noisy_frames(size, seed, dtype):
         spots, pattern = register_frame(frame, RegistrationSettings(), settings.saturation_level)
         assert pattern["n_spots"] == len(spots["x"]) and pattern["noise_sigma"] > 0
         distance, index, inside = match(spots, truth)
-        beam.append(spots["is_direct_beam"][0] and spots["is_direct_beam"].sum() == 1 and inside[0]
-                    and truth.is_direct_beam.to_numpy()[index[0]])
+        beam.append(
+            spots["is_direct_beam"][0]
+            and spots["is_direct_beam"].sum() == 1
+            and inside[0]
+            and truth.is_direct_beam.to_numpy()[index[0]]
+        )
         if region != 2:
             false[region].append(int((~inside).sum()))
             continue
         matched, registered = matched + inside.sum(), registered + len(inside)
-        strong = (truth.snr >= 10) & truth.x.between(15, size - 16) & truth.y.between(15, size - 16) & ~truth.is_direct_beam
+        strong = (
+            (truth.snr >= 10)
+            & truth.x.between(15, size - 16)
+            & truth.y.between(15, size - 16)
+            & ~truth.is_direct_beam
+        )
         found = np.zeros(len(truth), bool)
         found[index[inside]] = True
         recall += list(found[strong.to_numpy() & discs_apart(truth)])
@@ -70,7 +91,9 @@ def test_poisson_noise_beats_the_paper_threshold_on_amorphous_rings(noisy):
         if region != 1:
             continue
         for noise in counts:
-            spots, _ = register_frame(frame, RegistrationSettings(noise=noise), settings.saturation_level)
+            spots, _ = register_frame(
+                frame, RegistrationSettings(noise=noise), settings.saturation_level
+            )
             counts[noise] += int((~match(spots, truth)[2]).sum())
     assert counts["corners"] >= 10 * max(counts["poisson"], 1)
 
@@ -93,7 +116,9 @@ def test_noise_free_positions(size, seed):
     integrated SNR >= 10 (measured 0.003-0.034). Centred on the background-subtracted frame
     instead (`refine_on: subtracted`), spots on the direct beam's halo slope, bridged
     asymmetrically by the rolling ball, are off by up to 0.065 px (seed 8)."""
-    settings = SyntheticSettings(scan_shape=(8, 8), frame_size=size, noise=False, seed=seed, dtype="float32", saturation=1e9)
+    settings = SyntheticSettings(
+        scan_shape=(8, 8), frame_size=size, noise=False, seed=seed, dtype="float32", saturation=1e9
+    )
     sample = build_sample(settings)
     positions = [(y, x) for y in range(8) for x in range(0, 8, 2) if sample.region[y, x] == 2]
     errors = {"frame": ([], []), "subtracted": ([], [])}  # (position errors px, true SNRs)
@@ -106,7 +131,10 @@ def test_noise_free_positions(size, seed):
     (error, snr), (subtracted, subtracted_snr) = (map(np.array, errors[image]) for image in errors)
     assert (snr >= 3).sum() > 300
     assert np.median(error[snr >= 3]) <= 0.001 and error[snr >= 10].max() <= 0.05
-    assert np.median(subtracted[subtracted_snr >= 3]) <= 0.005 and subtracted[subtracted_snr >= 10].max() <= 0.07
+    assert (
+        np.median(subtracted[subtracted_snr >= 3]) <= 0.005
+        and subtracted[subtracted_snr >= 10].max() <= 0.07
+    )
 
 
 def oracle_centroid(image, cy, cx, radius, iterations=30):
@@ -121,7 +149,10 @@ def oracle_centroid(image, cy, cx, radius, iterations=30):
     return cy, cx
 
 
-@pytest.mark.parametrize("size,seed,dtype", [(256, 1, "uint16"), (256, 2, "uint8"), (256, 4, "float32"), (512, 3, "uint16")])
+@pytest.mark.parametrize(
+    "size,seed,dtype",
+    [(256, 1, "uint16"), (256, 2, "uint8"), (256, 4, "float32"), (512, 3, "uint16")],
+)
 def test_noisy_positions_against_an_oracle_centroid(size, seed, dtype):
     """Median position error per integrated-SNR bin within 1.3x (measured 0.44-0.61x) of an oracle
     that knows the true diffuse background, the true radius and the true centre."""
@@ -134,16 +165,30 @@ def test_noisy_positions_against_an_oracle_centroid(size, seed, dtype):
         frame = record_frame(pattern.expected, settings, gain, np.random.default_rng([seed, y, x]))
         truth = pd.DataFrame(pattern.spots)
         discs = np.zeros_like(pattern.expected)
-        add_discs(discs, truth.x.to_numpy(), truth.y.to_numpy(), truth.radius.to_numpy(),
-                  truth.electrons.to_numpy(), settings.edge_sigma, settings.supersample)
+        add_discs(
+            discs,
+            truth.x.to_numpy(),
+            truth.y.to_numpy(),
+            truth.radius.to_numpy(),
+            truth.electrons.to_numpy(),
+            settings.edge_sigma,
+            settings.supersample,
+        )
         clean = frame.astype(np.float64) - gain * (pattern.expected - discs)
         spots, _ = register_frame(frame, RegistrationSettings(), settings.saturation_level)
         error, t = isolated_matches(spots, truth, size)
         for e, (_, spot) in zip(error, t.iterrows()):
-            window = (slice(int(spot.y) - 15, int(spot.y) + 16), slice(int(spot.x) - 15, int(spot.x) + 16))
-            oy, ox = oracle_centroid(clean[window], spot.y - window[0].start, spot.x - window[1].start, spot.radius)
+            window = (
+                slice(int(spot.y) - 15, int(spot.y) + 16),
+                slice(int(spot.x) - 15, int(spot.x) + 16),
+            )
+            oy, ox = oracle_centroid(
+                clean[window], spot.y - window[0].start, spot.x - window[1].start, spot.radius
+            )
             ours.append(e)
-            oracle.append(np.hypot(oy - (spot.y - window[0].start), ox - (spot.x - window[1].start)))
+            oracle.append(
+                np.hypot(oy - (spot.y - window[0].start), ox - (spot.x - window[1].start))
+            )
             snr.append(spot.snr)
     ours, oracle, snr = map(np.array, (ours, oracle, snr))
     tested = 0
@@ -158,17 +203,22 @@ def test_noisy_positions_against_an_oracle_centroid(size, seed, dtype):
 def test_epattern_v4_mode(noisy):
     settings, data = noisy
     region, truth, frame = next(item for item in data if item[0] == 2)
-    spots, _ = register_frame(frame, RegistrationSettings(refine="epattern-v4"), settings.saturation_level)
+    spots, _ = register_frame(
+        frame, RegistrationSettings(refine="epattern-v4"), settings.saturation_level
+    )
     assert (spots["radius"] == 3.0).all()
     distance, _, inside = match(spots, truth)
     assert np.median(distance[inside]) < 0.5
 
 
-@pytest.mark.parametrize("frame,flag", [
-    (np.full((64, 64), np.nan, np.float32), 1),
-    (np.zeros((64, 64), np.uint16), 2),
-    (np.full((64, 64), 65535, np.uint16), 2),
-])
+@pytest.mark.parametrize(
+    "frame,flag",
+    [
+        (np.full((64, 64), np.nan, np.float32), 1),
+        (np.zeros((64, 64), np.uint16), 2),
+        (np.full((64, 64), 65535, np.uint16), 2),
+    ],
+)
 def test_bad_frames_are_flagged_not_crashed(frame, flag):
     spots, pattern = register_frame(frame, RegistrationSettings(), 65535)
     assert pattern["flags"] == flag and pattern["n_spots"] == 0 and len(spots["x"]) == 0

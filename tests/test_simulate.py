@@ -5,11 +5,8 @@ import pandas as pd
 import pytest
 
 from acomflow.simulate.dataset import simulate, stream_layout
-
 from acomflow.simulate.pattern import render_pattern
-
 from acomflow.simulate.sample import build_sample
-
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
 from acomflow.tables import read_metadata
@@ -36,7 +33,10 @@ def test_store_and_truth_shapes(small):
     assert len(patterns) == 12 * 16
     assert (patterns.groupby(["scan_y", "scan_x"]).size() == 1).all()
     assert spots.groupby(["scan_y", "scan_x"]).is_direct_beam.sum().eq(1).all()
-    assert (patterns.set_index(["scan_y", "scan_x"]).n_spots == spots.groupby(["scan_y", "scan_x"]).size()).all()
+    assert (
+        patterns.set_index(["scan_y", "scan_x"]).n_spots
+        == spots.groupby(["scan_y", "scan_x"]).size()
+    ).all()
     assert read_metadata(out / "truth" / "spots.parquet")["parameters"] == settings.as_dict()
 
 
@@ -58,7 +58,10 @@ def test_spot_radii_and_intensities_follow_the_model(small):
     spots = truth(out, "spots")
     bragg = spots[~spots.is_direct_beam]
     assert bragg.radius.between(2.0, 8.0).all()
-    g = np.hypot(bragg.x - spots.x[spots.is_direct_beam].mean(), bragg.y - spots.y[spots.is_direct_beam].mean())
+    g = np.hypot(
+        bragg.x - spots.x[spots.is_direct_beam].mean(),
+        bragg.y - spots.y[spots.is_direct_beam].mean(),
+    )
     near, far = bragg.electrons[g < g.quantile(0.3)], bragg.electrons[g > g.quantile(0.7)]
     assert near.mean() > 3 * far.mean()  # kinematic-like envelope falling with |g|
     assert (bragg.snr < 3).any() and (bragg.snr > 30).any()  # weak and strong spots
@@ -75,8 +78,14 @@ def test_direct_beam_is_partly_saturated_and_dose_varies(small):
 
 
 def test_true_centre_is_the_noise_free_direct_beam_centroid():
-    settings = SyntheticSettings(scan_shape=(6, 7), frame_size=128, noise=False, dtype="float32",
-                                 saturation=1e12, vacuum_fraction=0.5)
+    settings = SyntheticSettings(
+        scan_shape=(6, 7),
+        frame_size=128,
+        noise=False,
+        dtype="float32",
+        saturation=1e12,
+        vacuum_fraction=0.5,
+    )
     sample = build_sample(settings)
     y, x = np.argwhere(sample.region == 0)[0]
     image = render_pattern(sample, settings, y, x).expected
@@ -88,7 +97,9 @@ def test_true_centre_is_the_noise_free_direct_beam_centroid():
     assert abs(cy - sample.centre_y[y, x]) < 1e-2 and abs(cx - sample.centre_x[y, x]) < 1e-2
     # the descan is the recorded plane
     d = sample.descan
-    assert sample.centre_x[5, 6] == pytest.approx(d["centre_x0"] + 5 * d["dx_dscan_y"] + 6 * d["dx_dscan_x"])
+    assert sample.centre_x[5, 6] == pytest.approx(
+        d["centre_x0"] + 5 * d["dx_dscan_y"] + 6 * d["dx_dscan_x"]
+    )
     assert np.ptp(sample.centre_x) > 0
 
 
@@ -133,7 +144,11 @@ def test_stream_frames_show_their_true_positions(tmp_path):
     stream, sidecar = open_store(tmp_path / "stream" / "raw")
     scan, _ = open_store(tmp_path / "scan" / "raw")
     frames = truth(tmp_path / "stream", "frames")
-    assert stream.shape == (1, len(frames), 64, 64) and sidecar["stream"] and sidecar["nominal_scan_shape"] == [3, 5]
+    assert (
+        stream.shape == (1, len(frames), 64, 64)
+        and sidecar["stream"]
+        and sidecar["nominal_scan_shape"] == [3, 5]
+    )
     for row in frames.itertuples():
         frame = stream[0, row.frame]
         if row.kind == "scan":

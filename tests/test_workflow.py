@@ -7,23 +7,37 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import REAL, copy_workflow, jobs, snakemake, write_config
 
 from acomflow.epattern_csv import read_results_all
 from acomflow.store import open_store
 from acomflow.tables import read_metadata
 
-from conftest import REAL, copy_workflow, jobs, snakemake, write_config
-
 pytestmark = pytest.mark.workflow
 
 TINY = {"source": "synthetic", "scan_shape": [3, 4], "synthetic": {"frame_size": 64, "n_grains": 3}}
-STREAM = {"source": "synthetic", "scan_shape": [3, 8], "stream": True, "synthetic": {"frame_size": 64, "n_grains": 2}}
+STREAM = {
+    "source": "synthetic",
+    "scan_shape": [3, 8],
+    "stream": True,
+    "synthetic": {"frame_size": 64, "n_grains": 2},
+}
 
 
 def registered(n):
     """Jobs that re-run, per dataset, when its registered table changes (truth_accuracy aside)."""
-    return {"register_shard": 2 * n, "register_merge": n, "export_epattern_csv": n, "reconstruct": n, "maps": n,
-            "metrics_shard": 2 * n, "metrics": n, "figure_3": n, "figure_4": n, "figure_s11": n}
+    return {
+        "register_shard": 2 * n,
+        "register_merge": n,
+        "export_epattern_csv": n,
+        "reconstruct": n,
+        "maps": n,
+        "metrics_shard": 2 * n,
+        "metrics": n,
+        "figure_3": n,
+        "figure_4": n,
+        "figure_s11": n,
+    }
 
 
 def synthetic(datasets):
@@ -37,7 +51,15 @@ def workflow(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("wf") / "acomflow")
     stack = np.random.default_rng(1).integers(0, 255, (6, 16, 16), dtype=np.uint8)
     np.save(workdir / "stack.npy", stack)
-    datasets = {"tiny": TINY, "flow": STREAM, "stack": {"source": "stack.npy", "scan_shape": [2, 3], "calibration": {"scan_step_nm": 4.0}}}
+    datasets = {
+        "tiny": TINY,
+        "flow": STREAM,
+        "stack": {
+            "source": "stack.npy",
+            "scan_shape": [2, 3],
+            "calibration": {"scan_step_nm": 4.0},
+        },
+    }
     if REAL.is_dir():
         datasets["blo"] = {"source": str(REAL / "blockfile/test1.blo")}
     write_config(workdir, datasets)
@@ -49,20 +71,30 @@ def test_outputs_and_provenance(workflow):
     workdir, stack, datasets = workflow
     data, sidecar = open_store(workdir / "results/stack/raw")
     np.testing.assert_array_equal(data, stack.reshape(2, 3, 16, 16))
-    assert sidecar["calibration"]["scan_step_nm"] == 4.0 and sidecar["parameters"]["source"] == "stack.npy"
+    assert (
+        sidecar["calibration"]["scan_step_nm"] == 4.0
+        and sidecar["parameters"]["source"] == "stack.npy"
+    )
     for name, ds in datasets.items():
         patterns = read_metadata(workdir / f"results/{name}/registration/patterns.parquet")
         store = workdir / f"results/{name}/{'prepared' if ds.get('stream') else 'raw'}"
         assert patterns["data_sha256"] == open_store(store)[1]["data"]["sha256"]
     flow, flow_sidecar = open_store(workdir / "results/flow/prepared")
-    assert flow.shape == (3, 8, 64, 64) and open_store(workdir / "results/flow/raw")[0].shape[0] == 1
+    assert (
+        flow.shape == (3, 8, 64, 64) and open_store(workdir / "results/flow/raw")[0].shape[0] == 1
+    )
     assert len(pd.read_parquet(workdir / "results/flow/registration/patterns.parquet")) == 24
     assert (workdir / "results/flow/prepared/realignment.png").stat().st_size > 10_000
     tiny, tiny_sidecar = open_store(workdir / "results/tiny/raw")
     assert tiny.shape == (3, 4, 64, 64) and tiny_sidecar["parameters"]["frame_size"] == 64
-    assert read_metadata(workdir / "results/tiny/truth/spots.parquet")["code_hash"] == tiny_sidecar["code_hash"]
+    assert (
+        read_metadata(workdir / "results/tiny/truth/spots.parquet")["code_hash"]
+        == tiny_sidecar["code_hash"]
+    )
     for name in datasets:
-        assert (workdir / f"logs/{name}").is_dir() and any((workdir / "benchmarks" / name).iterdir())
+        assert (workdir / f"logs/{name}").is_dir() and any(
+            (workdir / "benchmarks" / name).iterdir()
+        )
     if "blo" in datasets:
         assert open_store(workdir / "results/blo/raw")[0].shape == (3, 2, 144, 144)
     spots = pd.read_parquet(workdir / "results/tiny/registration/spots.parquet")
@@ -86,11 +118,15 @@ def test_reconstruction_and_masking_outputs(workflow):
 
     workdir, _, datasets = workflow
     for name, ds in datasets.items():
-        data = open_store(workdir / f"results/{name}/{'prepared' if ds.get('stream') else 'raw'}")[0]
+        data = open_store(workdir / f"results/{name}/{'prepared' if ds.get('stream') else 'raw'}")[
+            0
+        ]
         rec = workdir / f"results/{name}/reconstruction"
         frames, sidecar = open_store(rec)
         assert frames.dtype == np.uint8 and frames.shape == data.shape
-        np.testing.assert_array_equal(file_reader(str(rec / f"{name}.blo"))[0]["data"].reshape(frames.shape), frames)
+        np.testing.assert_array_equal(
+            file_reader(str(rec / f"{name}.blo"))[0]["data"].reshape(frames.shape), frames
+        )
         np.testing.assert_array_equal(tifffile.imread(rec / f"{name}.tif"), frames)
         assert len(list((rec / "bmp").glob("*.bmp"))) == data.shape[0] * data.shape[1]
         assert any(path.endswith("spots.parquet") for path in sidecar["provenance"]["inputs"])
@@ -99,7 +135,11 @@ def test_reconstruction_and_masking_outputs(workflow):
     spots = pd.read_parquet(workdir / "results/tiny/registration/spots.parquet")
     beam = np.zeros(len(tiny), bool)
     beam[(spots.scan_y * 4 + spots.scan_x)[spots.is_direct_beam]] = True
-    assert beam.any() and np.all(tiny[beam, 31:33, 31:33] == 255) and np.all(tiny[~beam, 31:33, 31:33] < 255)
+    assert (
+        beam.any()
+        and np.all(tiny[beam, 31:33, 31:33] == 255)
+        and np.all(tiny[~beam, 31:33, 31:33] < 255)
+    )
 
 
 def test_maps_metrics_figures_and_the_report(workflow):
@@ -112,24 +152,43 @@ def test_maps_metrics_figures_and_the_report(workflow):
     workdir, _, datasets = workflow
     for name in datasets:
         patterns = pd.read_parquet(workdir / f"results/{name}/registration/patterns.parquet")
-        shape = read_metadata(workdir / f"results/{name}/registration/patterns.parquet")["scan_shape"]
+        shape = read_metadata(workdir / f"results/{name}/registration/patterns.parquet")[
+            "scan_shape"
+        ]
         count = tifffile.imread(workdir / f"results/{name}/maps/spot_count.tif")
         np.testing.assert_array_equal(count, patterns.n_spots.to_numpy().reshape(shape))
         assert tifffile.imread(workdir / f"results/{name}/maps/combined.tif").shape == (*shape, 3)
         assert len(list((workdir / f"results/{name}/maps/png").glob("*.png"))) == 11
         summary = yaml.safe_load((workdir / f"results/{name}/metrics/summary.json").read_text())
-        table_bytes = sum((workdir / f"results/{name}/registration/{t}.parquet").stat().st_size for t in ("spots", "patterns"))
-        raw = workdir / f"results/{name}/{'prepared' if datasets[name].get('stream') else 'raw'}/data.npy"
+        table_bytes = sum(
+            (workdir / f"results/{name}/registration/{t}.parquet").stat().st_size
+            for t in ("spots", "patterns")
+        )
+        raw = (
+            workdir
+            / f"results/{name}/{'prepared' if datasets[name].get('stream') else 'raw'}/data.npy"
+        )
         assert summary["patterns"] == len(patterns)
         assert summary["compression_factor"] == pytest.approx(raw.stat().st_size / table_bytes)
-        assert all((workdir / f"results/{name}/figures/{f}").stat().st_size > 10_000
-                   for f in ("fig3_adaptive_prominence.png", "fig4_registration.png", "figS11_compression.png"))
+        assert all(
+            (workdir / f"results/{name}/figures/{f}").stat().st_size > 10_000
+            for f in (
+                "fig3_adaptive_prominence.png",
+                "fig4_registration.png",
+                "figS11_compression.png",
+            )
+        )
     with tifffile.TiffFile(workdir / "results/stack/maps/adf.tif") as tiff:
         assert tiff.pages[0].resolution == (0.25, 0.25) and tiff.imagej_metadata["unit"] == "nm"
-    assert read_tiff_provenance(workdir / "results/tiny/maps/adf.tif")["parameters"]["adf"] == [0.5, 0.95]
+    assert read_tiff_provenance(workdir / "results/tiny/maps/adf.tif")["parameters"]["adf"] == [
+        0.5,
+        0.95,
+    ]
     from PIL import Image
 
-    figure = json.loads(Image.open(workdir / "results/tiny/figures/fig4_registration.png").text["acomflow"])
+    figure = json.loads(
+        Image.open(workdir / "results/tiny/figures/fig4_registration.png").text["acomflow"]
+    )
     assert figure["parameters"]["registration"]["blur_sigma"] == 2.0
     assert any(path.endswith("spot_pairs.parquet") for path in figure["inputs"])
     accuracy = yaml.safe_load((workdir / "results/tiny/metrics/accuracy.json").read_text())
@@ -137,13 +196,21 @@ def test_maps_metrics_figures_and_the_report(workflow):
     assert "Nothing to be done" in snakemake(workdir, "figures", "-n").stdout
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text()
-    for shown in ("amorphous.png", "combined.png", "quality_maps.png", "fig3_adaptive_prominence.png", "figS11_compression.png"):
+    for shown in (
+        "amorphous.png",
+        "combined.png",
+        "quality_maps.png",
+        "fig3_adaptive_prominence.png",
+        "figS11_compression.png",
+    ):
         assert shown in html
 
 
 def test_reconstruction_settings_rerun_only_reconstruction(workflow):
     workdir, _, datasets = workflow
-    write_config(workdir, datasets, reconstruction={"formats": ["blo", "bmp", "tiff", "npy"], "size": 128})
+    write_config(
+        workdir, datasets, reconstruction={"formats": ["blo", "bmp", "tiff", "npy"], "size": 128}
+    )
     try:
         assert jobs(snakemake(workdir, "-n")) == {"reconstruct": len(datasets)}
     finally:
@@ -157,7 +224,11 @@ def test_a_registration_parameter_reruns_exactly_what_depends_on_it(workflow):
     write_config(workdir, datasets, registration={"prominence_k": 1.5})
     try:
         n = len(datasets)
-        assert jobs(snakemake(workdir, "-n")) == {**registered(n), "mask": n, "truth_accuracy": synthetic(datasets)}
+        assert jobs(snakemake(workdir, "-n")) == {
+            **registered(n),
+            "mask": n,
+            "truth_accuracy": synthetic(datasets),
+        }
     finally:
         write_config(workdir, datasets)
 
@@ -181,8 +252,13 @@ def test_config_change_reruns_only_that_dataset(workflow):
     changed = {**datasets, "tiny": {**TINY, "synthetic": {**TINY["synthetic"], "seed": 9}}}
     write_config(workdir, changed)
     try:
-        assert jobs(snakemake(workdir, "-n")) == {"simulate": 1, "centre_beam": 1, **registered(1), "mask": 1,
-                                                  "truth_accuracy": 1}
+        assert jobs(snakemake(workdir, "-n")) == {
+            "simulate": 1,
+            "centre_beam": 1,
+            **registered(1),
+            "mask": 1,
+            "truth_accuracy": 1,
+        }
     finally:
         write_config(workdir, datasets)
 
@@ -191,7 +267,10 @@ def test_neighbour_averaging_reruns_registration_only(workflow):
     workdir, _, datasets = workflow
     write_config(workdir, datasets, neighbour_averaging={"size": 3})
     try:
-        assert jobs(snakemake(workdir, "-n")) == {**registered(len(datasets)), "truth_accuracy": synthetic(datasets)}
+        assert jobs(snakemake(workdir, "-n")) == {
+            **registered(len(datasets)),
+            "truth_accuracy": synthetic(datasets),
+        }
     finally:
         write_config(workdir, datasets)
 
@@ -201,19 +280,41 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
     n = len(datasets)
     synthetic_n = synthetic(datasets)
-    downstream = lambda n, truth=0: {"centre_beam": n, **registered(n), "mask": n, "truth_accuracy": truth}
-    for module, expected in (("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2, 2)}),
-                             ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
-                             ("readers/source.py", {"convert": converted, **downstream(converted)}),
-                             # masking detects spots as registration does; metrics and figures register again
-                             ("peaks/refine.py", downstream(n, synthetic_n)),
-                             # the maxima search runs in registration and masking, not in centring
-                             ("register/maxima.py", {**registered(n), "mask": n, "truth_accuracy": synthetic_n}),
-                             ("prepare/centre.py", {**downstream(n, synthetic_n), "mask": 0}),  # temp shards re-run with their merge
-                             ("reconstruct/discs.py", {"reconstruct": n, "metrics_shard": 2 * n, "metrics": n, "figure_4": n, "figure_s11": n}),
-                             ("maps/detectors.py", {"maps": n}),
-                             ("figures/compression.py", {"figure_s11": n}),
-                             ("blockfile.py", {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n})):
+    downstream = lambda n, truth=0: {
+        "centre_beam": n,
+        **registered(n),
+        "mask": n,
+        "truth_accuracy": truth,
+    }
+    for module, expected in (
+        ("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2, 2)}),
+        ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
+        ("readers/source.py", {"convert": converted, **downstream(converted)}),
+        # masking detects spots as registration does; metrics and figures register again
+        ("peaks/refine.py", downstream(n, synthetic_n)),
+        # the maxima search runs in registration and masking, not in centring
+        ("register/maxima.py", {**registered(n), "mask": n, "truth_accuracy": synthetic_n}),
+        (
+            "prepare/centre.py",
+            {**downstream(n, synthetic_n), "mask": 0},
+        ),  # temp shards re-run with their merge
+        (
+            "reconstruct/discs.py",
+            {
+                "reconstruct": n,
+                "metrics_shard": 2 * n,
+                "metrics": n,
+                "figure_4": n,
+                "figure_s11": n,
+            },
+        ),
+        ("maps/detectors.py", {"maps": n}),
+        ("figures/compression.py", {"figure_s11": n}),
+        (
+            "blockfile.py",
+            {**downstream(converted), "convert": converted, "reconstruct": n, "mask": n},
+        ),
+    ):
         expected = {rule: count for rule, count in expected.items() if count}
         path = workdir / "src/acomflow" / module
         original = path.read_text()
@@ -228,11 +329,33 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
 def test_tables_are_the_same_for_other_cores_and_shards(workflow):
     """Registration and metrics tables, byte for byte, with 3 shards on 1 core instead of 2 on 2."""
     workdir, _, _ = workflow
-    tables = [workdir / f"results/tiny/{path}" for path in
-              ("registration/spots.parquet", "registration/patterns.parquet", "metrics/quality.parquet", "metrics/spot_pairs.parquet")]
+    tables = [
+        workdir / f"results/tiny/{path}"
+        for path in (
+            "registration/spots.parquet",
+            "registration/patterns.parquet",
+            "metrics/quality.parquet",
+            "metrics/spot_pairs.parquet",
+        )
+    ]
     before = [table.read_bytes() for table in tables]
-    snakemake(workdir, "--set-scatter", "register=3", "metrics=3", "--forcerun", "register_shard", "metrics_shard",
-              "--until", "metrics", "--allowed-rules", "register_shard", "register_merge", "metrics_shard", "metrics", cores=1)
+    snakemake(
+        workdir,
+        "--set-scatter",
+        "register=3",
+        "metrics=3",
+        "--forcerun",
+        "register_shard",
+        "metrics_shard",
+        "--until",
+        "metrics",
+        "--allowed-rules",
+        "register_shard",
+        "register_merge",
+        "metrics_shard",
+        "metrics",
+        cores=1,
+    )
     assert [table.read_bytes() for table in tables] == before
     assert read_metadata(tables[0])["scan_shape"] == [3, 4]
 
@@ -243,6 +366,8 @@ def test_bad_config_fails_before_any_job(workflow):
     try:
         result = snakemake(workdir, "-n", check=False)
         assert result.returncode != 0
-        assert "datasets/tiny/synthetic/dtype: 'int8' is not one of" in result.stdout + result.stderr
+        assert (
+            "datasets/tiny/synthetic/dtype: 'int8' is not one of" in result.stdout + result.stderr
+        )
     finally:
         write_config(workdir, datasets)

@@ -27,10 +27,24 @@ from .calibration import Calibration, electron_wavelength_angstrom
 from .provenance import atomic_path
 
 HEADER_DTYPE = np.dtype(
-    [("ID", "S6"), ("MAGIC", "<u2"), ("Data_offset_1", "<u4"), ("Data_offset_2", "<u4"), ("UNKNOWN1", "<u4"),
-     ("DP_SZ", "<u2"), ("DP_rotation", "<u2"), ("NX", "<u2"), ("NY", "<u2"), ("Scan_rotation", "<u2"),
-     ("SX", "<f8"), ("SY", "<f8"), ("Beam_energy", "<u4"), ("SDP", "<u2"), ("Camera_length", "<u4"),
-     ("Acquisition_time", "<f8")]
+    [
+        ("ID", "S6"),
+        ("MAGIC", "<u2"),
+        ("Data_offset_1", "<u4"),
+        ("Data_offset_2", "<u4"),
+        ("UNKNOWN1", "<u4"),
+        ("DP_SZ", "<u2"),
+        ("DP_rotation", "<u2"),
+        ("NX", "<u2"),
+        ("NY", "<u2"),
+        ("Scan_rotation", "<u2"),
+        ("SX", "<f8"),
+        ("SY", "<f8"),
+        ("Beam_energy", "<u4"),
+        ("SDP", "<u2"),
+        ("Camera_length", "<u4"),
+        ("Acquisition_time", "<f8"),
+    ]
     + [(f"Centering_N{i}", "<f8") for i in range(8)]
     + [(f"Distortion_N{i:02d}", "<f8") for i in range(14)]
 )
@@ -38,7 +52,7 @@ MAGIC = 0x0102
 VBF_OFFSET = 4096
 FRAME_MAGIC = b"\xaa\x55"
 ASTAR_FLAGS = 131135  # UNKNOWN1 of ASTAR's own files
-_EPOCH = datetime.datetime(1899, 12, 30, tzinfo=datetime.timezone.utc)
+_EPOCH = datetime.datetime(1899, 12, 30, tzinfo=datetime.UTC)
 
 
 def frames_offset(n_positions: int) -> int:
@@ -71,27 +85,49 @@ def sdp_and_camera_length(calibration: Calibration, size: int, input_size: int) 
     px_per_cm = astar_reciprocal(inv_angstrom_per_px, calibration.beam_energy_kev, camera_cm)
     sdp = int(round(100 * px_per_cm))
     if not 0 < sdp < 65536:
-        raise ValueError(f"blockfile: {px_per_cm:.4g} px/cm does not fit the header's SDP field (0-655 px/cm); "
-                         "set a camera length that brings it into range")
+        raise ValueError(
+            f"blockfile: {px_per_cm:.4g} px/cm does not fit the header's SDP field (0-655 px/cm); "
+            "set a camera length that brings it into range"
+        )
     return sdp, int(round(camera_cm * 100))
 
 
-def make_header(scan_shape, size: int, calibration: Calibration, input_size: int | None = None,
-                note: str = "", acquired: datetime.datetime | None = None) -> tuple[np.ndarray, bytes]:
+def make_header(
+    scan_shape,
+    size: int,
+    calibration: Calibration,
+    input_size: int | None = None,
+    note: str = "",
+    acquired: datetime.datetime | None = None,
+) -> tuple[np.ndarray, bytes]:
     """The header record and note bytes for a (ny, nx) scan of size x size frames."""
     ny, nx = scan_shape
     if not (0 < nx < 65536 and 0 < ny < 65536 and 0 < size < 65536):
-        raise ValueError(f"blockfile: scan {ny} x {nx} or frame size {size} does not fit the header's 16-bit fields")
+        raise ValueError(
+            f"blockfile: scan {ny} x {nx} or frame size {size} does not fit the header's 16-bit "
+            f"fields"
+        )
     header = np.zeros((), HEADER_DTYPE)
     sdp, camera_length = sdp_and_camera_length(calibration, size, input_size or size)
     step = calibration.scan_step_nm or 1.0
-    acquired = acquired or datetime.datetime.fromtimestamp(0, datetime.timezone.utc)
+    acquired = acquired or datetime.datetime.fromtimestamp(0, datetime.UTC)
     values = {
-        "ID": b"IMGBLO", "MAGIC": MAGIC, "Data_offset_1": VBF_OFFSET, "Data_offset_2": frames_offset(nx * ny),
-        "UNKNOWN1": ASTAR_FLAGS, "DP_SZ": size, "NX": nx, "NY": ny, "SX": step, "SY": step,
-        "Beam_energy": int(round(1e3 * (calibration.beam_energy_kev or 0))), "SDP": sdp,
-        "Camera_length": camera_length, "Acquisition_time": (acquired - _EPOCH) / datetime.timedelta(days=1),
-        "Distortion_N01": 1.0, "Distortion_N09": 1.0,
+        "ID": b"IMGBLO",
+        "MAGIC": MAGIC,
+        "Data_offset_1": VBF_OFFSET,
+        "Data_offset_2": frames_offset(nx * ny),
+        "UNKNOWN1": ASTAR_FLAGS,
+        "DP_SZ": size,
+        "NX": nx,
+        "NY": ny,
+        "SX": step,
+        "SY": step,
+        "Beam_energy": int(round(1e3 * (calibration.beam_energy_kev or 0))),
+        "SDP": sdp,
+        "Camera_length": camera_length,
+        "Acquisition_time": (acquired - _EPOCH) / datetime.timedelta(days=1),
+        "Distortion_N01": 1.0,
+        "Distortion_N09": 1.0,
     }
     for name, value in values.items():
         header[name] = value
@@ -107,27 +143,42 @@ class BlockfileWriter:
     Use as a context manager; on error nothing is published and an earlier file is kept.
     """
 
-    def __init__(self, path, scan_shape, size: int, calibration: Calibration = Calibration(),
-                 input_size: int | None = None, note: str = ""):
+    def __init__(
+        self,
+        path,
+        scan_shape,
+        size: int,
+        calibration: Calibration = Calibration(),
+        input_size: int | None = None,
+        note: str = "",
+    ):
         self.path, self.size = Path(path), int(size)
         self.scan_shape = tuple(int(n) for n in scan_shape)
-        self.header, self.note = make_header(self.scan_shape, self.size, calibration, input_size, note)
+        self.header, self.note = make_header(
+            self.scan_shape, self.size, calibration, input_size, note
+        )
         self.vbf = np.zeros(math.prod(self.scan_shape))
         self._record = record_dtype(self.size)
         self._atomic = atomic_path(self.path)
 
-    def __enter__(self) -> "BlockfileWriter":
+    def __enter__(self) -> BlockfileWriter:
         self._tmp = self._atomic.__enter__()
         self._handle = open(self._tmp, "wb")
         self._handle.write(self.header.tobytes() + self.note)
-        self._handle.truncate(int(self.header["Data_offset_2"]) + self._record.itemsize * self.vbf.size)
+        self._handle.truncate(
+            int(self.header["Data_offset_2"]) + self._record.itemsize * self.vbf.size
+        )
         return self
 
     def write(self, start: int, frames: np.ndarray, vbf: np.ndarray) -> None:
-        """Store uint8 `frames` (n, size, size) at flat scan index `start` with their bright-field values."""
+        """Store uint8 `frames` (n, size, size) at flat scan index `start` with their bright-field
+        values."""
         frames = np.asarray(frames)
         if frames.dtype != np.uint8 or frames.shape[1:] != (self.size, self.size):
-            raise ValueError(f"{self.path}: frames must be uint8 {self.size} x {self.size}, got {frames.dtype} {frames.shape[1:]}")
+            raise ValueError(
+                f"{self.path}: frames must be uint8 {self.size} x {self.size}, got {frames.dtype} "
+                f"{frames.shape[1:]}"
+            )
         records = np.zeros(len(frames), self._record)
         records["marker"] = FRAME_MAGIC
         records["index"] = np.arange(start, start + len(frames))
@@ -139,7 +190,11 @@ class BlockfileWriter:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             top = self.vbf.max() if self.vbf.size else 0.0
-            scaled = np.zeros(self.vbf.size, np.uint8) if top <= 0 else np.clip(np.rint(self.vbf * 255.0 / top), 0, 255)
+            scaled = (
+                np.zeros(self.vbf.size, np.uint8)
+                if top <= 0
+                else np.clip(np.rint(self.vbf * 255.0 / top), 0, 255)
+            )
             self._handle.seek(VBF_OFFSET)
             self._handle.write(scaled.astype(np.uint8).tobytes())
         self._handle.close()
@@ -147,7 +202,8 @@ class BlockfileWriter:
 
 
 def read_header(path) -> tuple[dict, str]:
-    """The header fields (as Python numbers) and note of a .blo file, with a clear error if it is not one."""
+    """The header fields (as Python numbers) and note of a .blo file, with a clear error if it is
+    not one."""
     path = Path(path)
     with open(path, "rb") as handle:
         raw = handle.read(VBF_OFFSET)
@@ -178,8 +234,11 @@ class BlockfileFrames:
         expected = h["Data_offset_2"] + self._record.itemsize * h["NX"] * h["NY"]
         size = os.path.getsize(self.path)
         if size < expected:
-            raise ValueError(f"{self.path}: truncated block file ({size} of {expected} bytes; "
-                             f"{(size - h['Data_offset_2']) // self._record.itemsize} of {h['NX'] * h['NY']} frames)")
+            raise ValueError(
+                f"{self.path}: truncated block file ({size} of {expected} bytes; "
+                f"{(size - h['Data_offset_2']) // self._record.itemsize} of {h['NX'] * h['NY']} "
+                f"frames)"
+            )
 
     def __getitem__(self, index: slice) -> np.ndarray:
         start, stop, step = index.indices(self.shape[0])
@@ -187,15 +246,24 @@ class BlockfileFrames:
             raise IndexError("BlockfileFrames supports contiguous slices of scan lines only")
         per_line = self.shape[1]
         count = max(stop - start, 0) * per_line
-        records = np.fromfile(self.path, self._record, count, offset=self.header["Data_offset_2"] + start * per_line * self._record.itemsize)
+        records = np.fromfile(
+            self.path,
+            self._record,
+            count,
+            offset=self.header["Data_offset_2"] + start * per_line * self._record.itemsize,
+        )
         if (records["marker"] != FRAME_MAGIC).any():
-            raise ValueError(f"{self.path}: frame records of lines {start}-{stop - 1} lack the AA 55 marker")
+            raise ValueError(
+                f"{self.path}: frame records of lines {start}-{stop - 1} lack the AA 55 marker"
+            )
         return records["frame"].reshape(-1, *self.shape[1:])
 
     def virtual_bright_field(self) -> np.ndarray:
         """The stored (NY, NX) uint8 virtual bright field."""
         ny, nx = self.shape[:2]
-        return np.fromfile(self.path, np.uint8, ny * nx, offset=self.header["Data_offset_1"]).reshape(ny, nx)
+        return np.fromfile(
+            self.path, np.uint8, ny * nx, offset=self.header["Data_offset_1"]
+        ).reshape(ny, nx)
 
     def calibration(self) -> Calibration:
         """Scan step (nm), beam energy (keV), camera length (mm) and, from SDP and the camera
@@ -206,5 +274,9 @@ class BlockfileFrames:
         recip = None
         if h["SDP"] and camera_mm and energy:
             recip = astar_reciprocal(h["SDP"] / 100.0, energy, camera_mm / 10.0)
-        return Calibration(scan_step_nm=h["SX"] or None, inv_angstrom_per_px=recip,
-                           camera_length_mm=camera_mm, beam_energy_kev=energy)
+        return Calibration(
+            scan_step_nm=h["SX"] or None,
+            inv_angstrom_per_px=recip,
+            camera_length_mm=camera_mm,
+            beam_energy_kev=energy,
+        )

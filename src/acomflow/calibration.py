@@ -10,7 +10,18 @@ import dataclasses
 import math
 import re
 
-_LENGTH_NM = {"m": 1e9, "cm": 1e7, "mm": 1e6, "um": 1e3, "µm": 1e3, "μm": 1e3, "nm": 1.0, "a": 0.1, "å": 0.1, "pm": 1e-3}
+_LENGTH_NM = {
+    "m": 1e9,
+    "cm": 1e7,
+    "mm": 1e6,
+    "um": 1e3,
+    "µm": 1e3,
+    "μm": 1e3,
+    "nm": 1.0,
+    "a": 0.1,
+    "å": 0.1,
+    "pm": 1e-3,
+}
 _INV_LENGTH_PER_ANGSTROM = {"a": 1.0, "å": 1.0, "nm": 0.1, "pm": 100.0}
 
 
@@ -23,8 +34,9 @@ class Calibration:
     camera_length_mm: float | None = None
     beam_energy_kev: float | None = None
 
-    def updated(self, **overrides) -> "Calibration":
-        """A copy with every override that is not None applied (config values win over the file's)."""
+    def updated(self, **overrides) -> Calibration:
+        """A copy with every override that is not None applied (config values win over the
+        file's)."""
         return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def as_dict(self) -> dict:
@@ -34,7 +46,12 @@ class Calibration:
 def _clean(units: str | None) -> str:
     """Normalise a units string: drop LaTeX markup, spaces and braces; lower case."""
     text = (units or "").strip().lower()
-    return re.sub(r"[\s${}\\]", "", text).replace("mathrm", "").replace("^-1", "⁻¹").replace("**-1", "⁻¹")
+    return (
+        re.sub(r"[\s${}\\]", "", text)
+        .replace("mathrm", "")
+        .replace("^-1", "⁻¹")
+        .replace("**-1", "⁻¹")
+    )
 
 
 def length_to_nm(value: float, units: str | None) -> float | None:
@@ -60,7 +77,8 @@ def electron_wavelength_angstrom(energy_kev: float) -> float:
 
 
 def angle_to_inv_angstrom(value_rad: float, energy_kev: float | None) -> float | None:
-    """A scattering angle (rad, small-angle) as a reciprocal length in 1/Å, given the beam energy."""
+    """A scattering angle (rad, small-angle) as a reciprocal length in 1/Å, given the beam
+    energy."""
     if energy_kev is None:
         return None
     return float(value_rad) / electron_wavelength_angstrom(energy_kev)

@@ -30,12 +30,15 @@ def load_schema(path) -> dict:
 
 
 def validate_config(config: dict, schema_path) -> dict:
-    """Fill defaults into `config` in place and validate it; raise ValueError naming every problem."""
+    """Fill defaults into `config` in place and validate it; raise ValueError naming every
+    problem."""
     schema = load_schema(schema_path)
     cls = _with_defaults(jsonschema.validators.validator_for(schema))
     validator = cls(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"  {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}" for e in errors]
+        lines = [
+            f"  {'/'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}" for e in errors
+        ]
         raise ValueError(f"invalid configuration ({schema_path}):\n" + "\n".join(lines))
     return config

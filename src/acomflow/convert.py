@@ -10,7 +10,9 @@ from .readers.source import FrameSource
 from .store import StoreWriter
 
 
-def convert(source: FrameSource, out_dir, parameters: dict | None = None, block_frames: int | None = None) -> dict:
+def convert(
+    source: FrameSource, out_dir, parameters: dict | None = None, block_frames: int | None = None
+) -> dict:
     """Copy `source` into `out_dir`/data.npy + data.json, reading `block_frames` frames at a time.
 
     The default block is one scan line (for a stream, 256 frames), so memory stays bounded by a
@@ -18,8 +20,15 @@ def convert(source: FrameSource, out_dir, parameters: dict | None = None, block_
     """
     n, width = source.n_frames, source.scan_shape[1]
     block = block_frames or (256 if source.stream else width)
-    logger.info("converting %s (%s) -> %s: %d frames %s %s", source.files[0], source.format, out_dir,
-                n, source.frame_shape, source.dtype.name)
+    logger.info(
+        "converting %s (%s) -> %s: %d frames %s %s",
+        source.files[0],
+        source.format,
+        out_dir,
+        n,
+        source.frame_shape,
+        source.dtype.name,
+    )
     sidecar = {
         "format": source.format,
         "stream": source.stream,

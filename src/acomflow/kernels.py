@@ -19,7 +19,8 @@ from numba import njit
 
 
 def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:
-    """Normalised 1D Gaussian weights of standard deviation `sigma` px, radius int(truncate*sigma+0.5)."""
+    """Normalised 1D Gaussian weights of standard deviation `sigma` px, radius
+    int(truncate*sigma+0.5)."""
     radius = int(truncate * sigma + 0.5)
     x = np.arange(-radius, radius + 1, dtype=np.float64)
     weights = np.exp(-0.5 * (x / sigma) ** 2)
@@ -54,7 +55,8 @@ def _separable(image, kernel):
 
 
 def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur (float32) of a 2D image, standard deviation `sigma` px, edge pixels repeated."""
+    """Gaussian blur (float32) of a 2D image, standard deviation `sigma` px, edge pixels
+    repeated."""
     image = np.ascontiguousarray(image, dtype=np.float32)
     if sigma <= 0:
         return image.copy()
@@ -95,7 +97,9 @@ def mean3x3(image):
     third = np.float32(0.33333333)
     for r in range(rows):
         for c in range(cols):
-            across[r, c] = (image[r, max(c - 1, 0)] + image[r, c] + image[r, min(c + 1, cols - 1)]) * third
+            across[r, c] = (
+                image[r, max(c - 1, 0)] + image[r, c] + image[r, min(c + 1, cols - 1)]
+            ) * third
     out = np.empty_like(image)
     for r in range(rows):
         above, below = across[max(r - 1, 0)], across[min(r + 1, rows - 1)]
@@ -126,10 +130,17 @@ def shift_frame(frame: np.ndarray, dy: float, dx: float) -> np.ndarray:
 
 @njit(cache=True, nogil=True, inline="always")
 def _segment(t, radius):
-    """Area of the disc (centre 0) left of the vertical line x = t, halved: int_-R^t sqrt(R^2 - s^2) ds."""
+    """Area of the disc (centre 0) left of the vertical line x = t, halved: int_-R^t sqrt(R^2 - s^2)
+    ds."""
     t = min(max(t, -radius), radius)
-    return 0.5 * (t * math.sqrt(max(radius * radius - t * t, 0.0)) + radius * radius * math.asin(t / radius)) \
+    return (
+        0.5
+        * (
+            t * math.sqrt(max(radius * radius - t * t, 0.0))
+            + radius * radius * math.asin(t / radius)
+        )
         + 0.25 * math.pi * radius * radius
+    )
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -142,7 +153,8 @@ def _corner_area(x, y, radius):
 
 @njit(cache=True, nogil=True, inline="always")
 def _corner_area_below(x, y, radius):
-    """`_corner_area` for y <= 0: int over |s| < w, s <= x of (y + sqrt(R^2 - s^2)), w = sqrt(R^2 - y^2)."""
+    """`_corner_area` for y <= 0: int over |s| < w, s <= x of (y + sqrt(R^2 - s^2)), w = sqrt(R^2 -
+    y^2)."""
     if y <= -radius:
         return 0.0
     w = math.sqrt(radius * radius - y * y)
@@ -159,6 +171,10 @@ def pixel_coverage(dy, dx, radius):
     if math.hypot(abs(dy) + 0.5, abs(dx) + 0.5) <= radius:
         return 1.0
     y0, y1, x0, x1 = dy - 0.5, dy + 0.5, dx - 0.5, dx + 0.5
-    area = (_corner_area(x1, y1, radius) - _corner_area(x0, y1, radius)
-            - _corner_area(x1, y0, radius) + _corner_area(x0, y0, radius))
+    area = (
+        _corner_area(x1, y1, radius)
+        - _corner_area(x0, y1, radius)
+        - _corner_area(x1, y0, radius)
+        + _corner_area(x0, y0, radius)
+    )
     return min(max(area, 0.0), 1.0)

@@ -52,5 +52,12 @@ class Progress:
             remaining = (self.total - self.done) / rate if rate > 0 else float("inf")
             logger.info(
                 "%s: %d/%d %s (%.0f %s/s, %.0f s elapsed, %.0f s left)",
-                self.label, self.done, self.total, self.unit, rate, self.unit, elapsed, remaining,
+                self.label,
+                self.done,
+                self.total,
+                self.unit,
+                rate,
+                self.unit,
+                elapsed,
+                remaining,
             )

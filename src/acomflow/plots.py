@@ -22,7 +22,9 @@ def subplots(rows: int, cols: int, size: tuple[float, float]):
 def save(figure, path, dpi: int = 110, provenance: dict | None = None) -> None:
     """Write `figure` to `path` as PNG (temporary name, then rename) and close it; `provenance`
     goes into the PNG's text chunk "acomflow" as JSON."""
-    metadata = {"acomflow": json.dumps(to_builtin(provenance), sort_keys=True)} if provenance else None
+    metadata = (
+        {"acomflow": json.dumps(to_builtin(provenance), sort_keys=True)} if provenance else None
+    )
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=dpi, format="png", metadata=metadata)
     plt.close(figure)
@@ -38,11 +40,23 @@ def scale_bar(ax, scan_step_nm: float, width_positions: int) -> None:
     """A scale bar of about a fifth of the map width in the lower left corner of `ax`."""
     length_nm = nice_length(width_positions * scan_step_nm / 5.0)
     text = f"{length_nm / 1000:g} µm" if length_nm >= 1000 else f"{length_nm:g} nm"
-    ax.add_artist(AnchoredSizeBar(ax.transData, length_nm / scan_step_nm, text, "lower left", pad=0.4,
-                                  color="white", frameon=False, size_vertical=max(width_positions / 100, 0.3)))
+    ax.add_artist(
+        AnchoredSizeBar(
+            ax.transData,
+            length_nm / scan_step_nm,
+            text,
+            "lower left",
+            pad=0.4,
+            color="white",
+            frameon=False,
+            size_vertical=max(width_positions / 100, 0.3),
+        )
+    )
 
 
-def scan_image(figure, ax, image, title: str, label: str, scan_step_nm: float | None = None, **imshow) -> None:
+def scan_image(
+    figure, ax, image, title: str, label: str, scan_step_nm: float | None = None, **imshow
+) -> None:
     """A scan map on `ax`: positions on the axes, a colour bar labelled `label`, and a scale bar
     when the scan step is known."""
     shown = ax.imshow(image, interpolation="nearest", **imshow)

@@ -15,8 +15,8 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -68,7 +68,8 @@ def _imported_modules(path: Path, module: str = "") -> set[str]:
 
 
 def module_closure(*modules: str) -> list[Path]:
-    """Files of the given acomflow modules, their parent packages and everything they import, sorted."""
+    """Files of the given acomflow modules, their parent packages and everything they import,
+    sorted."""
     todo, seen, files = list(modules), set(), set()
     while todo:
         name = todo.pop()
@@ -96,7 +97,10 @@ def _digest(files: Iterable[tuple[str, bytes]]) -> str:
 
 def code_hash(*modules: str) -> str:
     """sha256 over the source of `modules` and the acomflow modules they import (transitively)."""
-    return _digest((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()) for path in module_closure(*modules))
+    return _digest(
+        (path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes())
+        for path in module_closure(*modules)
+    )
 
 
 def script_hash(script: str | os.PathLike) -> str:
@@ -108,15 +112,22 @@ def script_hash(script: str | os.PathLike) -> str:
     """
     script = Path(script)
     package = module_closure(*sorted(_imported_modules(script)))
-    return _digest([(script.name, script.read_bytes()),
-                    *((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()) for path in package)])
+    return _digest(
+        [
+            (script.name, script.read_bytes()),
+            *((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes()) for path in package),
+        ]
+    )
 
 
 @functools.cache
 def package_hash() -> str:
-    """sha256 over every module of the package: the code hash of work done outside a workflow job."""
-    return _digest((path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes())
-                   for path in sorted(PACKAGE_ROOT.rglob("*.py")))
+    """sha256 over every module of the package: the code hash of work done outside a workflow
+    job."""
+    return _digest(
+        (path.relative_to(PACKAGE_ROOT).as_posix(), path.read_bytes())
+        for path in sorted(PACKAGE_ROOT.rglob("*.py"))
+    )
 
 
 _RUNNING = contextvars.ContextVar("acomflow_code_hash", default=None)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,9 @@ def store_lines(store_dir, lines: tuple[int, int]) -> Iterator[tuple[int, np.nda
         yield y, frames[y : y + 1][0]
 
 
-def scan_lines(scan_shape, lines: tuple[int, int], frames: Iterable | None = None, spots=None,
-               columns=()) -> Iterator[tuple[int, list[Frame]]]:
+def scan_lines(
+    scan_shape, lines: tuple[int, int], frames: Iterable | None = None, spots=None, columns=()
+) -> Iterator[tuple[int, list[Frame]]]:
     """(y, [Frame per scan x]) for y in [start, stop): the frames from `frames`, an iterable of
     (y, line frames) over the same lines (e.g. `store_lines`), the rows from the spots table at
     `spots` (its `columns`, scan_y and scan_x included)."""
@@ -89,7 +91,9 @@ def _rows(values: dict, dtypes: Mapping[str, str], y: int, x: int) -> dict[str, 
     """One frame's rows of a table as {column: 1D array}."""
     lengths = {np.size(v) for v in values.values() if np.ndim(v)}
     if len(lengths) > 1:
-        raise ValueError(f"columns of unequal lengths {sorted(lengths)} at scan position ({y}, {x})")
+        raise ValueError(
+            f"columns of unequal lengths {sorted(lengths)} at scan position ({y}, {x})"
+        )
     n = lengths.pop() if lengths else 1
     rows = {"scan_y": np.full(n, y), "scan_x": np.full(n, x)}
     for name in dtypes:
@@ -101,12 +105,20 @@ def _rows(values: dict, dtypes: Mapping[str, str], y: int, x: int) -> dict[str, 
 
 def _table(parts: list[dict], dtypes: Mapping[str, str]) -> pd.DataFrame:
     """The rows of every frame as one table of `dtypes`."""
-    return pd.DataFrame({name: np.concatenate([part[name] for part in parts]) if parts else np.empty(0)
-                         for name in dtypes}).astype(dict(dtypes))
+    return pd.DataFrame(
+        {
+            name: np.concatenate([part[name] for part in parts]) if parts else np.empty(0)
+            for name in dtypes
+        }
+    ).astype(dict(dtypes))
 
 
-def run(stage: Stage, lines: Iterable[tuple[int, list[Frame]]], n_frames: int,
-        on_line: Callable[[int, list[dict]], None] | None = None) -> dict[str, pd.DataFrame]:
+def run(
+    stage: Stage,
+    lines: Iterable[tuple[int, list[Frame]]],
+    n_frames: int,
+    on_line: Callable[[int, list[dict]], None] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Apply `stage` to every frame of `lines` (from `scan_lines`; `n_frames` of them, for the
     progress log); returns {table: DataFrame}. `on_line(y, results)` receives each line's
     per-frame results, in scan x order, as they come."""
@@ -125,8 +137,14 @@ def run(stage: Stage, lines: Iterable[tuple[int, list[Frame]]], n_frames: int,
     return {name: _table(parts[name], dtypes) for name, dtypes in stage.tables.items()}
 
 
-def run_shard(stage: Stage, lines: Iterable[tuple[int, list[Frame]]], block: tuple[int, int], nx: int,
-              paths: Mapping[str, str | os.PathLike], metadata: dict | None = None) -> dict[str, pd.DataFrame]:
+def run_shard(
+    stage: Stage,
+    lines: Iterable[tuple[int, list[Frame]]],
+    block: tuple[int, int],
+    nx: int,
+    paths: Mapping[str, str | os.PathLike],
+    metadata: dict | None = None,
+) -> dict[str, pd.DataFrame]:
     """`run` over the scan lines `block` [start, stop) of width `nx`, each table written to its
     path in `paths` with the block's lines (and `metadata`) in its metadata, for
     `tables.concat_shards`; returns the tables."""

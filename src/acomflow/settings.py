@@ -36,4 +36,6 @@ class ConfigSection:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
 
     def as_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }

@@ -34,7 +34,11 @@ class NpyFrames:
         self.path = Path(path)
         with open(self.path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
             self.shape, fortran, self.dtype = read_header(handle)
             self.offset = handle.tell()
         if fortran:
@@ -43,7 +47,9 @@ class NpyFrames:
             self.shape = (math.prod(self.shape[:-2]), *self.shape[-2:])
         expected = self.offset + self.dtype.itemsize * math.prod(self.shape)
         if os.path.getsize(self.path) < expected:
-            raise ValueError(f"{self.path}: truncated ({os.path.getsize(self.path)} of {expected} bytes)")
+            raise ValueError(
+                f"{self.path}: truncated ({os.path.getsize(self.path)} of {expected} bytes)"
+            )
         self.ndim = len(self.shape)
         self._row = self.dtype.itemsize * math.prod(self.shape[1:])
 
@@ -52,8 +58,12 @@ class NpyFrames:
         if step != 1:
             raise IndexError("NpyFrames supports contiguous slices of the first axis only")
         count = max(stop - start, 0)
-        block = np.fromfile(self.path, self.dtype, count * self._row // self.dtype.itemsize,
-                            offset=self.offset + start * self._row)
+        block = np.fromfile(
+            self.path,
+            self.dtype,
+            count * self._row // self.dtype.itemsize,
+            offset=self.offset + start * self._row,
+        )
         return block.reshape(count, *self.shape[1:])
 
     def __array__(self, dtype=None, copy=None):
@@ -78,10 +88,14 @@ class StoreWriter:
         self._frame_bytes = self.dtype.itemsize * math.prod(self._frame_shape)
         self._atomic = atomic_path(self.directory / DATA_NAME)
 
-    def __enter__(self) -> "StoreWriter":
+    def __enter__(self) -> StoreWriter:
         self._tmp = self._atomic.__enter__()
         self._handle = open(self._tmp, "wb")
-        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": self.shape,
+        }
         np.lib.format.write_array_header_2_0(self._handle, header)
         self._offset = self._handle.tell()
         self._handle.truncate(self._offset + self._frame_bytes * math.prod(self.shape[:2]))
@@ -90,7 +104,9 @@ class StoreWriter:
     def write(self, start: int, frames: np.ndarray) -> None:
         """Store `frames` (n, ky, kx) at flat frame index `start` (row-major over the scan)."""
         if frames.shape[1:] != self._frame_shape:
-            raise ValueError(f"frame shape {frames.shape[1:]} differs from the store's {self._frame_shape}")
+            raise ValueError(
+                f"frame shape {frames.shape[1:]} differs from the store's {self._frame_shape}"
+            )
         self._handle.seek(self._offset + start * self._frame_bytes)
         self._handle.write(np.ascontiguousarray(frames, dtype=self.dtype).tobytes())
 
@@ -101,7 +117,11 @@ class StoreWriter:
                 scan_shape=list(self.shape[:2]),
                 frame_shape=list(self._frame_shape),
                 dtype=self.dtype.name,
-                data={"file": DATA_NAME, "bytes": os.path.getsize(self._tmp), "sha256": sha256_file(self._tmp)},
+                data={
+                    "file": DATA_NAME,
+                    "bytes": os.path.getsize(self._tmp),
+                    "sha256": sha256_file(self._tmp),
+                },
             )
         suppress = self._atomic.__exit__(exc_type, exc, tb)
         if exc_type is None:
@@ -122,7 +142,9 @@ def read_sidecar(directory) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no sidecar; convert or simulate the dataset first") from None
+        raise FileNotFoundError(
+            f"{path}: no sidecar; convert or simulate the dataset first"
+        ) from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON ({error})") from None
 

@@ -48,9 +48,14 @@ def shard_lines(n_lines: int, n_shards: int, shard: int) -> tuple[int, int]:
 def concat_shards(paths, dtypes: dict) -> pd.DataFrame:
     """Shard tables, each with its scan lines [start, stop) as `lines` in its metadata (see
     `write_table`), concatenated in scan-line order whatever the order of `paths`."""
-    tables = [pd.read_parquet(path) for path in sorted(paths, key=lambda path: read_metadata(path)["lines"])]
-    return pd.concat([table for table in tables if len(table)] or [pd.DataFrame({c: [] for c in dtypes})],
-                     ignore_index=True).astype(dtypes)
+    tables = [
+        pd.read_parquet(path)
+        for path in sorted(paths, key=lambda path: read_metadata(path)["lines"])
+    ]
+    return pd.concat(
+        [table for table in tables if len(table)] or [pd.DataFrame({c: [] for c in dtypes})],
+        ignore_index=True,
+    ).astype(dtypes)
 
 
 def table_lines(spots_path, n_lines: int, columns, batch_rows: int = 65536):
@@ -60,13 +65,20 @@ def table_lines(spots_path, n_lines: int, columns, batch_rows: int = 65536):
     schema = parquet.schema_arrow
     pending = {c: np.empty(0, schema.field(c).type.to_pandas_dtype()) for c in columns}
     y = 0
-    for batch in itertools.chain(parquet.iter_batches(batch_size=batch_rows, columns=columns), [None]):
+    for batch in itertools.chain(
+        parquet.iter_batches(batch_size=batch_rows, columns=columns), [None]
+    ):
         if batch is not None:
-            pending = {c: np.concatenate([pending[c], batch.column(c).to_numpy(zero_copy_only=False)]) for c in columns}
+            pending = {
+                c: np.concatenate([pending[c], batch.column(c).to_numpy(zero_copy_only=False)])
+                for c in columns
+            }
         lines = pending["scan_y"]
         if len(lines) and (lines[0] < y or np.any(np.diff(lines) < 0)):
             raise ValueError(f"{spots_path}: spots are not sorted by scan line")
-        complete = n_lines if batch is None else min(lines[-1] if len(lines) else y, n_lines)  # the last line may go on
+        complete = (
+            n_lines if batch is None else min(lines[-1] if len(lines) else y, n_lines)
+        )  # the last line may go on
         while y < complete:
             stop = int(np.searchsorted(lines, y, side="right"))
             yield y, {c: v[:stop] for c, v in pending.items()}

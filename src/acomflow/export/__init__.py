@@ -1,1 +1,2 @@
-"""Files that ASTAR and other tools read: NanoMegas .blo block files, BMP sequences, TIFF stacks, .npy."""
+"""Files that ASTAR and other tools read: NanoMegas .blo block files, BMP sequences, TIFF stacks,
+.npy."""

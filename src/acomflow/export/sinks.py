@@ -23,30 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..blockfile import BlockfileWriter
 from ..calibration import Calibration
 from ..provenance import atomic_path, to_builtin, write_json
 from ..store import StoreWriter
-from ..blockfile import BlockfileWriter
-
-FORMATS = ("blo", "bmp", "tiff", "npy")
+from .names import FORMATS, output_paths
 
 
 def to_uint8(frames: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """8-bit grey levels: clip(rint(frames * scale), 0, 255), `scale` one factor per frame."""
-    return np.clip(np.rint(frames * np.asarray(scale, np.float32)[:, None, None]), 0, 255).astype(np.uint8)
-
-
-OUTPUT_NAMES = {"blo": ["{name}.blo"], "bmp": ["bmp"], "tiff": ["{name}.tif"], "npy": ["data.npy", "data.json"]}
-
-
-def output_files(out_dir, name: str, formats) -> list[str]:
-    """Every file (the BMP folder for bmp) the formats write under `out_dir`, e.g. for Snakemake."""
-    return [f"{out_dir}/{file.format(name=name)}" for fmt in formats for file in OUTPUT_NAMES[fmt]]
-
-
-def output_paths(out_dir, name: str, formats) -> dict[str, Path]:
-    """The main file (or folder, for bmp) each format writes under `out_dir`."""
-    return {fmt: Path(out_dir) / OUTPUT_NAMES[fmt][0].format(name=name) for fmt in formats}
+    return np.clip(np.rint(frames * np.asarray(scale, np.float32)[:, None, None]), 0, 255).astype(
+        np.uint8
+    )
 
 
 class _BmpSequence:
@@ -68,7 +56,9 @@ class _BmpSequence:
         from PIL import Image
 
         for i, frame in enumerate(frames, start):
-            Image.fromarray(frame, mode="L").save(self.tmp / f"{self.name}_{i:0{self.digits}d}.bmp", format="BMP")
+            Image.fromarray(frame, mode="L").save(
+                self.tmp / f"{self.name}_{i:0{self.digits}d}.bmp", format="BMP"
+            )
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
@@ -111,8 +101,18 @@ class FrameOutputs:
     frame size, px) give the .blo header its scan step, energy and pixel calibration.
     """
 
-    def __init__(self, out_dir, name: str, formats, scan_shape, size: int, dtype: str = "uint8",
-                 calibration: Calibration = Calibration(), input_size: int | None = None, sidecar: dict | None = None):
+    def __init__(
+        self,
+        out_dir,
+        name: str,
+        formats,
+        scan_shape,
+        size: int,
+        dtype: str = "uint8",
+        calibration: Calibration = Calibration(),
+        input_size: int | None = None,
+        sidecar: dict | None = None,
+    ):
         unknown = set(formats) - set(FORMATS)
         if unknown:
             raise ValueError(f"unknown output formats {sorted(unknown)}; supported: {FORMATS}")
@@ -120,24 +120,34 @@ class FrameOutputs:
         self.paths = output_paths(out_dir, name, formats)
         n_frames = math.prod(self.scan_shape)
         provenance = (sidecar or {}).get("provenance", {})
-        note = f"acomflow {provenance.get('acomflow_version', '')} {(sidecar or {}).get('source', {}).get('format', '')}"
+        source_format = (sidecar or {}).get("source", {}).get("format", "")
+        note = f"acomflow {provenance.get('acomflow_version', '')} {source_format}"
         makers = {
-            "blo": lambda path: BlockfileWriter(path, self.scan_shape, self.size, calibration, input_size, note),
+            "blo": lambda path: BlockfileWriter(
+                path, self.scan_shape, self.size, calibration, input_size, note
+            ),
             "bmp": lambda path: _BmpSequence(path, name, n_frames, provenance),
-            "tiff": lambda path: _TiffStack(path, (*self.scan_shape, self.size, self.size), provenance),
-            "npy": lambda path: StoreWriter(path.parent, (*self.scan_shape, self.size, self.size), self.dtype, sidecar or {}),
+            "tiff": lambda path: _TiffStack(
+                path, (*self.scan_shape, self.size, self.size), provenance
+            ),
+            "npy": lambda path: StoreWriter(
+                path.parent, (*self.scan_shape, self.size, self.size), self.dtype, sidecar or {}
+            ),
         }
         self._writers = {fmt: makers[fmt](path) for fmt, path in self.paths.items()}
         self._stack = contextlib.ExitStack()
 
-    def __enter__(self) -> "FrameOutputs":
+    def __enter__(self) -> FrameOutputs:
         with contextlib.ExitStack() as stack:
-            self._writers = {fmt: stack.enter_context(writer) for fmt, writer in self._writers.items()}
+            self._writers = {
+                fmt: stack.enter_context(writer) for fmt, writer in self._writers.items()
+            }
             self._stack = stack.pop_all()
         return self
 
     def write(self, start: int, frames: np.ndarray, scale: np.ndarray, vbf: np.ndarray) -> None:
-        """Frames (n, size, size) float32 counts at flat scan index `start`; see the module docstring."""
+        """Frames (n, size, size) float32 counts at flat scan index `start`; see the module
+        docstring."""
         grey = to_uint8(frames, scale)
         stored = grey if self.dtype == np.uint8 else frames
         for fmt, writer in self._writers.items():
@@ -147,9 +157,14 @@ class FrameOutputs:
                 writer.write(start, grey if fmt == "bmp" else stored)
 
     def write_results(self, start: int, results: list[dict]) -> None:
-        """`write` the per-frame results of a stage, each {"frame", "scale", "vbf"}, at flat scan index `start`."""
-        self.write(start, np.stack([result["frame"] for result in results]),
-                   np.array([result["scale"] for result in results]), np.array([result["vbf"] for result in results]))
+        """`write` the per-frame results of a stage, each {"frame", "scale", "vbf"}, at flat scan
+        index `start`."""
+        self.write(
+            start,
+            np.stack([result["frame"] for result in results]),
+            np.array([result["scale"] for result in results]),
+            np.array([result["vbf"] for result in results]),
+        )
 
     def __exit__(self, exc_type, exc, tb):
         return self._stack.__exit__(exc_type, exc, tb)

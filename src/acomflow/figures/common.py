@@ -35,12 +35,16 @@ def crystalline_patterns(patterns: pd.DataFrame, min_spots: int) -> pd.DataFrame
 
 def evenly(table: pd.DataFrame, count: int) -> pd.DataFrame:
     """Up to `count` rows spread evenly over `table`."""
-    return table.iloc[np.unique(np.linspace(0, len(table) - 1, min(count, len(table))).round().astype(int))]
+    return table.iloc[
+        np.unique(np.linspace(0, len(table) - 1, min(count, len(table))).round().astype(int))
+    ]
 
 
 def figure_provenance(parameters: dict, inputs) -> dict:
     """The provenance of a figure: its parameters (the rule's code hash aside: `record` adds
     it) and the sha256 of its inputs (the data store through its sidecar, which holds the data's
     sha256)."""
-    return record({k: v for k, v in parameters.items() if k != "code"},
-                  inputs=[path for path in inputs if not str(path).endswith(".npy")])
+    return record(
+        {k: v for k, v in parameters.items() if k != "code"},
+        inputs=[path for path in inputs if not str(path).endswith(".npy")],
+    )

@@ -24,8 +24,9 @@ def parquet_bytes(table: pd.DataFrame) -> int:
     return sink.getvalue().size
 
 
-def compression_by_spot_count(spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int,
-                              groups: int = 8) -> pd.DataFrame:
+def compression_by_spot_count(
+    spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int, groups: int = 8
+) -> pd.DataFrame:
     """Per group of patterns with similar spot counts (quantile groups of at least 1 pattern):
     patterns, mean spots per pattern, table bytes and compression factor."""
     order = np.argsort(patterns.n_spots.to_numpy(), kind="stable")
@@ -36,13 +37,25 @@ def compression_by_spot_count(spots: pd.DataFrame, patterns: pd.DataFrame, frame
         keys = pd.MultiIndex.from_frame(chosen[["scan_y", "scan_x"]])
         group_spots = spots[pd.MultiIndex.from_frame(spots[["scan_y", "scan_x"]]).isin(keys)]
         size = parquet_bytes(group_spots) + parquet_bytes(chosen) - fixed
-        rows.append({"patterns": len(chosen), "spots_per_pattern": chosen.n_spots.mean(), "table_bytes": size,
-                     "compression_factor": len(chosen) * frame_bytes / size})
+        rows.append(
+            {
+                "patterns": len(chosen),
+                "spots_per_pattern": chosen.n_spots.mean(),
+                "table_bytes": size,
+                "compression_factor": len(chosen) * frame_bytes / size,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def figure_s11(spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int, dataset_factor: float, path,
-               provenance: dict | None = None) -> pd.DataFrame:
+def figure_s11(
+    spots: pd.DataFrame,
+    patterns: pd.DataFrame,
+    frame_bytes: int,
+    dataset_factor: float,
+    path,
+    provenance: dict | None = None,
+) -> pd.DataFrame:
     """Draw Fig. S11 to `path`; returns the groups' table."""
     groups = compression_by_spot_count(spots, patterns, frame_bytes)
     per_pattern = groups.table_bytes / groups.patterns
@@ -52,11 +65,33 @@ def figure_s11(spots: pd.DataFrame, patterns: pd.DataFrame, frame_bytes: int, da
         b, a = 0.0, per_pattern.mean()
     n = np.linspace(0, max(groups.spots_per_pattern.max() * 1.2, 10), 200)
     figure, ax = plots.subplots(1, 1, (6.5, 4.5))
-    ax.plot(n, frame_bytes / (a + b * n), "-", color="0.5", label=f"model: {a:.0f} + {b:.1f} n bytes per pattern")
-    ax.plot(groups.spots_per_pattern, groups.compression_factor, "o", label="groups of patterns by spot count (table overhead left out)")
-    ax.plot([patterns.n_spots.mean()], [dataset_factor], "*", ms=14, color="tab:red", label="whole dataset (files on disk)")
-    ax.set(xlabel="spots per pattern", ylabel="compression factor (raw bytes / table bytes)", yscale="log",
-           title=f"compression vs spots per pattern ({frame_bytes / 1024:.0f} KiB frames)")
+    ax.plot(
+        n,
+        frame_bytes / (a + b * n),
+        "-",
+        color="0.5",
+        label=f"model: {a:.0f} + {b:.1f} n bytes per pattern",
+    )
+    ax.plot(
+        groups.spots_per_pattern,
+        groups.compression_factor,
+        "o",
+        label="groups of patterns by spot count (table overhead left out)",
+    )
+    ax.plot(
+        [patterns.n_spots.mean()],
+        [dataset_factor],
+        "*",
+        ms=14,
+        color="tab:red",
+        label="whole dataset (files on disk)",
+    )
+    ax.set(
+        xlabel="spots per pattern",
+        ylabel="compression factor (raw bytes / table bytes)",
+        yscale="log",
+        title=f"compression vs spots per pattern ({frame_bytes / 1024:.0f} KiB frames)",
+    )
     ax.legend(fontsize=8)
     plots.save(figure, path, provenance=provenance)
     return groups

@@ -51,18 +51,37 @@ def _unit_interval(image: np.ndarray) -> np.ndarray:
 def combined_rgb(maps: dict) -> np.ndarray:
     """The paper's Fig. 2d view as (ny, nx, 3) uint8: red the spot count, green the amorphous
     signal (each stretched over its 1st..99th percentile), blue the crystalline ROI."""
-    rgb = np.stack([_unit_interval(maps["spot_count"]), _unit_interval(maps["amorphous"]), maps["crystalline"]], axis=-1)
+    rgb = np.stack(
+        [
+            _unit_interval(maps["spot_count"]),
+            _unit_interval(maps["amorphous"]),
+            maps["crystalline"],
+        ],
+        axis=-1,
+    )
     return np.rint(rgb * 255).astype(np.uint8)
 
 
 def write_tiff(path, image: np.ndarray, scan_step_nm: float | None, provenance: dict) -> None:
-    """`image` as an ImageJ TIFF (float32 maps; uint8 RGB) with the scan step in nm and the provenance."""
+    """`image` as an ImageJ TIFF (float32 maps; uint8 RGB) with the scan step in nm and the
+    provenance."""
     image = image if image.dtype == np.uint8 else image.astype(np.float32)
-    options = {"metadata": {"unit": "nm" if scan_step_nm else "pixel", "Info": json.dumps(to_builtin(provenance))}}
+    options = {
+        "metadata": {
+            "unit": "nm" if scan_step_nm else "pixel",
+            "Info": json.dumps(to_builtin(provenance)),
+        }
+    }
     if scan_step_nm:
         options["resolution"] = (1.0 / scan_step_nm, 1.0 / scan_step_nm)
     with atomic_path(path) as tmp:
-        tifffile.imwrite(tmp, image, imagej=True, photometric="rgb" if image.ndim == 3 else "minisblack", **options)
+        tifffile.imwrite(
+            tmp,
+            image,
+            imagej=True,
+            photometric="rgb" if image.ndim == 3 else "minisblack",
+            **options,
+        )
 
 
 def read_tiff_provenance(path) -> dict:
@@ -73,7 +92,8 @@ def read_tiff_provenance(path) -> dict:
 
 def _titles(settings: MapSettings, radii: dict, px_per_unit: float) -> dict:
     if settings.vdf_g_vectors:
-        aperture = f"{len(settings.vdf_g_vectors)} g-vectors ± {settings.vdf_tolerance * px_per_unit:.1f} px"
+        tolerance = settings.vdf_tolerance * px_per_unit
+        aperture = f"{len(settings.vdf_g_vectors)} g-vectors ± {tolerance:.1f} px"
     else:
         aperture = "|g| {:.1f}-{:.1f} px".format(*(r * px_per_unit for r in settings.vdf_annulus))
     return {
@@ -81,7 +101,8 @@ def _titles(settings: MapSettings, radii: dict, px_per_unit: float) -> dict:
         "crystalline": f"crystalline ROI (spot count ≥ {settings.crystalline_min_spots})",
         "bf": f"BF detector (r ≤ {radii['bf']:.1f} px)",
         "adf": f"ADF detector ({radii['adf_inner']:.1f}-{radii['adf_outer']:.1f} px)",
-        "amorphous": f"amorphous ({radii['amorphous_inner']:.1f}-{radii['amorphous_outer']:.1f} px, spots masked)",
+        "amorphous": f"amorphous ({radii['amorphous_inner']:.1f}-{radii['amorphous_outer']:.1f} "
+        f"px, spots masked)",
     }
 
 
@@ -92,25 +113,51 @@ def map_dataset(store_dir, spots_path, patterns_path, out_dir, settings: MapSett
     scan_shape, frame_shape = sidecar["scan_shape"], sidecar["frame_shape"]
     calibration = sidecar["calibration"]
     patterns = pd.read_parquet(patterns_path)
-    maps = table_maps(spots_path, patterns, scan_shape, frame_shape, settings, calibration.get("inv_angstrom_per_px"))
+    maps = table_maps(
+        spots_path,
+        patterns,
+        scan_shape,
+        frame_shape,
+        settings,
+        calibration.get("inv_angstrom_per_px"),
+    )
     detectors, radii = detector_maps(store_dir, spots_path, patterns, settings)
     maps.update(detectors)
-    provenance = record({**settings.as_dict(), "detector_radii_px": radii},
-                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path])
+    provenance = record(
+        {**settings.as_dict(), "detector_radii_px": radii},
+        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path],
+    )
     step = calibration.get("scan_step_nm")
     titles = {name: style[0] for name, style in STYLE.items()}
-    titles.update(_titles(settings, radii, settings.px_per_unit(frame_shape, calibration.get("inv_angstrom_per_px"))))
+    titles.update(
+        _titles(
+            settings,
+            radii,
+            settings.px_per_unit(frame_shape, calibration.get("inv_angstrom_per_px")),
+        )
+    )
     for name in MAP_NAMES:
         write_tiff(out_dir / f"{name}.tif", maps[name], step, {**provenance, "map": name})
         figure, ax = plots.subplots(1, 1, (5.2, 4.2))
-        plots.scan_image(figure, ax, maps[name], titles[name], STYLE[name][1], step, cmap=STYLE[name][2])
+        plots.scan_image(
+            figure, ax, maps[name], titles[name], STYLE[name][1], step, cmap=STYLE[name][2]
+        )
         plots.save(figure, out_dir / "png" / f"{name}.png", provenance={**provenance, "map": name})
     rgb = combined_rgb(maps)
     write_tiff(out_dir / "combined.tif", rgb, step, {**provenance, "map": "combined"})
     figure, ax = plots.subplots(1, 1, (5.2, 4.2))
-    plots.scan_image(figure, ax, rgb, "red: spot count, green: amorphous, blue: crystalline", "", step)
-    plots.save(figure, out_dir / "png" / "combined.png", provenance={**provenance, "map": "combined"})
+    plots.scan_image(
+        figure, ax, rgb, "red: spot count, green: amorphous, blue: crystalline", "", step
+    )
+    plots.save(
+        figure, out_dir / "png" / "combined.png", provenance={**provenance, "map": "combined"}
+    )
     crystalline = maps["crystalline"].astype(bool)
-    logger.info("maps of %s: %d of %d patterns crystalline (spot count >= %d)", out_dir, crystalline.sum(),
-                crystalline.size, settings.crystalline_min_spots)
+    logger.info(
+        "maps of %s: %d of %d patterns crystalline (spot count >= %d)",
+        out_dir,
+        crystalline.sum(),
+        crystalline.size,
+        settings.crystalline_min_spots,
+    )
     return radii

@@ -18,11 +18,17 @@ from .settings import MapSettings
 from .table import median_direct_beam_radius
 
 DETECTOR_MAPS = ("bf", "adf", "amorphous")
-DETECTOR_DTYPES = {"scan_y": "int32", "scan_x": "int32", **{name: "float32" for name in DETECTOR_MAPS}}
+DETECTOR_DTYPES = {
+    "scan_y": "int32",
+    "scan_x": "int32",
+    **{name: "float32" for name in DETECTOR_MAPS},
+}
 
 
 @njit(cache=True, nogil=True)
-def detector_sums(frame, cy, cx, bf_radius, adf_inner, adf_outer, am_inner, am_outer, spot_y, spot_x, spot_r):
+def detector_sums(
+    frame, cy, cx, bf_radius, adf_inner, adf_outer, am_inner, am_outer, spot_y, spot_x, spot_r
+):
     """(BF sum, ADF sum, amorphous mean) of one frame (counts; mean per unmasked px, NaN if none).
 
     Radii in px around the centre (cy, cx); spot_y, spot_x, spot_r the discs masked out of
@@ -54,17 +60,30 @@ def detector_sums(frame, cy, cx, bf_radius, adf_inner, adf_outer, am_inner, am_o
     return bf, adf, amorphous / n_amorphous if n_amorphous else np.nan
 
 
-def detector_radii(settings: MapSettings, frame_shape, inv_angstrom_per_px, spots_path) -> dict[str, float]:
+def detector_radii(
+    settings: MapSettings, frame_shape, inv_angstrom_per_px, spots_path
+) -> dict[str, float]:
     """The detectors' radii in px (the BF default from the table's direct-beam radius)."""
     unit = settings.px_per_unit(frame_shape, inv_angstrom_per_px)
-    bf = settings.bf_radius * unit if settings.bf_radius is not None else 1.5 * median_direct_beam_radius(spots_path)
+    bf = (
+        settings.bf_radius * unit
+        if settings.bf_radius is not None
+        else 1.5 * median_direct_beam_radius(spots_path)
+    )
     if not np.isfinite(bf):  # no direct beam registered anywhere
         bf = 0.05 * min(frame_shape)
-    return {"bf": bf, "adf_inner": settings.adf[0] * unit, "adf_outer": settings.adf[1] * unit,
-            "amorphous_inner": settings.amorphous[0] * unit, "amorphous_outer": settings.amorphous[1] * unit}
+    return {
+        "bf": bf,
+        "adf_inner": settings.adf[0] * unit,
+        "adf_outer": settings.adf[1] * unit,
+        "amorphous_inner": settings.amorphous[0] * unit,
+        "amorphous_outer": settings.amorphous[1] * unit,
+    }
 
 
-def detector_maps(store_dir, spots_path, patterns: pd.DataFrame, settings: MapSettings) -> tuple[dict, dict]:
+def detector_maps(
+    store_dir, spots_path, patterns: pd.DataFrame, settings: MapSettings
+) -> tuple[dict, dict]:
     """BF, ADF and amorphous maps ((ny, nx) float32, names in DETECTOR_MAPS) of the store in
     `store_dir`, read one scan line at a time, and the radii used (px).
 
@@ -74,21 +93,40 @@ def detector_maps(store_dir, spots_path, patterns: pd.DataFrame, settings: MapSe
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     frame_shape = sidecar["frame_shape"]
-    radii = detector_radii(settings, frame_shape, sidecar["calibration"].get("inv_angstrom_per_px"), spots_path)
+    radii = detector_radii(
+        settings, frame_shape, sidecar["calibration"].get("inv_angstrom_per_px"), spots_path
+    )
     logger.info("virtual detectors (px): %s", ", ".join(f"{k} {v:.1f}" for k, v in radii.items()))
     centres = patterns[["centre_y", "centre_x"]].to_numpy(np.float64)
-    centres = np.where(np.isfinite(centres), centres, [(frame_shape[0] - 1) / 2.0, (frame_shape[1] - 1) / 2.0])
+    centres = np.where(
+        np.isfinite(centres), centres, [(frame_shape[0] - 1) / 2.0, (frame_shape[1] - 1) / 2.0]
+    )
 
     def per_frame(frame):
         cy, cx = centres[frame.y * nx + frame.x]
         spots = frame.rows
-        bf, adf, amorphous = detector_sums(frame.data, cy, cx, radii["bf"], radii["adf_inner"], radii["adf_outer"],
-                                           radii["amorphous_inner"], radii["amorphous_outer"],
-                                           spots["y"].astype(np.float64), spots["x"].astype(np.float64),
-                                           spots["radius"].astype(np.float64) + settings.spot_margin)
+        bf, adf, amorphous = detector_sums(
+            frame.data,
+            cy,
+            cx,
+            radii["bf"],
+            radii["adf_inner"],
+            radii["adf_outer"],
+            radii["amorphous_inner"],
+            radii["amorphous_outer"],
+            spots["y"].astype(np.float64),
+            spots["x"].astype(np.float64),
+            spots["radius"].astype(np.float64) + settings.spot_margin,
+        )
         return {"detectors": {"bf": bf, "adf": adf, "amorphous": amorphous}}
 
     stage = Stage("virtual detectors", per_frame, {"detectors": DETECTOR_DTYPES})
-    lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)), spots_path, ["scan_y", "scan_x", "x", "y", "radius"])
+    lines = scan_lines(
+        (ny, nx),
+        (0, ny),
+        store_lines(store_dir, (0, ny)),
+        spots_path,
+        ["scan_y", "scan_x", "x", "y", "radius"],
+    )
     table = run(stage, lines, ny * nx)["detectors"]
     return {name: table[name].to_numpy().reshape(ny, nx) for name in DETECTOR_MAPS}, radii

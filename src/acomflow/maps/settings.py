@@ -29,7 +29,9 @@ class MapSettings(ConfigSection):
     amorphous: tuple[float, float] = (0.2, 0.7)
     spot_margin: float = 2.0  # px added to each registered spot radius when masking spots out
     vdf_annulus: tuple[float, float] = (0.2, 0.6)
-    vdf_g_vectors: tuple[tuple[float, float], ...] = ()  # (g_x, g_y); if given, used instead of the annulus
+    vdf_g_vectors: tuple[
+        tuple[float, float], ...
+    ] = ()  # (g_x, g_y); if given, used instead of the annulus
     vdf_tolerance: float = 0.02
 
     def __post_init__(self):
@@ -42,7 +44,9 @@ class MapSettings(ConfigSection):
     @classmethod
     def from_config(cls, config: dict):
         settings = super().from_config(config)
-        return dataclasses.replace(settings, vdf_g_vectors=tuple(tuple(g) for g in settings.vdf_g_vectors))
+        return dataclasses.replace(
+            settings, vdf_g_vectors=tuple(tuple(g) for g in settings.vdf_g_vectors)
+        )
 
     def px_per_unit(self, frame_shape, inv_angstrom_per_px: float | None) -> float:
         """Detector px per unit of these settings' lengths."""
@@ -51,6 +55,8 @@ class MapSettings(ConfigSection):
         if self.units == "fraction":
             return min(frame_shape) / 2.0
         if not inv_angstrom_per_px:
-            raise ValueError("maps units inv_angstrom need the reciprocal pixel size: "
-                             "set calibration.inv_angstrom_per_px for this dataset")
+            raise ValueError(
+                "maps units inv_angstrom need the reciprocal pixel size: "
+                "set calibration.inv_angstrom_per_px for this dataset"
+            )
         return 1.0 / inv_angstrom_per_px

@@ -12,7 +12,15 @@ import pyarrow.parquet as pq
 
 from .settings import MapSettings
 
-TABLE_MAPS = ("spot_count", "vbf", "full_vbf", "vdf", "noise_sigma", "prominence_min", "crystalline")
+TABLE_MAPS = (
+    "spot_count",
+    "vbf",
+    "full_vbf",
+    "vdf",
+    "noise_sigma",
+    "prominence_min",
+    "crystalline",
+)
 _COLUMNS = ["scan_y", "scan_x", "x_c", "y_c", "mean", "is_direct_beam"]
 
 
@@ -28,8 +36,15 @@ def in_vdf(gx: np.ndarray, gy: np.ndarray, settings: MapSettings, px_per_unit: f
     return (modulus >= inner) & (modulus <= outer)
 
 
-def table_maps(spots_path, patterns: pd.DataFrame, scan_shape, frame_shape, settings: MapSettings,
-               inv_angstrom_per_px: float | None = None, batch_rows: int = 1 << 18) -> dict[str, np.ndarray]:
+def table_maps(
+    spots_path,
+    patterns: pd.DataFrame,
+    scan_shape,
+    frame_shape,
+    settings: MapSettings,
+    inv_angstrom_per_px: float | None = None,
+    batch_rows: int = 1 << 18,
+) -> dict[str, np.ndarray]:
     """The table maps (names in TABLE_MAPS) of a registered dataset.
 
     spot_count: spots per pattern, the direct beam included; vbf: the direct beam's mean (0 where
@@ -45,17 +60,28 @@ def table_maps(spots_path, patterns: pd.DataFrame, scan_shape, frame_shape, sett
         column = {c: batch.column(c).to_numpy(zero_copy_only=False) for c in _COLUMNS}
         row = column["scan_y"].astype(np.int64) * nx + column["scan_x"]
         mean, direct = column["mean"].astype(np.float64), column["is_direct_beam"]
-        dark = ~direct & in_vdf(column["x_c"].astype(np.float64), column["y_c"].astype(np.float64), settings, px_per_unit)
+        dark = ~direct & in_vdf(
+            column["x_c"].astype(np.float64),
+            column["y_c"].astype(np.float64),
+            settings,
+            px_per_unit,
+        )
         for name, chosen in (("vbf", direct), ("full_vbf", slice(None)), ("vdf", dark)):
             sums[name] += np.bincount(row[chosen], mean[chosen], minlength=ny * nx)
     count = patterns.n_spots.to_numpy()
-    maps = {"spot_count": count, **sums, "noise_sigma": patterns.noise_sigma.to_numpy(),
-            "prominence_min": patterns.prominence_min.to_numpy(),
-            "crystalline": count >= settings.crystalline_min_spots}
+    maps = {
+        "spot_count": count,
+        **sums,
+        "noise_sigma": patterns.noise_sigma.to_numpy(),
+        "prominence_min": patterns.prominence_min.to_numpy(),
+        "crystalline": count >= settings.crystalline_min_spots,
+    }
     return {name: maps[name].astype(np.float32).reshape(ny, nx) for name in TABLE_MAPS}
 
 
 def median_direct_beam_radius(spots_path) -> float:
     """The median registered radius (px) of the direct beam over the dataset (NaN if none)."""
-    radius = pq.read_table(spots_path, columns=["radius"], filters=[("is_direct_beam", "==", True)]).column(0)
+    radius = pq.read_table(
+        spots_path, columns=["radius"], filters=[("is_direct_beam", "==", True)]
+    ).column(0)
     return float(np.median(radius.to_numpy())) if len(radius) else float("nan")

@@ -1,1 +1,2 @@
-"""Quality metrics (SPEC §6): reconstruction against data, the round trip, compression, truth accuracy."""
+"""Quality metrics (method.md §7): reconstruction against data, the round trip, compression, truth
+accuracy."""

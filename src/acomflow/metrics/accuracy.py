@@ -34,7 +34,11 @@ def match(spots, truth: pd.DataFrame):
 def discs_apart(truth: pd.DataFrame) -> np.ndarray:
     """True spots whose disc touches no other true spot's disc."""
     yx, radius = np.c_[truth.y, truth.x], truth.radius.to_numpy()
-    gaps = np.hypot(*(yx[:, None, :] - yx[None, :, :]).transpose(2, 0, 1)) - radius[:, None] - radius[None, :]
+    gaps = (
+        np.hypot(*(yx[:, None, :] - yx[None, :, :]).transpose(2, 0, 1))
+        - radius[:, None]
+        - radius[None, :]
+    )
     np.fill_diagonal(gaps, np.inf)
     return gaps.min(axis=1) > 0
 
@@ -47,61 +51,121 @@ def _patterns(table: pd.DataFrame, nx: int):
     return {int(row[a]): slice(a, b) for a, b in zip(starts, stops)}
 
 
-def truth_accuracy(spots: pd.DataFrame, truth_spots: pd.DataFrame, truth_patterns: pd.DataFrame,
-                   frame_size: int, border: float = 15.0) -> tuple[dict, pd.DataFrame]:
+def truth_accuracy(
+    spots: pd.DataFrame,
+    truth_spots: pd.DataFrame,
+    truth_patterns: pd.DataFrame,
+    frame_size: int,
+    border: float = 15.0,
+) -> tuple[dict, pd.DataFrame]:
     """Summary figures and a per-SNR-bin table (recall, median and 90th-percentile position
     error of the found spots) of a registered table against the truth."""
     nx = int(truth_patterns.scan_x.max()) + 1
     registered, true = _patterns(spots, nx), _patterns(truth_spots, nx)
-    counts = {"matched": 0, "registered_crystal": 0, "false_amorphous": [], "false_vacuum": [], "beam": []}
+    counts = {
+        "matched": 0,
+        "registered_crystal": 0,
+        "false_amorphous": [],
+        "false_vacuum": [],
+        "beam": [],
+    }
     found_snr, found, errors = [], [], []
     for pattern in truth_patterns.itertuples():
         row = pattern.scan_y * nx + pattern.scan_x
         truth = truth_spots.iloc[true[row]].reset_index(drop=True)
         mine = spots.iloc[registered[row]] if row in registered else spots.iloc[:0]
-        distance, index, inside = match(mine, truth) if len(mine) else (np.empty(0), np.empty(0, int), np.empty(0, bool))
+        distance, index, inside = (
+            match(mine, truth) if len(mine) else (np.empty(0), np.empty(0, int), np.empty(0, bool))
+        )
         direct = mine.is_direct_beam.to_numpy()
-        counts["beam"].append(bool(direct.sum() == 1 and inside[direct].all() and truth.is_direct_beam[index[direct]].all()))
+        counts["beam"].append(
+            bool(
+                direct.sum() == 1
+                and inside[direct].all()
+                and truth.is_direct_beam[index[direct]].all()
+            )
+        )
         if pattern.region != "crystal":
             counts[f"false_{pattern.region}"].append(int((~inside).sum()))
             continue
         counts["matched"] += int(inside.sum())
         counts["registered_crystal"] += len(mine)
         error = np.full(len(truth), np.inf)
-        np.minimum.at(error, index[inside], distance[inside])  # the nearest registered spot inside each disc
+        np.minimum.at(
+            error, index[inside], distance[inside]
+        )  # the nearest registered spot inside each disc
         error[np.isinf(error)] = np.nan
-        eligible = (~truth.is_direct_beam & truth.x.between(border, frame_size - 1 - border)
-                    & truth.y.between(border, frame_size - 1 - border)).to_numpy() & discs_apart(truth)
+        eligible = (
+            ~truth.is_direct_beam
+            & truth.x.between(border, frame_size - 1 - border)
+            & truth.y.between(border, frame_size - 1 - border)
+        ).to_numpy() & discs_apart(truth)
         found_snr.append(truth.snr.to_numpy()[eligible])
         found.append(np.isfinite(error[eligible]))
         errors.append(error[eligible])
-    snr, hit, error = (np.concatenate(parts) if parts else np.empty(0) for parts in (found_snr, found, errors))
+    snr, hit, error = (
+        np.concatenate(parts) if parts else np.empty(0) for parts in (found_snr, found, errors)
+    )
     bins = pd.cut(snr, SNR_BINS, right=False)
-    by_snr = pd.DataFrame({"snr": bins, "found": hit, "error": error}).groupby("snr", observed=False).agg(
-        spots=("found", "size"), recall=("found", "mean"), error_median=("error", "median"),
-        error_p90=("error", lambda e: np.nanpercentile(e, 90) if np.isfinite(e).any() else np.nan)).reset_index()
+    by_snr = (
+        pd.DataFrame({"snr": bins, "found": hit, "error": error})
+        .groupby("snr", observed=False)
+        .agg(
+            spots=("found", "size"),
+            recall=("found", "mean"),
+            error_median=("error", "median"),
+            error_p90=(
+                "error",
+                lambda e: np.nanpercentile(e, 90) if np.isfinite(e).any() else np.nan,
+            ),
+        )
+        .reset_index()
+    )
     by_snr["snr"] = by_snr.snr.astype(str)
     summary = {
         "recall_snr_10": float(hit[snr >= 10].mean()) if (snr >= 10).any() else np.nan,
-        "precision_crystal": counts["matched"] / counts["registered_crystal"] if counts["registered_crystal"] else np.nan,
-        "false_spots_per_amorphous_pattern": float(np.mean(counts["false_amorphous"])) if counts["false_amorphous"] else np.nan,
-        "false_spots_per_vacuum_pattern": float(np.mean(counts["false_vacuum"])) if counts["false_vacuum"] else np.nan,
+        "precision_crystal": counts["matched"] / counts["registered_crystal"]
+        if counts["registered_crystal"]
+        else np.nan,
+        "false_spots_per_amorphous_pattern": float(np.mean(counts["false_amorphous"]))
+        if counts["false_amorphous"]
+        else np.nan,
+        "false_spots_per_vacuum_pattern": float(np.mean(counts["false_vacuum"]))
+        if counts["false_vacuum"]
+        else np.nan,
         "direct_beam_flagged": float(np.mean(counts["beam"])),
-        "position_error_median_px": float(np.nanmedian(error)) if np.isfinite(error).any() else np.nan,
+        "position_error_median_px": float(np.nanmedian(error))
+        if np.isfinite(error).any()
+        else np.nan,
     }
     return summary, by_snr
 
 
-def accuracy_dataset(spots_path, truth_spots_path, truth_patterns_path, sidecar_dir, out_dir) -> dict:
+def accuracy_dataset(
+    spots_path, truth_spots_path, truth_patterns_path, sidecar_dir, out_dir
+) -> dict:
     """Registration against the synthetic truth, written to `out_dir` as accuracy.json and
     accuracy.png; returns the summary."""
     out_dir = Path(out_dir)
     frame_size = read_sidecar(sidecar_dir)["frame_shape"][0]
-    summary, by_snr = truth_accuracy(pd.read_parquet(spots_path), pd.read_parquet(truth_spots_path),
-                                     pd.read_parquet(truth_patterns_path), frame_size)
-    provenance = record({"frame_size": frame_size}, inputs=[spots_path, truth_spots_path, truth_patterns_path])
-    write_json(out_dir / "accuracy.json", {**summary, "by_snr": by_snr.to_dict("records"), "provenance": provenance})
+    summary, by_snr = truth_accuracy(
+        pd.read_parquet(spots_path),
+        pd.read_parquet(truth_spots_path),
+        pd.read_parquet(truth_patterns_path),
+        frame_size,
+    )
+    provenance = record(
+        {"frame_size": frame_size}, inputs=[spots_path, truth_spots_path, truth_patterns_path]
+    )
+    write_json(
+        out_dir / "accuracy.json",
+        {**summary, "by_snr": by_snr.to_dict("records"), "provenance": provenance},
+    )
     plot_accuracy(by_snr, out_dir / "accuracy.png", provenance)
-    logger.info("against the truth: recall %.3f (SNR >= 10), precision %.3f, median position error %.3f px",
-                summary["recall_snr_10"], summary["precision_crystal"], summary["position_error_median_px"])
+    logger.info(
+        "against the truth: recall %.3f (SNR >= 10), precision %.3f, median position error %.3f px",
+        summary["recall_snr_10"],
+        summary["precision_crystal"],
+        summary["position_error_median_px"],
+    )
     return summary

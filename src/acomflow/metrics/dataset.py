@@ -19,37 +19,75 @@ from .quality import PAIR_COLUMNS, PATTERN_COLUMNS, quality_dataset
 from .summary import plot_intensity, plot_quality_maps, summarise
 
 
-
-def metrics_shard(store_dir, shard: int, n_shards: int, spots_path, patterns_path, registration: RegistrationSettings,
-                  reconstruction: ReconstructionSettings, quality_path, pairs_path) -> None:
+def metrics_shard(
+    store_dir,
+    shard: int,
+    n_shards: int,
+    spots_path,
+    patterns_path,
+    registration: RegistrationSettings,
+    reconstruction: ReconstructionSettings,
+    quality_path,
+    pairs_path,
+) -> None:
     """Quality and round trip of shard `shard` (0-based) of `n_shards` blocks of scan lines,
     written as two Parquet tables for `metrics_dataset` to merge."""
     lines = shard_lines(read_sidecar(store_dir)["scan_shape"][0], n_shards, shard)
-    quality, pairs = quality_dataset(store_dir, spots_path, patterns_path, registration, reconstruction, lines)
+    quality, pairs = quality_dataset(
+        store_dir, spots_path, patterns_path, registration, reconstruction, lines
+    )
     write_table(quality, quality_path, {"lines": list(lines)})
     write_table(pairs, pairs_path, {"lines": list(lines)})
 
 
-def metrics_dataset(store_dir, spots_path, patterns_path, shards, out_dir, registration: RegistrationSettings,
-                    reconstruction: ReconstructionSettings, crystalline_min_spots: int) -> dict:
+def metrics_dataset(
+    store_dir,
+    spots_path,
+    patterns_path,
+    shards,
+    out_dir,
+    registration: RegistrationSettings,
+    reconstruction: ReconstructionSettings,
+    crystalline_min_spots: int,
+) -> dict:
     """The metrics of one dataset from the (quality, pairs) Parquet paths of its `metrics_shard`
     jobs, in any order: merged tables, summary and plots; returns the summary."""
     out_dir = Path(out_dir)
     sidecar = read_sidecar(store_dir)
     quality = concat_shards([quality_path for quality_path, _ in shards], PATTERN_COLUMNS)
     pairs = concat_shards([pairs_path for _, pairs_path in shards], PAIR_COLUMNS)
-    provenance = record({"registration": registration.as_dict(), "reconstruction": reconstruction.as_dict(),
-                         "crystalline_min_spots": crystalline_min_spots},
-                        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path])
+    provenance = record(
+        {
+            "registration": registration.as_dict(),
+            "reconstruction": reconstruction.as_dict(),
+            "crystalline_min_spots": crystalline_min_spots,
+        },
+        inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path],
+    )
     table_bytes = Path(spots_path).stat().st_size + Path(patterns_path).stat().st_size
-    summary = summarise(quality, pairs, pd.read_parquet(patterns_path), sidecar["data"]["bytes"], table_bytes,
-                        crystalline_min_spots)
+    summary = summarise(
+        quality,
+        pairs,
+        pd.read_parquet(patterns_path),
+        sidecar["data"]["bytes"],
+        table_bytes,
+        crystalline_min_spots,
+    )
     write_table(quality, out_dir / "quality.parquet", provenance)
     write_table(pairs, out_dir / "spot_pairs.parquet", provenance)
     write_json(out_dir / "summary.json", {**summary, "provenance": provenance})
-    plot_quality_maps(quality, sidecar["scan_shape"], sidecar["calibration"].get("scan_step_nm"),
-                      out_dir / "quality_maps.png", provenance)
+    plot_quality_maps(
+        quality,
+        sidecar["scan_shape"],
+        sidecar["calibration"].get("scan_step_nm"),
+        out_dir / "quality_maps.png",
+        provenance,
+    )
     plot_intensity(pairs, summary["intensity"], out_dir / "intensity.png", provenance)
-    logger.info("compression factor %.0f; %.1f spots per pattern, %.1f per crystalline pattern",
-                summary["compression_factor"], summary["spots_per_pattern"], summary["spots_per_crystalline_pattern"])
+    logger.info(
+        "compression factor %.0f; %.1f spots per pattern, %.1f per crystalline pattern",
+        summary["compression_factor"],
+        summary["spots_per_pattern"],
+        summary["spots_per_crystalline_pattern"],
+    )
     return summary

@@ -27,17 +27,48 @@ from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar
 
-PATTERN_COLUMNS = {"scan_y": "int32", "scan_x": "int32", "psnr": "float32", "ssim": "float32", "rmse": "float32",
-                   "offset_median": "float32", "paired": "int32"}
-PAIR_COLUMNS = {"scan_y": "int32", "scan_x": "int32", "spot": "int32", "is_direct_beam": "bool",
-                "integrated": "float32", "integrated_reconstructed": "float32", "offset": "float32"}
-_SPOT_COLUMNS = ["scan_y", "scan_x", "spot", "x", "y", "radius", "mean", "integrated", "is_direct_beam"]
+PATTERN_COLUMNS = {
+    "scan_y": "int32",
+    "scan_x": "int32",
+    "psnr": "float32",
+    "ssim": "float32",
+    "rmse": "float32",
+    "offset_median": "float32",
+    "paired": "int32",
+}
+PAIR_COLUMNS = {
+    "scan_y": "int32",
+    "scan_x": "int32",
+    "spot": "int32",
+    "is_direct_beam": "bool",
+    "integrated": "float32",
+    "integrated_reconstructed": "float32",
+    "offset": "float32",
+}
+_SPOT_COLUMNS = [
+    "scan_y",
+    "scan_x",
+    "spot",
+    "x",
+    "y",
+    "radius",
+    "mean",
+    "integrated",
+    "is_direct_beam",
+]
 
 
 def in_detector_geometry(settings: ReconstructionSettings) -> ReconstructionSettings:
     """The reconstruction settings drawn over the frame itself: the renderer and radii kept."""
-    return dataclasses.replace(settings, size=None, centred=False, direct_beam="keep", blur=0.0,
-                               g_max_px=None, g_max_inv_angstrom=None)
+    return dataclasses.replace(
+        settings,
+        size=None,
+        centred=False,
+        direct_beam="keep",
+        blur=0.0,
+        g_max_px=None,
+        g_max_inv_angstrom=None,
+    )
 
 
 def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float, float]:
@@ -47,8 +78,16 @@ def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[f
     rmse = float(np.sqrt(mean_squared_error(subtracted, reconstruction)))
     if data_range == 0:
         return np.nan, np.nan, rmse
-    psnr = peak_signal_noise_ratio(subtracted, reconstruction, data_range=data_range) if rmse > 0 else np.inf
-    return float(psnr), float(structural_similarity(subtracted, reconstruction, data_range=data_range)), rmse
+    psnr = (
+        peak_signal_noise_ratio(subtracted, reconstruction, data_range=data_range)
+        if rmse > 0
+        else np.inf
+    )
+    return (
+        float(psnr),
+        float(structural_similarity(subtracted, reconstruction, data_range=data_range)),
+        rmse,
+    )
 
 
 def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSettings):
@@ -62,8 +101,12 @@ def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSe
     return distance, again["integrated"][index]
 
 
-def quality_stage(registration: RegistrationSettings, reconstruction: ReconstructionSettings, frame_shape,
-                  centres: np.ndarray) -> Stage:
+def quality_stage(
+    registration: RegistrationSettings,
+    reconstruction: ReconstructionSettings,
+    frame_shape,
+    centres: np.ndarray,
+) -> Stage:
     """Quality and round trip as a per-frame stage filling the "quality" (PATTERN_COLUMNS) and
     "pairs" (PAIR_COLUMNS) tables; `centres` the (ny x nx, 2) beam centres y, x px."""
     draw = in_detector_geometry(reconstruction)
@@ -74,36 +117,61 @@ def quality_stage(registration: RegistrationSettings, reconstruction: Reconstruc
         data = frame.data.astype(np.float32)
         if not np.isfinite(data).all():
             return {"quality": row}
-        subtracted = subtract_background(data, registration.background, registration.background_radius,
-                                         registration.presmooth, registration.clamp)
+        subtracted = subtract_background(
+            data,
+            registration.background,
+            registration.background_radius,
+            registration.presmooth,
+            registration.clamp,
+        )
         image = render_frame(spots, tuple(centres[frame.y, frame.x]), frame_shape, draw)
         row["psnr"], row["ssim"], row["rmse"] = frame_quality(subtracted, image)
         offset, integrated = round_trip(spots, image, registration)
         paired = np.isfinite(offset) & (offset <= np.maximum(spots["radius"], 1.0))
         if paired.any():
-            row["offset_median"], row["paired"] = float(np.median(offset[paired])), int(paired.sum())
-        pairs = {"spot": spots["spot"], "is_direct_beam": spots["is_direct_beam"], "integrated": spots["integrated"],
-                 "integrated_reconstructed": np.where(paired, integrated, np.nan),
-                 "offset": np.where(paired, offset, np.nan)}
+            row["offset_median"], row["paired"] = (
+                float(np.median(offset[paired])),
+                int(paired.sum()),
+            )
+        pairs = {
+            "spot": spots["spot"],
+            "is_direct_beam": spots["is_direct_beam"],
+            "integrated": spots["integrated"],
+            "integrated_reconstructed": np.where(paired, integrated, np.nan),
+            "offset": np.where(paired, offset, np.nan),
+        }
         return {"quality": row, "pairs": pairs}
 
     return Stage("quality metrics", per_frame, {"quality": PATTERN_COLUMNS, "pairs": PAIR_COLUMNS})
 
 
-def quality_dataset(store_dir, spots_path, patterns_path, registration: RegistrationSettings,
-                    reconstruction: ReconstructionSettings, lines: tuple[int, int] | None = None
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def quality_dataset(
+    store_dir,
+    spots_path,
+    patterns_path,
+    registration: RegistrationSettings,
+    reconstruction: ReconstructionSettings,
+    lines: tuple[int, int] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-pattern quality (PATTERN_COLUMNS) and per-spot pairs (PAIR_COLUMNS) of a dataset's
     scan lines [start, stop) = `lines` (default: all)."""
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     lines = lines or (0, ny)
-    centres = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"]).to_numpy(np.float64).reshape(ny, nx, 2)
+    centres = (
+        pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"])
+        .to_numpy(np.float64)
+        .reshape(ny, nx, 2)
+    )
     stage = quality_stage(registration, reconstruction, tuple(sidecar["frame_shape"]), centres)
     frames = scan_lines((ny, nx), lines, store_lines(store_dir, lines), spots_path, _SPOT_COLUMNS)
     tables = run(stage, frames, (lines[1] - lines[0]) * nx)
     quality, pairs = tables["quality"], tables["pairs"]
     if len(quality):
-        logger.info("median PSNR %.1f dB, SSIM %.3f; %d spots paired after the round trip",
-                    np.nanmedian(quality.psnr), np.nanmedian(quality.ssim), int(pairs.offset.notna().sum()))
+        logger.info(
+            "median PSNR %.1f dB, SSIM %.3f; %d spots paired after the round trip",
+            np.nanmedian(quality.psnr),
+            np.nanmedian(quality.ssim),
+            int(pairs.offset.notna().sum()),
+        )
     return quality, pairs

@@ -18,60 +18,109 @@ from .. import plots
 def intensity_fit(pairs: pd.DataFrame) -> dict:
     """Slope through the origin, R^2 and median relative difference of the paired diffracted
     spots' reconstructed vs table integrated intensities."""
-    ok = pairs[~pairs.is_direct_beam & pairs.integrated_reconstructed.notna() & (pairs.integrated > 0)]
+    ok = pairs[
+        ~pairs.is_direct_beam & pairs.integrated_reconstructed.notna() & (pairs.integrated > 0)
+    ]
     if len(ok) < 2:
-        return {"spots": len(ok), "slope": np.nan, "r2": np.nan, "median_relative_difference": np.nan}
+        return {
+            "spots": len(ok),
+            "slope": np.nan,
+            "r2": np.nan,
+            "median_relative_difference": np.nan,
+        }
     x, y = ok.integrated.to_numpy(np.float64), ok.integrated_reconstructed.to_numpy(np.float64)
     slope = float(x @ y / (x @ x))
     r2 = 1.0 - float(((y - slope * x) ** 2).sum() / ((y - y.mean()) ** 2).sum())
-    return {"spots": len(ok), "slope": slope, "r2": r2, "median_relative_difference": float(np.median(np.abs(y / x - 1)))}
+    return {
+        "spots": len(ok),
+        "slope": slope,
+        "r2": r2,
+        "median_relative_difference": float(np.median(np.abs(y / x - 1))),
+    }
 
 
-def summarise(quality: pd.DataFrame, pairs: pd.DataFrame, patterns: pd.DataFrame, raw_bytes: int, table_bytes: int,
-              crystalline_min_spots: int) -> dict:
+def summarise(
+    quality: pd.DataFrame,
+    pairs: pd.DataFrame,
+    patterns: pd.DataFrame,
+    raw_bytes: int,
+    table_bytes: int,
+    crystalline_min_spots: int,
+) -> dict:
     """The dataset's figures of merit (see the module docstring)."""
     count = patterns.n_spots.to_numpy()
     crystalline = count >= crystalline_min_spots
     return {
-        "patterns": len(patterns), "spots": int(count.sum()),
+        "patterns": len(patterns),
+        "spots": int(count.sum()),
         "compression_factor": raw_bytes / table_bytes,
         "spots_per_pattern": float(count.mean()),
         "crystalline_patterns": int(crystalline.sum()),
-        "spots_per_crystalline_pattern": float(count[crystalline].mean()) if crystalline.any() else np.nan,
-        "psnr_median_db": float(np.nanmedian(quality.psnr)), "ssim_median": float(np.nanmedian(quality.ssim)),
+        "spots_per_crystalline_pattern": float(count[crystalline].mean())
+        if crystalline.any()
+        else np.nan,
+        "psnr_median_db": float(np.nanmedian(quality.psnr)),
+        "ssim_median": float(np.nanmedian(quality.ssim)),
         "rmse_median": float(np.nanmedian(quality.rmse)),
-        "round_trip_offset_median_px": float(np.nanmedian(pairs.offset)) if pairs.offset.notna().any() else np.nan,
-        "round_trip_offset_p90_px": float(np.nanpercentile(pairs.offset, 90)) if pairs.offset.notna().any() else np.nan,
+        "round_trip_offset_median_px": float(np.nanmedian(pairs.offset))
+        if pairs.offset.notna().any()
+        else np.nan,
+        "round_trip_offset_p90_px": float(np.nanpercentile(pairs.offset, 90))
+        if pairs.offset.notna().any()
+        else np.nan,
         "intensity": intensity_fit(pairs),
     }
 
 
-def plot_quality_maps(quality: pd.DataFrame, scan_shape, scan_step_nm, path, provenance: dict | None = None) -> None:
+def plot_quality_maps(
+    quality: pd.DataFrame, scan_shape, scan_step_nm, path, provenance: dict | None = None
+) -> None:
     """PSNR, SSIM and RMSE as scan maps."""
     figure, axes = plots.subplots(1, 3, (14, 4.2))
-    for ax, (column, title, label) in zip(axes, (("psnr", "PSNR", "dB"), ("ssim", "SSIM", "SSIM"),
-                                                 ("rmse", "RMSE", "counts"))):
+    for ax, (column, title, label) in zip(
+        axes, (("psnr", "PSNR", "dB"), ("ssim", "SSIM", "SSIM"), ("rmse", "RMSE", "counts"))
+    ):
         image = quality[column].to_numpy().reshape(scan_shape)
-        plots.scan_image(figure, ax, np.where(np.isfinite(image), image, np.nan), title, label, scan_step_nm, cmap="viridis")
+        plots.scan_image(
+            figure,
+            ax,
+            np.where(np.isfinite(image), image, np.nan),
+            title,
+            label,
+            scan_step_nm,
+            cmap="viridis",
+        )
     plots.save(figure, path, provenance=provenance)
 
 
 def plot_intensity(pairs: pd.DataFrame, fit: dict, path, provenance: dict | None = None) -> None:
     """Reconstructed vs table integrated intensity of every paired diffracted spot, with the fit,
     and the relative difference against the table intensity."""
-    ok = pairs[~pairs.is_direct_beam & pairs.integrated_reconstructed.notna() & (pairs.integrated > 0)]
+    ok = pairs[
+        ~pairs.is_direct_beam & pairs.integrated_reconstructed.notna() & (pairs.integrated > 0)
+    ]
     figure, (left, right) = plots.subplots(1, 2, (11, 4.4))
     left.loglog(ok.integrated, ok.integrated_reconstructed, ".", ms=2, alpha=0.4)
     if len(ok):
         span = np.array([ok.integrated.min(), ok.integrated.max()])
-        left.plot(span, fit["slope"] * span, "r-", label=f"slope {fit['slope']:.4f}, R² {fit['r2']:.4f}")
+        left.plot(
+            span, fit["slope"] * span, "r-", label=f"slope {fit['slope']:.4f}, R² {fit['r2']:.4f}"
+        )
         left.legend()
-    left.set(xlabel="table: raw minus background (counts)", ylabel="reconstruction (counts)",
-             title="integrated intensity per spot")
-    right.semilogx(ok.integrated, 100 * (ok.integrated_reconstructed / ok.integrated - 1), ".", ms=2, alpha=0.4)
+    left.set(
+        xlabel="table: raw minus background (counts)",
+        ylabel="reconstruction (counts)",
+        title="integrated intensity per spot",
+    )
+    right.semilogx(
+        ok.integrated, 100 * (ok.integrated_reconstructed / ok.integrated - 1), ".", ms=2, alpha=0.4
+    )
     right.axhline(0, color="k", lw=0.8)
-    right.set(xlabel="table: raw minus background (counts)", ylabel="reconstruction - table (%)",
-              title="relative difference")
+    right.set(
+        xlabel="table: raw minus background (counts)",
+        ylabel="reconstruction - table (%)",
+        title="relative difference",
+    )
     plots.save(figure, path, provenance=provenance)
 
 
@@ -84,6 +133,8 @@ def plot_accuracy(by_snr: pd.DataFrame, path, provenance: dict | None = None) ->
     left.legend()
     right.plot(by_snr.snr, by_snr.error_median, "o-", label="median")
     right.plot(by_snr.snr, by_snr.error_p90, "s--", label="90th percentile")
-    right.set(xlabel="integrated SNR", ylabel="position error (px)", yscale="log", title="position error")
+    right.set(
+        xlabel="integrated SNR", ylabel="position error (px)", yscale="log", title="position error"
+    )
     right.legend()
     plots.save(figure, path, provenance=provenance)

@@ -1,4 +1,4 @@
-"""Sub-pixel refinement of registered spots (SPEC §2.5).
+"""Sub-pixel refinement of registered spots (method.md §3.5).
 
 Coordinates are (y, x) px in the frame (pixel centres at integers). Discs use coverage weights
 w = clip(radius + 0.5 - d, 0, 1) for a pixel centre at distance d, which makes every quantity
@@ -49,7 +49,8 @@ def _window(shape, cy, cx, reach):
 
 @njit(cache=True, nogil=True, inline="always")
 def _coverage(radius, distance):
-    """Fraction of a pixel whose centre is `distance` px from the disc centre that the disc covers."""
+    """Fraction of a pixel whose centre is `distance` px from the disc centre that the disc
+    covers."""
     return min(max(radius + 0.5 - distance, 0.0), 1.0)
 
 
@@ -71,7 +72,8 @@ def _disc_moments(image, cy, cx, radius):
 @njit(cache=True, nogil=True)
 def _ring_plane(image, cy, cx, inner, outer):
     """Least-squares plane a + by (row - cy) + bx (col - cx) through the pixels whose centres lie
-    at inner < d <= outer px from (cy, cx); (a, by, bx), or (mean, 0, 0) if the ring is degenerate."""
+    at inner < d <= outer px from (cy, cx); (a, by, bx), or (mean, 0, 0) if the ring is
+    degenerate."""
     r0, r1, c0, c1 = _window(image.shape, cy, cx, outer)
     n = sy = sx = syy = sxx = syx = sv = svy = svx = 0.0
     inner2, outer2 = inner * inner, outer * outer
@@ -170,7 +172,8 @@ def _std_radius(image, cy, cx, r_limit):
 def refine_paper(image, smooth, rows, cols, limits, tolerance, max_iter):
     """Refine every spot of `image`, the radius searched on `smooth`; returns arrays y, x,
     radius, converged (bool). After the first step the radius is measured again only once the
-    centre has settled at the current radius (the same fixed point, a third of the radius searches)."""
+    centre has settled at the current radius (the same fixed point, a third of the radius
+    searches)."""
     n = rows.shape[0]
     ys, xs, radii = np.empty(n), np.empty(n), np.empty(n)
     converged = np.zeros(n, dtype=np.bool_)
@@ -202,7 +205,8 @@ def refine_paper(image, smooth, rows, cols, limits, tolerance, max_iter):
 
 @njit(cache=True, nogil=True)
 def refine_epattern_v4(blurred, rows, cols, boxes):
-    """ePattern v4 compatibility: 5 centre-of-mass iterations in a square box of the blurred frame."""
+    """ePattern v4 compatibility: 5 centre-of-mass iterations in a square box of the blurred
+    frame."""
     n = rows.shape[0]
     n_rows, n_cols = blurred.shape
     ys, xs = np.empty(n), np.empty(n)
@@ -239,7 +243,12 @@ def measure(image, raw, ys, xs, radii, saturation):
         std[k] = math.sqrt(max(s2 / sw - mean[k] ** 2, 0.0)) if sw > 0 else 0.0
         integrated[k] = s
         reach = radii[k] + 0.5
-        if ys[k] - reach < -0.5 or xs[k] - reach < -0.5 or ys[k] + reach > rows - 0.5 or xs[k] + reach > cols - 0.5:
+        if (
+            ys[k] - reach < -0.5
+            or xs[k] - reach < -0.5
+            or ys[k] + reach > rows - 0.5
+            or xs[k] + reach > cols - 0.5
+        ):
             flags[k] |= FLAG_BORDER
         best = -np.inf
         r0, r1, c0, c1 = _window(image.shape, ys[k], xs[k], reach)

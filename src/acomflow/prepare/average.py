@@ -1,4 +1,4 @@
-"""Neighbour averaging (SPEC §1.4): each frame replaced by the mean over its size x size scan
+"""Neighbour averaging (method.md §2.4): each frame replaced by the mean over its size x size scan
 neighbourhood (the neighbours that exist at the scan edges), after every frame has been shifted
 once, by bilinear resampling, onto a common beam centre (the mean of the descan plane). Spots
 found in an averaged frame sit at common-centre coordinates; `to_frame` moves them back to the
@@ -31,7 +31,12 @@ def averaged_lines(lines, start: int, stop: int, centres: np.ndarray, size: int)
     for y in range(start, stop):
         for q in range(max(0, y - half), min(ny, y + half + 1)):
             if q not in kept:
-                kept[q] = np.stack([shift_frame(frame, *(target - centres[q, r])) for r, frame in enumerate(lines[q : q + 1][0])])
+                kept[q] = np.stack(
+                    [
+                        shift_frame(frame, *(target - centres[q, r]))
+                        for r, frame in enumerate(lines[q : q + 1][0])
+                    ]
+                )
         for q in [q for q in kept if q < y - half]:
             del kept[q]
         rows = range(max(0, y - half), min(ny, y + half + 1))

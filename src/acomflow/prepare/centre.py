@@ -1,4 +1,4 @@
-"""Direct-beam centre per frame and the descan plane across the scan (SPEC §1.3).
+"""Direct-beam centre per frame and the descan plane across the scan (method.md §2.3).
 
 The centre of a frame is the direct beam refined exactly as registration refines a spot
 (`peaks.refine.refine_paper`: centroid above a plane pedestal fitted in a ring, radius of
@@ -24,8 +24,14 @@ from .settings import CentringSettings
 CENTRE_NOT_FOUND, CENTRE_NOT_CONVERGED, CENTRE_OUTLIER = 1, 2, 4
 
 
-def beam_centre(frame: np.ndarray, expected=None, search: float = 0.1, r_start: float = 10.0,
-                tolerance: float = 1e-3, max_iter: int = 50) -> tuple[float, float, int]:
+def beam_centre(
+    frame: np.ndarray,
+    expected=None,
+    search: float = 0.1,
+    r_start: float = 10.0,
+    tolerance: float = 1e-3,
+    max_iter: int = 50,
+) -> tuple[float, float, int]:
     """(y, x, flags) of the direct beam of one frame; NaN with CENTRE_NOT_FOUND for a frame
     that is not finite or holds no maximum near `expected` (y, x; default the frame centre)."""
     frame = np.asarray(frame, dtype=np.float32)
@@ -39,18 +45,33 @@ def beam_centre(frame: np.ndarray, expected=None, search: float = 0.1, r_start: 
     if window.size == 0 or not np.isfinite(window).all() or window.min() == window.max():
         return np.nan, np.nan, CENTRE_NOT_FOUND
     yy, xx = np.indices(window.shape)
-    beam = direct_beam((yy + r0).ravel(), (xx + c0).ravel(), gaussian_blur(window, 2.0).ravel(), (ey, ex), reach)
+    beam = direct_beam(
+        (yy + r0).ravel(), (xx + c0).ravel(), gaussian_blur(window, 2.0).ravel(), (ey, ex), reach
+    )
     if beam < 0:
         return np.nan, np.nan, CENTRE_NOT_FOUND
     start = np.unravel_index(beam, window.shape)
     smooth = gaussian_blur(window, 1.0)
-    ys, xs, _, converged = refine_paper(window, smooth, np.array([start[0]]), np.array([start[1]]),
-                                        np.array([float(r_start)]), tolerance, max_iter)
+    ys, xs, _, converged = refine_paper(
+        window,
+        smooth,
+        np.array([start[0]]),
+        np.array([start[1]]),
+        np.array([float(r_start)]),
+        tolerance,
+        max_iter,
+    )
     return float(ys[0] + r0), float(xs[0] + c0), 0 if converged[0] else CENTRE_NOT_CONVERGED
 
 
-def fit_descan(scan_y, scan_x, centre_y, centre_x, outlier_px: float = CentringSettings.outlier_px,
-               max_rounds: int = 20):
+def fit_descan(
+    scan_y,
+    scan_x,
+    centre_y,
+    centre_x,
+    outlier_px: float = CentringSettings.outlier_px,
+    max_rounds: int = 20,
+):
     """Robust descan plane through measured centres (1D arrays over the scan positions; NaN =
     not measured). Returns (coefficients {axis: [a, b_scan_y, c_scan_x]}, plane_y, plane_x,
     outlier mask)."""
@@ -59,15 +80,23 @@ def fit_descan(scan_y, scan_x, centre_y, centre_x, outlier_px: float = CentringS
     usable = np.isfinite(measured).all(axis=1)
     inliers = usable.copy()
     if usable.sum() < 3:
-        raise ValueError(f"descan fit: {usable.sum()} frames with a measured centre, at least 3 needed")
+        raise ValueError(
+            f"descan fit: {usable.sum()} frames with a measured centre, at least 3 needed"
+        )
     for _ in range(max_rounds):
         coefficients, *_ = np.linalg.lstsq(design[inliers], measured[inliers], rcond=None)
         distance = np.hypot(*(measured - design @ coefficients).T)
-        sigma = np.median(distance[inliers]) / 1.1774  # the median radius of a 2D Gaussian is 1.1774 sigma
+        sigma = (
+            np.median(distance[inliers]) / 1.1774
+        )  # the median radius of a 2D Gaussian is 1.1774 sigma
         updated = usable & (distance <= max(5.0 * sigma, outlier_px))
         if np.array_equal(updated, inliers) or updated.sum() < 3:
             break
         inliers = updated
     plane = design @ coefficients
-    return ({"y": coefficients[:, 0].tolist(), "x": coefficients[:, 1].tolist()}, plane[:, 0], plane[:, 1],
-            usable & ~inliers)
+    return (
+        {"y": coefficients[:, 0].tolist(), "x": coefficients[:, 1].tolist()},
+        plane[:, 0],
+        plane[:, 1],
+        usable & ~inliers,
+    )

@@ -21,12 +21,23 @@ from ..tables import write_table
 from .centre import CENTRE_OUTLIER, beam_centre, fit_descan
 from .settings import CentringSettings
 
-MEASURED_DTYPES = {"scan_y": "int32", "scan_x": "int32", "centre_y": "float64", "centre_x": "float64", "flags": "int32"}
+MEASURED_DTYPES = {
+    "scan_y": "int32",
+    "scan_x": "int32",
+    "centre_y": "float64",
+    "centre_x": "float64",
+    "flags": "int32",
+}
 
 
-
-def centre_dataset(store_dir, table_path, plot_path=None, search: float = 0.1, r_start: float = 10.0,
-                   outlier_px: float = CentringSettings.outlier_px) -> pd.DataFrame:
+def centre_dataset(
+    store_dir,
+    table_path,
+    plot_path=None,
+    search: float = 0.1,
+    r_start: float = 10.0,
+    outlier_px: float = CentringSettings.outlier_px,
+) -> pd.DataFrame:
     """Measure the beam centre of every frame of the store in `store_dir`, fit the descan plane
     and write the centres table (and its plot); returns the table."""
     store_dir = Path(store_dir)
@@ -37,22 +48,39 @@ def centre_dataset(store_dir, table_path, plot_path=None, search: float = 0.1, r
         return {"centres": {"centre_y": centre_y, "centre_x": centre_x, "flags": flags}}
 
     stage = Stage(f"beam centres {store_dir}", per_frame, {"centres": MEASURED_DTYPES})
-    measured = run(stage, scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny))), ny * nx)["centres"]
+    measured = run(stage, scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny))), ny * nx)[
+        "centres"
+    ]
     yy, xx = measured.scan_y.to_numpy(), measured.scan_x.to_numpy()
     centre_y, centre_x = measured.centre_y.to_numpy(), measured.centre_x.to_numpy()
     coefficients, plane_y, plane_x, outlier = fit_descan(yy, xx, centre_y, centre_x, outlier_px)
-    table = pd.DataFrame({
-        "scan_y": yy, "scan_x": xx, "centre_y": centre_y, "centre_x": centre_x,
-        "plane_y": plane_y, "plane_x": plane_x,
-        "residual": np.hypot(centre_y - plane_y, centre_x - plane_x),
-        "flags": measured["flags"].to_numpy() | np.where(outlier, CENTRE_OUTLIER, 0).astype(np.int32),
-    })
+    table = pd.DataFrame(
+        {
+            "scan_y": yy,
+            "scan_x": xx,
+            "centre_y": centre_y,
+            "centre_x": centre_x,
+            "plane_y": plane_y,
+            "plane_x": plane_x,
+            "residual": np.hypot(centre_y - plane_y, centre_x - plane_x),
+            "flags": measured["flags"].to_numpy()
+            | np.where(outlier, CENTRE_OUTLIER, 0).astype(np.int32),
+        }
+    )
     settings = {"search": search, "r_start": r_start, "outlier_px": outlier_px}
-    metadata = {**record(settings, inputs=[store_dir / SIDECAR_NAME]),
-                "descan": coefficients, "scan_shape": [ny, nx]}
+    metadata = {
+        **record(settings, inputs=[store_dir / SIDECAR_NAME]),
+        "descan": coefficients,
+        "scan_shape": [ny, nx],
+    }
     write_table(table, table_path, metadata)
-    logger.info("beam centres of %s: descan %.3f px over the scan, %d outliers, median residual %.4f px",
-                store_dir, _span(table), int(outlier.sum()), float(np.nanmedian(table.residual)))
+    logger.info(
+        "beam centres of %s: descan %.3f px over the scan, %d outliers, median residual %.4f px",
+        store_dir,
+        _span(table),
+        int(outlier.sum()),
+        float(np.nanmedian(table.residual)),
+    )
     if plot_path is not None:
         plot_centres(table, (ny, nx), plot_path)
     return table
@@ -60,15 +88,23 @@ def centre_dataset(store_dir, table_path, plot_path=None, search: float = 0.1, r
 
 def _span(table: pd.DataFrame) -> float:
     """Largest distance (px) of the plane's centre from its value at the first position."""
-    return float(np.hypot(table.plane_y - table.plane_y.iloc[0], table.plane_x - table.plane_x.iloc[0]).max())
+    return float(
+        np.hypot(table.plane_y - table.plane_y.iloc[0], table.plane_x - table.plane_x.iloc[0]).max()
+    )
 
 
 def plot_centres(table: pd.DataFrame, scan_shape, path) -> None:
     """Measured centre y and x and the residual from the descan plane, as scan maps."""
     figure, axes = plots.subplots(1, 3, (13, 4))
-    maps = (("centre_y", "centre y (px)"), ("centre_x", "centre x (px)"), ("residual", "distance from the descan plane (px)"))
+    maps = (
+        ("centre_y", "centre y (px)"),
+        ("centre_x", "centre x (px)"),
+        ("residual", "distance from the descan plane (px)"),
+    )
     for ax, (column, label) in zip(axes, maps):
-        plots.scan_image(figure, ax, table[column].to_numpy().reshape(scan_shape), label, "px", cmap="viridis")
+        plots.scan_image(
+            figure, ax, table[column].to_numpy().reshape(scan_shape), label, "px", cmap="viridis"
+        )
     outliers = table[(table["flags"] & CENTRE_OUTLIER) != 0]
     axes[2].plot(outliers.scan_x, outliers.scan_y, "x", color="tab:red", label="outlier")
     if len(outliers):

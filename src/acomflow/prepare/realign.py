@@ -3,7 +3,7 @@
 A plan gives the stream frame each scan position takes (-1: none, a zero frame); the store is
 then written one scan line at a time, so memory stays bounded by a line's frames. Modes:
 
-- "blanks" (default, SPEC §1.2): blanked line-end frames found from the frame sums, lines cut
+- "blanks" (default, method.md §2.2): blanked line-end frames found from the frame sums, lines cut
   between them, each position taking the frame `stream.line_frames` chooses;
 - "trim": frames first_frame .. first_frame + ny nx - 1 in order (the macros' "move non-scan
   data out");
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..logs import Progress, logger
 from .. import plots
+from ..logs import Progress, logger
 from ..provenance import record, write_json
 from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
 from .stream import blank_frames, cut_lines, line_frames
@@ -30,7 +30,9 @@ from .stream import blank_frames, cut_lines, line_frames
 REALIGN_MODES = ("blanks", "trim", "offset")
 
 
-def frame_sums(frames: NpyFrames, block: int = 256, bright_radius: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def frame_sums(
+    frames: NpyFrames, block: int = 256, bright_radius: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """Sum (float64 counts) of every frame and its virtual bright field (the sum inside a disc
     of `bright_radius` x the frame size around the frame centre), read `block` frames at a time."""
     rows, cols = frames.shape[1:]
@@ -40,7 +42,9 @@ def frame_sums(frames: NpyFrames, block: int = 256, bright_radius: float = 0.1) 
     progress = Progress("frame sums", frames.shape[0])
     for start in range(0, frames.shape[0], block):
         chunk = frames[start : start + block]
-        sums[start : start + len(chunk)] = chunk.reshape(len(chunk), -1).sum(axis=1, dtype=np.float64)
+        sums[start : start + len(chunk)] = chunk.reshape(len(chunk), -1).sum(
+            axis=1, dtype=np.float64
+        )
         bright[start : start + len(chunk)] = chunk[:, disc].sum(axis=1, dtype=np.float64)
         progress.update(len(chunk))
     return sums, bright
@@ -54,13 +58,26 @@ def plan_blanks(sums: np.ndarray, ny: int, nx: int) -> tuple[np.ndarray, dict]:
     for y, (start, stop) in enumerate(cut["lines"]):
         chosen, filled = line_frames(stop - start, nx)
         plan[y] = start + chosen
-        lines.append({"line": y, "first_frame": int(start), "frames": int(stop - start),
-                      "frames_used": int(np.unique(chosen).size), "positions_filled": np.flatnonzero(filled).tolist()})
-    report = {"blank": blank.tolist(), "lines": lines,
-              "dropped": {"blank": int(blank.sum()), "before_scan": int(cut["before"][1] - cut["before"][0]),
-                          "after_scan": int(cut["after"][1] - cut["after"][0]),
-                          "surplus_in_lines": sum(line["frames"] - line["frames_used"] for line in lines)},
-              "positions_filled": sum(len(line["positions_filled"]) for line in lines)}
+        lines.append(
+            {
+                "line": y,
+                "first_frame": int(start),
+                "frames": int(stop - start),
+                "frames_used": int(np.unique(chosen).size),
+                "positions_filled": np.flatnonzero(filled).tolist(),
+            }
+        )
+    report = {
+        "blank": blank.tolist(),
+        "lines": lines,
+        "dropped": {
+            "blank": int(blank.sum()),
+            "before_scan": int(cut["before"][1] - cut["before"][0]),
+            "after_scan": int(cut["after"][1] - cut["after"][0]),
+            "surplus_in_lines": sum(line["frames"] - line["frames_used"] for line in lines),
+        },
+        "positions_filled": sum(len(line["positions_filled"]) for line in lines),
+    }
     return plan, report
 
 
@@ -73,22 +90,43 @@ def plan_shift(n: int, ny: int, nx: int, first: int) -> tuple[np.ndarray, dict]:
     lines = []
     for y, row in enumerate(plan):
         held = row[row >= 0]
-        lines.append({"line": y, "first_frame": int(held.min()) if held.size else -1, "frames": int(held.size)})
-    report = {"lines": lines, "positions_filled": int((plan < 0).sum()),
-              "dropped": {"before_scan": int(used.min()) if used.size else n,
-                          "after_scan": int(n - 1 - used.max()) if used.size else 0}}
+        lines.append(
+            {
+                "line": y,
+                "first_frame": int(held.min()) if held.size else -1,
+                "frames": int(held.size),
+            }
+        )
+    report = {
+        "lines": lines,
+        "positions_filled": int((plan < 0).sum()),
+        "dropped": {
+            "before_scan": int(used.min()) if used.size else n,
+            "after_scan": int(n - 1 - used.max()) if used.size else 0,
+        },
+    }
     return plan, report
 
 
-def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", first_frame: int = 0,
-                   sync_offset: int = 0, block_frames: int = 256) -> dict:
+def realign_stream(
+    store_dir,
+    out_dir,
+    scan_shape=None,
+    mode: str = "blanks",
+    first_frame: int = 0,
+    sync_offset: int = 0,
+    block_frames: int = 256,
+) -> dict:
     """Realign the stream stored in `store_dir` onto its nominal scan (or `scan_shape`) and write
     the store `out_dir` (data.npy, data.json) with realignment.json and .png; returns the report."""
     store_dir, out_dir = Path(store_dir), Path(out_dir)
     sidecar = read_sidecar(store_dir)
     ny, nx = scan_shape or sidecar.get("nominal_scan_shape") or (None, None)
     if not sidecar.get("stream") or ny is None:
-        raise ValueError(f"{store_dir}: not a stream with a nominal scan shape (sidecar 'stream', 'nominal_scan_shape')")
+        raise ValueError(
+            f"{store_dir}: not a stream with a nominal scan shape (sidecar 'stream', "
+            f"'nominal_scan_shape')"
+        )
     if mode not in REALIGN_MODES:
         raise ValueError(f"realignment mode {mode!r} is not one of {REALIGN_MODES}")
     frames = NpyFrames(store_dir / DATA_NAME, flat=True)
@@ -100,14 +138,26 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
         else:
             plan, report = plan_shift(n, ny, nx, first_frame if mode == "trim" else sync_offset)
             if mode == "trim" and (plan < 0).any():
-                raise ValueError(f"{ny} x {nx} frames from frame {first_frame} run past the stream's end")
+                raise ValueError(
+                    f"{ny} x {nx} frames from frame {first_frame} run past the stream's end"
+                )
     except ValueError as error:
         raise ValueError(f"{store_dir / DATA_NAME}: stream of {n} frames: {error}") from None
 
-    settings = {"scan_shape": [ny, nx], "mode": mode, "first_frame": first_frame, "sync_offset": sync_offset}
-    out_sidecar = {key: sidecar[key] for key in ("format", "calibration", "sources") if key in sidecar}
-    out_sidecar.update(stream=False, realigned_from=str(store_dir / DATA_NAME),
-                       **record(settings, inputs=[store_dir / "data.json"]))
+    settings = {
+        "scan_shape": [ny, nx],
+        "mode": mode,
+        "first_frame": first_frame,
+        "sync_offset": sync_offset,
+    }
+    out_sidecar = {
+        key: sidecar[key] for key in ("format", "calibration", "sources") if key in sidecar
+    }
+    out_sidecar.update(
+        stream=False,
+        realigned_from=str(store_dir / DATA_NAME),
+        **record(settings, inputs=[store_dir / "data.json"]),
+    )
     progress = Progress(f"realign {store_dir}", ny)
     with StoreWriter(out_dir, (ny, nx, *frames.shape[1:]), frames.dtype, out_sidecar) as store:
         for y in range(ny):
@@ -119,12 +169,26 @@ def realign_stream(store_dir, out_dir, scan_shape=None, mode: str = "blanks", fi
                 line[plan[y] >= 0] = block[used - first]
             store.write(y * nx, line)
             progress.update(1)
-    report = {"frames": n, "scan_shape": [ny, nx], "mode": mode, **report, "plan": plan.tolist(),
-              "frame_sums": sums.tolist(), "bright_field": bright.tolist()}
+    report = {
+        "frames": n,
+        "scan_shape": [ny, nx],
+        "mode": mode,
+        **report,
+        "plan": plan.tolist(),
+        "frame_sums": sums.tolist(),
+        "bright_field": bright.tolist(),
+    }
     write_json(out_dir / "realignment.json", report)
     plot_realignment(report, out_dir / "realignment.png")
-    logger.info("realigned %d frames onto %dx%d (%s): dropped %s, %d positions filled", n, ny, nx, mode,
-                report["dropped"], report["positions_filled"])
+    logger.info(
+        "realigned %d frames onto %dx%d (%s): dropped %s, %d positions filled",
+        n,
+        ny,
+        nx,
+        mode,
+        report["dropped"],
+        report["positions_filled"],
+    )
     return report
 
 
@@ -148,7 +212,9 @@ def plot_realignment(report: dict, path) -> None:
     axes[0, 1].axhline(nx, color="k", lw=0.8, ls="--", label=f"nx = {nx}")
     axes[0, 1].set(xlabel="scan line", ylabel="frames recorded", title="Frames per line")
     axes[0, 1].legend()
-    for ax, image, title in ((axes[1, 0], naive.reshape(ny, nx), "Before: stream in order"),
-                             (axes[1, 1], after, "After realignment")):
+    for ax, image, title in (
+        (axes[1, 0], naive.reshape(ny, nx), "Before: stream in order"),
+        (axes[1, 1], after, "After realignment"),
+    ):
         plots.scan_image(figure, ax, image, title, "virtual bright field (counts)", cmap="gray")
     plots.save(figure, path)

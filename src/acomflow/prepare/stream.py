@@ -1,4 +1,4 @@
-"""Realignment of an unsynchronised camera stream onto the scan grid (SPEC §1.2).
+"""Realignment of an unsynchronised camera stream onto the scan grid (method.md §2.2).
 
 A camera that is not synchronised with the scan records one flat stream: a few frames before
 the scan, then per scan line a few blanked flyback frames (beam off) and nx +- a few frames spread
@@ -28,7 +28,9 @@ def blank_frames(sums: np.ndarray, window: int) -> np.ndarray:
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of every run of True in a bool array."""
     edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+    return [
+        (int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+    ]
 
 
 def cut_lines(blank: np.ndarray, n_lines: int, nx: int) -> dict:
@@ -50,8 +52,10 @@ def cut_lines(blank: np.ndarray, n_lines: int, nx: int) -> dict:
     if len(runs) != n_lines or odd:
         found = f"{len(runs)} beam-on runs between blanked frames (frames per run: {counts[:20]}"
         found += ", ...)" if len(counts) > 20 else ")"
-        raise ValueError(f"no {n_lines} lines of about {nx} frames: found {found}"
-                         + (f"; runs {odd[:10]} are not within nx/2..2nx" if odd else ""))
+        raise ValueError(
+            f"no {n_lines} lines of about {nx} frames: found {found}"
+            + (f"; runs {odd[:10]} are not within nx/2..2nx" if odd else "")
+        )
     return {"lines": runs, "before": before, "after": after}
 
 
@@ -67,7 +71,9 @@ def line_frames(count: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
     times = (np.arange(count) + 0.5) / count
     shown = np.minimum((times * nx).astype(np.int64), nx - 1)
     wanted = (np.arange(nx) + 0.5) / nx
-    nearest = np.minimum((wanted * count).astype(np.int64), count - 1)  # frame centred nearest in time
+    nearest = np.minimum(
+        (wanted * count).astype(np.int64), count - 1
+    )  # frame centred nearest in time
     frames = nearest.copy()
     filled = np.ones(nx, dtype=bool)
     for x in range(nx):

@@ -19,20 +19,44 @@ from pathlib import Path
 
 import numpy as np
 
-from ..calibration import Calibration, length_to_nm, reciprocal_pixel
 from ..blockfile import BlockfileFrames
+from ..calibration import Calibration, length_to_nm, reciprocal_pixel
 from ..store import NpyFrames
-from .sequences import DM_SUFFIXES, IMAGE_SUFFIXES, FrameStack, list_frames, load_dm_frame, load_image
+from .sequences import (
+    DM_SUFFIXES,
+    IMAGE_SUFFIXES,
+    FrameStack,
+    list_frames,
+    load_dm_frame,
+    load_image,
+)
 from .source import FrameSource, resolve_scan_shape
 
 _RSCIIO_PLUGIN = {
-    "mib": "quantumdetector", "app5": "topspin", "dm": "digitalmicrograph",
-    "hspy": "hspy", "zspy": "zspy", "emd": "emd", "empad": "empad", "tiff": "tiff",
+    "mib": "quantumdetector",
+    "app5": "topspin",
+    "dm": "digitalmicrograph",
+    "hspy": "hspy",
+    "zspy": "zspy",
+    "emd": "emd",
+    "empad": "empad",
+    "tiff": "tiff",
 }
 _SUFFIX_FORMAT = {
-    ".npy": "npy", ".blo": "blockfile", ".mib": "mib", ".app5": "app5", ".dm3": "dm", ".dm4": "dm",
-    ".hspy": "hspy", ".hdf5": "hspy", ".zspy": "zspy", ".emd": "emd", ".h5": "emd", ".xml": "empad",
-    ".tif": "tiff", ".tiff": "tiff",
+    ".npy": "npy",
+    ".blo": "blockfile",
+    ".mib": "mib",
+    ".app5": "app5",
+    ".dm3": "dm",
+    ".dm4": "dm",
+    ".hspy": "hspy",
+    ".hdf5": "hspy",
+    ".zspy": "zspy",
+    ".emd": "emd",
+    ".h5": "emd",
+    ".xml": "empad",
+    ".tif": "tiff",
+    ".tiff": "tiff",
 }
 
 
@@ -48,11 +72,14 @@ def detect_format(path: Path) -> str:
         if suffixes & IMAGE_SUFFIXES:
             return "images"
         raise ValueError(f"{path}: folder holds no .dm3/.dm4 or BMP/PNG/TIFF frames")
-    raise ValueError(f"{path}: cannot tell the format from the name; set format to one of {sorted(FORMATS)}")
+    raise ValueError(
+        f"{path}: cannot tell the format from the name; set format to one of {sorted(FORMATS)}"
+    )
 
 
 def source_files(path) -> list[Path]:
-    """A source file itself, or every file under a source folder (sorted): what a source is made of."""
+    """A source file itself, or every file under a source folder (sorted): what a source is made
+    of."""
     path = Path(path)
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
@@ -62,7 +89,9 @@ def _pick_signal(path: Path, signals: list[dict]) -> dict:
     candidates = [s for s in signals if np.ndim(s["data"]) >= 2]
     if not candidates:
         raise ValueError(f"{path}: no 2D, 3D or 4D image data in the file")
-    return max(candidates, key=lambda s: (np.ndim(s["data"]) >= 3, int(np.prod(np.shape(s["data"])))))
+    return max(
+        candidates, key=lambda s: (np.ndim(s["data"]) >= 3, int(np.prod(np.shape(s["data"]))))
+    )
 
 
 def _rsciio_calibration(signal: dict) -> Calibration:
@@ -97,7 +126,11 @@ def _companions(path: Path, fmt: str) -> list[Path]:
 def _open_rsciio(path: Path, fmt: str):
     module = importlib.import_module(f"rsciio.{_RSCIIO_PLUGIN[fmt]}")
     signal = _pick_signal(path, module.file_reader(str(path), lazy=True))
-    return signal["data"], _rsciio_calibration(signal), [*source_files(path), *_companions(path, fmt)]
+    return (
+        signal["data"],
+        _rsciio_calibration(signal),
+        [*source_files(path), *_companions(path, fmt)],
+    )
 
 
 def _open_npy(path: Path, fmt: str):
@@ -123,11 +156,20 @@ def _open_dm_frames(path: Path, fmt: str):
 
 
 FORMATS = {name: _open_rsciio for name in _RSCIIO_PLUGIN} | {
-    "npy": _open_npy, "blockfile": _open_blockfile, "images": _open_images, "dm-frames": _open_dm_frames,
+    "npy": _open_npy,
+    "blockfile": _open_blockfile,
+    "images": _open_images,
+    "dm-frames": _open_dm_frames,
 }
 
 
-def open_source(path, format: str = "auto", scan_shape=None, stream: bool = False, calibration: dict | None = None) -> FrameSource:
+def open_source(
+    path,
+    format: str = "auto",
+    scan_shape=None,
+    stream: bool = False,
+    calibration: dict | None = None,
+) -> FrameSource:
     """Open `path` lazily as a FrameSource; every failure names the file and what is wrong.
 
     `scan_shape` [ny, nx] is needed only where the file lacks it (flat stacks) or to re-arrange
@@ -143,13 +185,21 @@ def open_source(path, format: str = "auto", scan_shape=None, stream: bool = Fals
     try:
         array, file_calibration, files = FORMATS[fmt](path, fmt)
     except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, ImportError) as error:
-        raise ValueError(f"{path}: cannot be read as {fmt} ({type(error).__name__}: {error})") from error
+        raise ValueError(
+            f"{path}: cannot be read as {fmt} ({type(error).__name__}: {error})"
+        ) from error
     if len(array.shape) < 2:
         raise ValueError(f"{path}: holds a {len(array.shape)}D array, not image frames")
     shape = resolve_scan_shape(path, tuple(array.shape[:-2]), scan_shape, stream)
     source = FrameSource(
-        array=array, scan_shape=shape, files=files, format=fmt,
-        calibration=file_calibration.updated(**(calibration or {})), stream=stream,
+        array=array,
+        scan_shape=shape,
+        files=files,
+        format=fmt,
+        calibration=file_calibration.updated(**(calibration or {})),
+        stream=stream,
     )
-    source.read_frames(source.n_frames - 1, source.n_frames)  # a truncated file fails here, not mid-way
+    source.read_frames(
+        source.n_frames - 1, source.n_frames
+    )  # a truncated file fails here, not mid-way
     return source

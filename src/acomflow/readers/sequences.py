@@ -13,7 +13,11 @@ DM_SUFFIXES = {".dm3", ".dm4"}
 
 def natural_key(path: Path) -> list:
     """Sort key that orders 'frame_2' before 'frame_10', component by component."""
-    return [int(tok) if tok.isdigit() else tok.lower() for part in path.parts for tok in re.split(r"(\d+)", part)]
+    return [
+        int(tok) if tok.isdigit() else tok.lower()
+        for part in path.parts
+        for tok in re.split(r"(\d+)", part)
+    ]
 
 
 def list_frames(directory: Path, suffixes: set[str]) -> list[Path]:
@@ -49,7 +53,8 @@ def load_dm_frame(path: Path) -> np.ndarray:
 
 
 class FrameStack:
-    """A (n, ky, kx) array-like over a list of single-frame files; slicing loads only those files."""
+    """A (n, ky, kx) array-like over a list of single-frame files; slicing loads only those
+    files."""
 
     def __init__(self, files: list[Path], load):
         if not files:

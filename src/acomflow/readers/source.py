@@ -72,7 +72,8 @@ class FrameSource:
 
 
 def _materialise(array) -> np.ndarray:
-    """Compute a dask array on the calling thread (deterministic, no thread pool); pass numpy through."""
+    """Compute a dask array on the calling thread (deterministic, no thread pool); pass numpy
+    through."""
     if hasattr(array, "compute"):
         return array.compute(scheduler="synchronous")
     return np.asarray(array)
@@ -95,7 +96,8 @@ def resolve_scan_shape(path, nav_shape, scan_shape=None, stream=False) -> tuple[
         if ny * nx != n:
             raise ValueError(
                 f"{path}: scan_shape {[ny, nx]} needs {ny * nx} frames but the file holds {n} "
-                f"(navigation shape {list(nav_shape)}); for an unsynchronised camera set stream: true"
+                f"(navigation shape {list(nav_shape)}); for an unsynchronised camera set stream: "
+                f"true"
             )
         return (ny, nx)
     if len(nav_shape) == 2:
@@ -103,5 +105,10 @@ def resolve_scan_shape(path, nav_shape, scan_shape=None, stream=False) -> tuple[
     if n == 1:
         return (1, 1)
     if len(nav_shape) > 2:
-        raise ValueError(f"{path}: {len(nav_shape)} navigation axes {list(nav_shape)}; set scan_shape [ny, nx]")
-    raise ValueError(f"{path}: a flat stack of {n} frames; set scan_shape [ny, nx] (or stream: true) in the config")
+        raise ValueError(
+            f"{path}: {len(nav_shape)} navigation axes {list(nav_shape)}; set scan_shape [ny, nx]"
+        )
+    raise ValueError(
+        f"{path}: a flat stack of {n} frames; set scan_shape [ny, nx] (or stream: true) in the "
+        f"config"
+    )

@@ -1,1 +1,2 @@
-"""Reconstruction of clean patterns from the registered table, and masking of frames (SPEC §4)."""
+"""Reconstruction of clean patterns from the registered table, and masking of frames (method.md
+§5)."""

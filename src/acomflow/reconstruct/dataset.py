@@ -2,8 +2,9 @@
 
 The spots table is read in record batches and cut into scan lines (it is sorted by scan_y,
 scan_x as the merge writes it), so memory holds a batch, one line of output frames and the
-beam centres (16 bytes per scan position), whatever the scan size. The 8-bit scale maps the brightest diffracted-spot mean of the dataset
-(or of each frame) to 255 / gain grey levels; the direct beam may saturate.
+beam centres (16 bytes per scan position), whatever the scan size. The 8-bit scale maps the
+brightest diffracted-spot mean of the dataset (or of each frame) to 255 / gain grey levels; the
+direct beam may saturate.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ COLUMNS = ["scan_y", "scan_x", "x", "y", "radius", "mean", "is_direct_beam"]
 
 
 def brightest_diffracted_mean(spots_path) -> float:
-    """The largest mean of a spot that is not the direct beam (of any spot if there is none; 1 if empty)."""
+    """The largest mean of a spot that is not the direct beam (of any spot if there is none; 1 if
+    empty)."""
     best = best_any = 0.0
     for batch in pq.ParquetFile(spots_path).iter_batches(columns=["mean", "is_direct_beam"]):
         mean = batch.column("mean").to_numpy(zero_copy_only=False)
@@ -35,8 +37,12 @@ def brightest_diffracted_mean(spots_path) -> float:
     return best or best_any or 1.0
 
 
-def _frame_scale(values: np.ndarray, direct: np.ndarray, settings: ReconstructionSettings,
-                 dataset_reference: float) -> float:
+def _frame_scale(
+    values: np.ndarray,
+    direct: np.ndarray,
+    settings: ReconstructionSettings,
+    dataset_reference: float,
+) -> float:
     """Grey levels per count for one frame whose spots are drawn with `values`."""
     if settings.reference == "dataset":
         reference = dataset_reference
@@ -45,7 +51,9 @@ def _frame_scale(values: np.ndarray, direct: np.ndarray, settings: Reconstructio
     return 255.0 * settings.gain / reference
 
 
-def reconstruct_dataset(spots_path, patterns_path, out_dir, name: str, settings: ReconstructionSettings) -> dict:
+def reconstruct_dataset(
+    spots_path, patterns_path, out_dir, name: str, settings: ReconstructionSettings
+) -> dict:
     """Render every pattern of the registered table into the outputs `settings.formats` under
     `out_dir`; returns a summary (frames, size, scale, reference)."""
     meta = read_metadata(spots_path)
@@ -54,29 +62,77 @@ def reconstruct_dataset(spots_path, patterns_path, out_dir, name: str, settings:
     calibration = Calibration(**meta.get("calibration", {}))
     size = settings.size or max(frame_shape)
     scale = size / max(frame_shape)
-    g_limit_px(settings, calibration.inv_angstrom_per_px)  # a missing calibration fails before any output
+    g_limit_px(
+        settings, calibration.inv_angstrom_per_px
+    )  # a missing calibration fails before any output
     patterns = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x"])
     if len(patterns) != ny * nx:
-        raise ValueError(f"{patterns_path}: {len(patterns)} patterns, the table's scan has {ny * nx}")
+        raise ValueError(
+            f"{patterns_path}: {len(patterns)} patterns, the table's scan has {ny * nx}"
+        )
     centres = patterns.to_numpy(np.float64).reshape(ny, nx, 2)
     reference = brightest_diffracted_mean(spots_path)
     provenance = record(settings.as_dict(), inputs=[spots_path, patterns_path])
-    out_calibration = calibration.updated(inv_angstrom_per_px=None if calibration.inv_angstrom_per_px is None
-                                          else calibration.inv_angstrom_per_px / scale)
-    sidecar = {"source": {"format": "reconstruction", "table": str(spots_path)}, "calibration": out_calibration.as_dict(),
-               "provenance": provenance}
-    logger.info("reconstructing %d x %d patterns at %d px (scale %.3g) into %s", ny, nx, size, scale,
-                ", ".join(settings.formats))
+    out_calibration = calibration.updated(
+        inv_angstrom_per_px=None
+        if calibration.inv_angstrom_per_px is None
+        else calibration.inv_angstrom_per_px / scale
+    )
+    sidecar = {
+        "source": {"format": "reconstruction", "table": str(spots_path)},
+        "calibration": out_calibration.as_dict(),
+        "provenance": provenance,
+    }
+    logger.info(
+        "reconstructing %d x %d patterns at %d px (scale %.3g) into %s",
+        ny,
+        nx,
+        size,
+        scale,
+        ", ".join(settings.formats),
+    )
 
     def per_frame(frame):
-        values, direct = spot_values(frame.rows, settings), frame.rows["is_direct_beam"].astype(bool)
-        image = render_frame(frame.rows, tuple(centres[frame.y, frame.x]), frame_shape, settings,
-                             calibration.inv_angstrom_per_px, values)
-        return {"frame": image, "scale": _frame_scale(values, direct, settings, reference),
-                "vbf": frame.rows["mean"][direct].sum()}
+        values, direct = (
+            spot_values(frame.rows, settings),
+            frame.rows["is_direct_beam"].astype(bool),
+        )
+        image = render_frame(
+            frame.rows,
+            tuple(centres[frame.y, frame.x]),
+            frame_shape,
+            settings,
+            calibration.inv_angstrom_per_px,
+            values,
+        )
+        return {
+            "frame": image,
+            "scale": _frame_scale(values, direct, settings, reference),
+            "vbf": frame.rows["mean"][direct].sum(),
+        }
 
     lines = scan_lines((ny, nx), (0, ny), spots=spots_path, columns=COLUMNS)
-    with FrameOutputs(out_dir, name, settings.formats, (ny, nx), size, settings.dtype, calibration,
-                      max(frame_shape), sidecar) as outputs:
-        run(Stage("reconstruct", per_frame), lines, ny * nx, lambda y, results: outputs.write_results(y * nx, results))
-    return {"frames": ny * nx, "size": size, "scale": scale, "reference": reference, "outputs": outputs.paths}
+    with FrameOutputs(
+        out_dir,
+        name,
+        settings.formats,
+        (ny, nx),
+        size,
+        settings.dtype,
+        calibration,
+        max(frame_shape),
+        sidecar,
+    ) as outputs:
+        run(
+            Stage("reconstruct", per_frame),
+            lines,
+            ny * nx,
+            lambda y, results: outputs.write_results(y * nx, results),
+        )
+    return {
+        "frames": ny * nx,
+        "size": size,
+        "scale": scale,
+        "reference": reference,
+        "outputs": outputs.paths,
+    }

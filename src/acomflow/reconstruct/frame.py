@@ -1,4 +1,4 @@
-"""One reconstructed frame from one pattern's registered spots (SPEC §4).
+"""One reconstructed frame from one pattern's registered spots (method.md §5).
 
 Geometry: the output frame is size x size px, `scale` = size / max(ky, kx) output px per input
 px. With `centred`, the beam centre maps onto the output's geometric centre ((size - 1) / 2);
@@ -12,14 +12,15 @@ import numpy as np
 
 from ..kernels import gaussian_blur
 from .discs import render_discs
-from .legacy import render_epattern_v4
+from .epattern_v4 import render_epattern_v4
 from .settings import ReconstructionSettings
 
 EPATTERN_V4_RADII = (4.0, 2.0)  # direct beam, other spots (output px)
 
 
 def spot_values(spots: dict, settings: ReconstructionSettings) -> np.ndarray:
-    """Each spot's drawn value (counts): its registered mean, the direct beam's attenuated or zero."""
+    """Each spot's drawn value (counts): its registered mean, the direct beam's attenuated or
+    zero."""
     values = np.asarray(spots["mean"], np.float64).copy()
     direct = np.asarray(spots["is_direct_beam"], bool)
     if settings.direct_beam == "attenuate":
@@ -34,14 +35,22 @@ def g_limit_px(settings: ReconstructionSettings, inv_angstrom_per_px: float | No
     limit = np.inf if settings.g_max_px is None else settings.g_max_px
     if settings.g_max_inv_angstrom is not None:
         if inv_angstrom_per_px is None:
-            raise ValueError("reconstruction g_max_inv_angstrom needs the reciprocal pixel size: "
-                             "set calibration.inv_angstrom_per_px for this dataset")
+            raise ValueError(
+                "reconstruction g_max_inv_angstrom needs the reciprocal pixel size: "
+                "set calibration.inv_angstrom_per_px for this dataset"
+            )
         limit = min(limit, settings.g_max_inv_angstrom / inv_angstrom_per_px)
     return limit
 
 
-def render_frame(spots: dict, centre: tuple[float, float], frame_shape, settings: ReconstructionSettings,
-                 inv_angstrom_per_px: float | None = None, values: np.ndarray | None = None) -> np.ndarray:
+def render_frame(
+    spots: dict,
+    centre: tuple[float, float],
+    frame_shape,
+    settings: ReconstructionSettings,
+    inv_angstrom_per_px: float | None = None,
+    values: np.ndarray | None = None,
+) -> np.ndarray:
     """The reconstructed float32 (size, size) frame of one pattern.
 
     `spots`: arrays x, y (input px), radius, mean, is_direct_beam; `centre` the (y, x) beam
@@ -59,9 +68,17 @@ def render_frame(spots: dict, centre: tuple[float, float], frame_shape, settings
     keep = np.hypot(ys - beam[0], xs - beam[1]) <= g_limit
     direct = np.asarray(spots["is_direct_beam"], bool)
     if settings.renderer == "epattern-v4":
-        radii = np.where(direct, settings.direct_beam_radius or EPATTERN_V4_RADII[0], settings.radius or EPATTERN_V4_RADII[1])
+        radii = np.where(
+            direct,
+            settings.direct_beam_radius or EPATTERN_V4_RADII[0],
+            settings.radius or EPATTERN_V4_RADII[1],
+        )
     else:
-        radii = np.asarray(spots["radius"], np.float64) * scale if settings.radius is None else np.full(len(ys), settings.radius)
+        radii = (
+            np.asarray(spots["radius"], np.float64) * scale
+            if settings.radius is None
+            else np.full(len(ys), settings.radius)
+        )
         if settings.direct_beam_radius is not None:
             radii = np.where(direct, settings.direct_beam_radius, radii)
     out_y = (ys - origin[0]) * scale + (size - 1) / 2.0

@@ -1,4 +1,4 @@
-"""Masking (SPEC §4), the fast alternative to reconstruction that needs no table: each frame's
+"""Masking (method.md §5), the fast alternative to reconstruction that needs no table: each frame's
 background-subtracted image kept inside discs around its detected prominence maxima, zero
 elsewhere. Discs have `radius` px, at most half the distance to the nearest other maximum, and
 hold the pixels whose centres lie within it. Frames keep the detector geometry (no resampling).
@@ -18,9 +18,9 @@ import numpy as np
 from ..calibration import Calibration
 from ..export.sinks import FrameOutputs
 from ..logs import logger
-from ..provenance import record
 from ..peaks.beam import direct_beam, search_radius
 from ..peaks.refine import neighbour_limits
+from ..provenance import record
 from ..register.frame import detect_spots
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
@@ -28,9 +28,11 @@ from ..store import read_sidecar, saturation_level
 from .settings import MaskingSettings
 
 
-
-def mask_frame(raw: np.ndarray, registration: RegistrationSettings, radius: float, saturation: float = np.inf):
-    """(masked float32 frame, its 8-bit reference in counts, bright-field value) of one raw frame."""
+def mask_frame(
+    raw: np.ndarray, registration: RegistrationSettings, radius: float, saturation: float = np.inf
+):
+    """(masked float32 frame, its 8-bit reference in counts, bright-field value) of one raw
+    frame."""
     frame = np.asarray(raw, dtype=np.float32)
     masked = np.zeros(frame.shape, np.float32)
     if not np.isfinite(frame).all() or frame.min() == frame.max():
@@ -45,37 +47,71 @@ def mask_frame(raw: np.ndarray, registration: RegistrationSettings, radius: floa
         r0, r1 = max(r - reach, 0), min(r + reach + 1, frame.shape[0])
         c0, c1 = max(c - reach, 0), min(c + reach + 1, frame.shape[1])
         yy, xx = np.ogrid[r0 - r : r1 - r, c0 - c : c1 - c]
-        kept = np.where(yy * yy + xx * xx <= limit * limit, found.subtracted[r0:r1, c0:c1], np.float32(0))
+        kept = np.where(
+            yy * yy + xx * xx <= limit * limit, found.subtracted[r0:r1, c0:c1], np.float32(0)
+        )
         masked[r0:r1, c0:c1] = np.maximum(masked[r0:r1, c0:c1], kept)
         kept_discs.append(kept)
     sums = np.array([float(kept.sum()) for kept in kept_discs])
     centre = ((frame.shape[0] - 1) / 2.0, (frame.shape[1] - 1) / 2.0)
-    beam = direct_beam(found.rows, found.cols, sums, centre, search_radius(frame.shape, registration.direct_beam_search))
-    reference = max((float(kept.max()) for k, kept in enumerate(kept_discs) if k != beam), default=0.0)
+    beam = direct_beam(
+        found.rows,
+        found.cols,
+        sums,
+        centre,
+        search_radius(frame.shape, registration.direct_beam_search),
+    )
+    reference = max(
+        (float(kept.max()) for k, kept in enumerate(kept_discs) if k != beam), default=0.0
+    )
     vbf = float(sums[beam]) if beam >= 0 else 0.0
     return masked, reference, vbf
 
 
-def mask_dataset(store_dir, out_dir, name: str, settings: MaskingSettings, registration: RegistrationSettings) -> dict:
-    """Mask every frame of the store in `store_dir` into the outputs `settings.formats` under `out_dir`."""
+def mask_dataset(
+    store_dir, out_dir, name: str, settings: MaskingSettings, registration: RegistrationSettings
+) -> dict:
+    """Mask every frame of the store in `store_dir` into the outputs `settings.formats` under
+    `out_dir`."""
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     ky, kx = sidecar["frame_shape"]
     if ky != kx and ({"blo", "bmp"} & set(settings.formats)):
-        raise ValueError(f"{store_dir}: frames are {ky} x {kx}; .blo and BMP outputs of masked frames need square frames")
+        raise ValueError(
+            f"{store_dir}: frames are {ky} x {kx}; .blo and BMP outputs of masked frames need "
+            f"square frames"
+        )
     saturation = saturation_level(sidecar["dtype"])
-    provenance = record({**settings.as_dict(), "registration": registration.as_dict()},
-                        inputs=[Path(store_dir) / "data.json"])
-    out_sidecar = {"source": {"format": "masked", "store": str(store_dir)}, "calibration": sidecar.get("calibration", {}),
-                   "provenance": provenance}
+    provenance = record(
+        {**settings.as_dict(), "registration": registration.as_dict()},
+        inputs=[Path(store_dir) / "data.json"],
+    )
+    out_sidecar = {
+        "source": {"format": "masked", "store": str(store_dir)},
+        "calibration": sidecar.get("calibration", {}),
+        "provenance": provenance,
+    }
     calibration = Calibration(**sidecar.get("calibration", {}))
-    logger.info("masking %d x %d frames of %s into %s", ny, nx, store_dir, ", ".join(settings.formats))
+    logger.info(
+        "masking %d x %d frames of %s into %s", ny, nx, store_dir, ", ".join(settings.formats)
+    )
 
     def per_frame(frame):
         masked, reference, vbf = mask_frame(frame.data, registration, settings.radius, saturation)
-        return {"frame": masked, "scale": 255.0 * settings.gain / reference if reference > 0 else 1.0, "vbf": vbf}
+        return {
+            "frame": masked,
+            "scale": 255.0 * settings.gain / reference if reference > 0 else 1.0,
+            "vbf": vbf,
+        }
 
     lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)))
-    with FrameOutputs(out_dir, name, settings.formats, (ny, nx), ky, settings.dtype, calibration, ky, out_sidecar) as outputs:
-        run(Stage("mask", per_frame), lines, ny * nx, lambda y, results: outputs.write_results(y * nx, results))
+    with FrameOutputs(
+        out_dir, name, settings.formats, (ny, nx), ky, settings.dtype, calibration, ky, out_sidecar
+    ) as outputs:
+        run(
+            Stage("mask", per_frame),
+            lines,
+            ny * nx,
+            lambda y, results: outputs.write_results(y * nx, results),
+        )
     return {"frames": ny * nx, "outputs": outputs.paths}

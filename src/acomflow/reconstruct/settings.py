@@ -1,11 +1,12 @@
-"""Settings of reconstruction and masking (mirror `reconstruction` and `masking` in config/schema)."""
+"""Settings of reconstruction and masking (mirror `reconstruction` and `masking` in
+config/schema)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import ClassVar
 
-from ..export.sinks import FORMATS
+from ..export.names import FORMATS
 from ..settings import ConfigSection
 
 RENDERERS = ("paper", "epattern-v4")
@@ -23,8 +24,13 @@ class ReconstructionSettings(ConfigSection):
     """
 
     SECTION: ClassVar[str] = "reconstruction"
-    CHOICES: ClassVar[dict[str, tuple]] = {"renderer": RENDERERS, "direct_beam": DIRECT_BEAM, "reference": REFERENCES,
-                                           "dtype": DTYPES, "formats": FORMATS}
+    CHOICES: ClassVar[dict[str, tuple]] = {
+        "renderer": RENDERERS,
+        "direct_beam": DIRECT_BEAM,
+        "reference": REFERENCES,
+        "dtype": DTYPES,
+        "formats": FORMATS,
+    }
 
     renderer: str = "paper"
     size: int | None = None  # output frame size (square); None: the input frame size
@@ -35,12 +41,13 @@ class ReconstructionSettings(ConfigSection):
     direct_beam: str = "keep"
     attenuation: float = 0.1  # factor on the direct beam with direct_beam "attenuate"
     centred: bool = True  # beam centre at the output frame's centre (else the detector's geometry)
-    reference: str = "dataset"  # 8-bit scale: the brightest diffracted spot mean of the dataset or frame
+    reference: str = (
+        "dataset"  # 8-bit scale: the brightest diffracted spot mean of the dataset or frame
+    )
     gain: float = 1.0  # grey levels x gain (> 1 saturates the brightest spots)
     blur: float = 0.0  # Gaussian sigma of a final blur, output px (0: none)
     dtype: str = "uint8"  # of the npy and tiff outputs: uint8 grey levels or float32 counts
     formats: tuple[str, ...] = ("blo", "npy")
-
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,7 +26,6 @@ from ..kernels import mean3x3
 from .settings import BACKGROUND_METHODS
 
 
-
 def ball_parameters(radius: float) -> tuple[int, int]:
     """ImageJ's (shrink factor, arc trim percent) for a rolling ball of `radius` px."""
     if radius <= 10:
@@ -171,7 +170,9 @@ def _bilinear(small, yi, yw, xi, xw):
     return out
 
 
-def rolling_ball(image: np.ndarray, radius: float, presmooth: bool = True, shrink: bool = True) -> np.ndarray:
+def rolling_ball(
+    image: np.ndarray, radius: float, presmooth: bool = True, shrink: bool = True
+) -> np.ndarray:
     """Rolling-ball background of a float32 frame (ImageJ semantics; see module docstring).
 
     `shrink=False` rolls the ball on the full-resolution image (exact, slower).
@@ -185,7 +186,9 @@ def rolling_ball(image: np.ndarray, radius: float, presmooth: bool = True, shrin
     if factor == 1:
         return roll_ball(smooth, patch)
     if min(image.shape) < 2 * factor:
-        raise ValueError(f"frame {image.shape} is too small for a rolling ball of radius {radius} px")
+        raise ValueError(
+            f"frame {image.shape} is too small for a rolling ball of radius {radius} px"
+        )
     return enlarge(roll_ball(shrink_min(smooth, factor), patch), image.shape, factor)
 
 
@@ -328,7 +331,12 @@ def _correct_corners(image, coeff2):
     corners[1] += e0
     corners[3] += e1
     length = min(rows, cols)
-    starts = ((0, 0, 1, 1), (0, cols - 1, 1, -1), (rows - 1, 0, -1, 1), (rows - 1, cols - 1, -1, -1))
+    starts = (
+        (0, 0, 1, 1),
+        (0, cols - 1, 1, -1),
+        (rows - 1, 0, -1, 1),
+        (rows - 1, cols - 1, -1, -1),
+    )
     for k in range(4):
         r0, c0, dr, dc = starts[k]
         line = np.empty(length, dtype=image.dtype)
@@ -343,7 +351,9 @@ def _correct_corners(image, coeff2):
             image[r, c] = corners[k] / 3.0
 
 
-def sliding_paraboloid(image: np.ndarray, radius: float, presmooth: bool = True, correct_corners: bool = True) -> np.ndarray:
+def sliding_paraboloid(
+    image: np.ndarray, radius: float, presmooth: bool = True, correct_corners: bool = True
+) -> np.ndarray:
     """Sliding-paraboloid background of a float32 frame (ImageJ semantics; module docstring)."""
     background = np.array(image, dtype=np.float32)
     if min(background.shape) < 3:
@@ -355,16 +365,30 @@ def sliding_paraboloid(image: np.ndarray, radius: float, presmooth: bool = True,
     coeff2 = 0.5 / radius
     if correct_corners:
         _correct_corners(background, coeff2)
-    for direction, coeff in ((0, coeff2), (1, coeff2), (0, coeff2), (2, 2 * coeff2), (3, 2 * coeff2),
-                             (4, 2 * coeff2), (5, 2 * coeff2), (2, 2 * coeff2), (3, 2 * coeff2)):
+    for direction, coeff in (
+        (0, coeff2),
+        (1, coeff2),
+        (0, coeff2),
+        (2, 2 * coeff2),
+        (3, 2 * coeff2),
+        (4, 2 * coeff2),
+        (5, 2 * coeff2),
+        (2, 2 * coeff2),
+        (3, 2 * coeff2),
+    ):
         _pass(background, direction, coeff)
     if presmooth:
         background -= np.float32(shift)
     return background
 
 
-def subtract_background(frame: np.ndarray, method: str = "rolling_ball", radius: float = 20.0,
-                        presmooth: bool = True, clamp: bool = True) -> np.ndarray:
+def subtract_background(
+    frame: np.ndarray,
+    method: str = "rolling_ball",
+    radius: float = 20.0,
+    presmooth: bool = True,
+    clamp: bool = True,
+) -> np.ndarray:
     """The frame minus its background, float32. `clamp` sets negative values to 0 (ImageJ's
     behaviour on 8- and 16-bit images); `method` is one of BACKGROUND_METHODS."""
     frame = np.ascontiguousarray(frame, dtype=np.float32)

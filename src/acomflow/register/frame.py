@@ -13,15 +13,34 @@ import numpy as np
 
 from ..kernels import gaussian_blur, mean3x3
 from ..peaks.beam import direct_beam, search_radius
-from ..peaks.refine import FLAG_NOT_CONVERGED, measure, neighbour_limits, refine_epattern_v4, refine_paper
+from ..peaks.refine import (
+    FLAG_NOT_CONVERGED,
+    measure,
+    neighbour_limits,
+    refine_epattern_v4,
+    refine_paper,
+)
 from .background import subtract_background
 from .maxima import find_maxima, prominences
 from .noise import is_quantised, sigma_annulus, sigma_corners, sigma_poisson
 from .settings import RegistrationSettings
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
-SPOT_COLUMNS = ("spot", "x", "y", "x_c", "y_c", "radius", "mean", "std", "integrated", "peak", "prominence",
-                "is_direct_beam", "flags")
+SPOT_COLUMNS = (
+    "spot",
+    "x",
+    "y",
+    "x_c",
+    "y_c",
+    "radius",
+    "mean",
+    "std",
+    "integrated",
+    "peak",
+    "prominence",
+    "is_direct_beam",
+    "flags",
+)
 
 
 def _empty_spots() -> dict:
@@ -46,17 +65,27 @@ class Detection(NamedTuple):
     threshold: float
 
 
-def detect_spots(frame: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf) -> Detection:
-    """Noise, background, blur and adaptive-prominence maxima of a finite, non-constant float32 frame."""
-    subtracted = subtract_background(frame, settings.background, settings.background_radius,
-                                     settings.presmooth, settings.clamp)
-    sigma = sigma_annulus(subtracted, *settings.noise_annulus) if settings.noise == "annulus" else sigma_corners(frame)
+def detect_spots(
+    frame: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf
+) -> Detection:
+    """Noise, background, blur and adaptive-prominence maxima of a finite, non-constant float32
+    frame."""
+    subtracted = subtract_background(
+        frame, settings.background, settings.background_radius, settings.presmooth, settings.clamp
+    )
+    sigma = (
+        sigma_annulus(subtracted, *settings.noise_annulus)
+        if settings.noise == "annulus"
+        else sigma_corners(frame)
+    )
     threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
     detection = gaussian_blur(subtracted, settings.blur_sigma)
     rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
     prominence = prominences(detection, rows, cols)
     if settings.noise == "poisson" and len(rows):
-        local = settings.prominence_k * sigma_poisson(frame, rows, cols, saturation, is_quantised(frame))
+        local = settings.prominence_k * sigma_poisson(
+            frame, rows, cols, saturation, is_quantised(frame)
+        )
         keep = prominence > np.maximum(local, threshold)
         rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
     keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]
@@ -64,8 +93,12 @@ def detect_spots(frame: np.ndarray, settings: RegistrationSettings, saturation: 
     return Detection(subtracted, detection, rows, cols, prominence, sigma, threshold)
 
 
-def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf,
-                   expected_centre: tuple[float, float] | None = None):
+def register_frame(
+    raw: np.ndarray,
+    settings: RegistrationSettings,
+    saturation: float = np.inf,
+    expected_centre: tuple[float, float] | None = None,
+):
     """Spots and pattern record of one frame.
 
     `saturation` is the detector's saturation level (counts) for the saturated-pixel flag;
@@ -74,8 +107,14 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     frame = np.asarray(raw, dtype=np.float32)
     shape = frame.shape
     centre = expected_centre or ((shape[0] - 1) / 2.0, (shape[1] - 1) / 2.0)
-    pattern = {"noise_sigma": np.nan, "prominence_min": np.nan, "n_spots": 0,
-               "centre_x": np.nan, "centre_y": np.nan, "flags": 0}
+    pattern = {
+        "noise_sigma": np.nan,
+        "prominence_min": np.nan,
+        "n_spots": 0,
+        "centre_x": np.nan,
+        "centre_y": np.nan,
+        "flags": 0,
+    }
     if not np.isfinite(frame).all():
         pattern["flags"] = PATTERN_NON_FINITE
         return _empty_spots(), pattern
@@ -95,7 +134,9 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
         limits = neighbour_limits(rows, cols, settings.r_start)
         smooth = gaussian_blur(subtracted, settings.radius_smooth)
         image = frame if settings.refine_on == "frame" else subtracted
-        ys, xs, radii, converged = refine_paper(image, smooth, rows, cols, limits, settings.tolerance, settings.max_iter)
+        ys, xs, radii, converged = refine_paper(
+            image, smooth, rows, cols, limits, settings.tolerance, settings.max_iter
+        )
     else:
         distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)
@@ -104,22 +145,38 @@ def register_frame(raw: np.ndarray, settings: RegistrationSettings, saturation: 
     mean, std, integrated, peak, flags = measure(subtracted, frame, ys, xs, radii, saturation)
     if settings.refine == "epattern-v4":
         block = mean3x3(subtracted)  # ImageJ's 3x3 mean, as the macros take it
-        mean = block[np.clip(np.rint(ys).astype(int), 0, shape[0] - 1), np.clip(np.rint(xs).astype(int), 0, shape[1] - 1)]
+        mean = block[
+            np.clip(np.rint(ys).astype(int), 0, shape[0] - 1),
+            np.clip(np.rint(xs).astype(int), 0, shape[1] - 1),
+        ]
     flags = flags | np.where(converged, 0, FLAG_NOT_CONVERGED).astype(np.int32)
 
-    beam = direct_beam(ys, xs, integrated, centre, search_radius(shape, settings.direct_beam_search))
+    beam = direct_beam(
+        ys, xs, integrated, centre, search_radius(shape, settings.direct_beam_search)
+    )
     is_direct = np.arange(len(rows)) == beam
-    order = np.concatenate([np.flatnonzero(is_direct), np.flatnonzero(~is_direct)])  # prominence order kept
+    order = np.concatenate(
+        [np.flatnonzero(is_direct), np.flatnonzero(~is_direct)]
+    )  # prominence order kept
     if is_direct.any():
         cy, cx = ys[is_direct][0], xs[is_direct][0]
         pattern.update(centre_x=cx, centre_y=cy)
     else:
         cy = cx = np.nan
     spots = {
-        "spot": np.arange(len(order), dtype=np.int32), "x": xs[order], "y": ys[order],
-        "x_c": xs[order] - cx, "y_c": ys[order] - cy, "radius": radii[order], "mean": mean[order], "std": std[order],
-        "integrated": integrated[order], "peak": peak[order], "prominence": prominence[order].astype(np.float64),
-        "is_direct_beam": is_direct[order], "flags": flags[order],
+        "spot": np.arange(len(order), dtype=np.int32),
+        "x": xs[order],
+        "y": ys[order],
+        "x_c": xs[order] - cx,
+        "y_c": ys[order] - cy,
+        "radius": radii[order],
+        "mean": mean[order],
+        "std": std[order],
+        "integrated": integrated[order],
+        "peak": peak[order],
+        "prominence": prominence[order].astype(np.float64),
+        "is_direct_beam": is_direct[order],
+        "flags": flags[order],
     }
     pattern["n_spots"] = len(order)
     return spots, pattern

@@ -133,7 +133,9 @@ def _find_maxima(padded, prominence, strict, exclude_edges, lowest, highest):
     return found[:n_found]
 
 
-def find_maxima(image: np.ndarray, prominence: float, strict: bool = True, exclude_edges: bool = False):
+def find_maxima(
+    image: np.ndarray, prominence: float, strict: bool = True, exclude_edges: bool = False
+):
     """Rows and columns (int arrays) of the prominence maxima of a 2D image, highest first.
 
     See the module docstring for the exact semantics (ImageJ's Find Maxima, "single points").
@@ -223,7 +225,9 @@ def _swept_prominences(padded, points, levels, lo, hi, top):
             break
         parent[i] = i
         a, va = i, flat[i]
-        joined = 0  # bit d: neighbour d already joined (a branch-free test, the loop visits only those)
+        joined = (
+            0  # bit d: neighbour d already joined (a branch-free test, the loop visits only those)
+        )
         for d in range(8):
             joined |= (parent[i + step[d]] >= 0) << d
         while joined:
@@ -329,6 +333,7 @@ def _flooded_prominences(padded, points, levels, lo, hi, budget):
         result[k] = v0 - saddle
     return result, True
 
+
 def prominences(image: np.ndarray, rows, cols, flood_budget: float = 2.0) -> np.ndarray:
     """Topographic prominence (float32) of the maxima at (rows, cols) of a 2D image, 8-connected:
     height above the highest saddle on a path to a strictly higher pixel (a global maximum's:
@@ -348,7 +353,9 @@ def prominences(image: np.ndarray, rows, cols, flood_budget: float = 2.0) -> np.
     width = image.shape[1] + 2
     points = (rows + 1) * width + cols + 1
     padded = _padded(image)
-    result, complete = _flooded_prominences(padded, points, 1 << 16, lo, hi, int(flood_budget * image.size))
+    result, complete = _flooded_prominences(
+        padded, points, 1 << 16, lo, hi, int(flood_budget * image.size)
+    )
     if complete:
         return result
     top = int(np.argmax(image))  # the first highest pixel: the root of the last component

@@ -123,7 +123,9 @@ def _at_least(means, variances, middle):
     return kept_means[:k], kept_variances[:k]
 
 
-def poisson_gain(raw: np.ndarray, saturation: float = np.inf, step: int = 2, quantised: bool = False) -> float:
+def poisson_gain(
+    raw: np.ndarray, saturation: float = np.inf, step: int = 2, quantised: bool = False
+) -> float:
     """Counts per electron g of a counting detector, from the frame itself (0 if undecidable).
 
     The pixel variance is modelled as g m + q for a local mean of m counts, q the rounding
@@ -141,7 +143,10 @@ def poisson_gain(raw: np.ndarray, saturation: float = np.inf, step: int = 2, qua
     limit, offset = np.float32(min(saturation, 3e38)), 0.0
     if quantised:
         frame = frame + _dither(frame.shape)
-        limit, offset = limit - np.float32(0.5), 2 * ROUNDING_VARIANCE  # a saturated pixel dithered down
+        limit, offset = (
+            limit - np.float32(0.5),
+            2 * ROUNDING_VARIANCE,
+        )  # a saturated pixel dithered down
     means, variances = _gain_samples(frame, limit, step)
     if means.size < 16:
         return 0.0
@@ -156,7 +161,9 @@ def poisson_gain(raw: np.ndarray, saturation: float = np.inf, step: int = 2, qua
     return float(gain)
 
 
-def sigma_poisson(raw: np.ndarray, rows, cols, saturation: float = np.inf, quantised: bool = False) -> np.ndarray:
+def sigma_poisson(
+    raw: np.ndarray, rows, cols, saturation: float = np.inf, quantised: bool = False
+) -> np.ndarray:
     """Local noise sigma sqrt(g m) (float32) at the pixels (rows, cols) of a raw frame, g from
     `poisson_gain` and m the frame's Gaussian local mean over 4 px: wide enough to describe
     the level a spot stands on more than the spot itself (spots are 2-8 px in radius), narrow
@@ -166,4 +173,6 @@ def sigma_poisson(raw: np.ndarray, rows, cols, saturation: float = np.inf, quant
     no spot."""
     mean = gaussian_blur_at(raw, rows, cols, 4.0)
     variance = poisson_gain(raw, saturation, quantised=quantised) * np.maximum(mean, 0.0)
-    return np.sqrt(np.maximum(variance, WHOLE_COUNT_VARIANCE if quantised else 0.0)).astype(np.float32)
+    return np.sqrt(np.maximum(variance, WHOLE_COUNT_VARIANCE if quantised else 0.0)).astype(
+        np.float32
+    )

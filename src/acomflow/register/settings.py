@@ -18,8 +18,12 @@ class RegistrationSettings(ConfigSection):
     """Parameters of per-frame registration; lengths in px, thresholds in counts."""
 
     SECTION: ClassVar[str] = "registration"
-    CHOICES: ClassVar[dict[str, tuple]] = {"noise": NOISE_METHODS, "background": BACKGROUND_METHODS,
-                                           "refine": REFINE_MODES, "refine_on": REFINE_IMAGES}
+    CHOICES: ClassVar[dict[str, tuple]] = {
+        "noise": NOISE_METHODS,
+        "background": BACKGROUND_METHODS,
+        "refine": REFINE_MODES,
+        "refine_on": REFINE_IMAGES,
+    }
 
     noise: str = "poisson"
     noise_annulus: tuple[float, float] = (0.8, 1.0)

@@ -4,7 +4,7 @@ Outputs under `out_dir` (results/{dataset}):
   raw/data.npy, raw/data.json      the canonical store (a stream is stored flat: (1, n, K, K))
   truth/spots.parquet              every rendered spot of every scan position
   truth/patterns.parquet           per scan position: region, grains, thickness, dose, true centre
-  truth/frames.parquet             per recorded frame: kind (pre/blank/scan/post) and its scan position
+  truth/frames.parquet             per recorded frame: kind (pre/blank/scan/post), scan position
 Frames are generated line by line; each frame's noise comes from its own seeded generator, so the
 result does not depend on how the work is split.
 """
@@ -25,7 +25,6 @@ from .sample import REGION_NAMES, build_sample
 from .settings import SyntheticSettings
 
 
-
 def stream_layout(settings: SyntheticSettings) -> pd.DataFrame:
     """The frame sequence an unsynchronised camera records.
 
@@ -40,7 +39,9 @@ def stream_layout(settings: SyntheticSettings) -> pd.DataFrame:
     rows = [("pre", -1, -1, np.nan)] * settings.stream_pre_frames
     for y in range(ny):
         rows += [("blank", -1, -1, np.nan)] * int(rng.integers(lo, hi + 1))
-        count = nx + int(rng.integers(-settings.stream_line_jitter, settings.stream_line_jitter + 1))
+        count = nx + int(
+            rng.integers(-settings.stream_line_jitter, settings.stream_line_jitter + 1)
+        )
         for k in range(count):
             time = (k + 0.5) / count
             rows.append(("scan", y, int(np.clip(np.floor(time * nx), 0, nx - 1)), time))
@@ -54,8 +55,15 @@ def stream_layout(settings: SyntheticSettings) -> pd.DataFrame:
 def _scan_layout(settings: SyntheticSettings) -> pd.DataFrame:
     ny, nx = settings.scan_shape
     yy, xx = np.divmod(np.arange(ny * nx), nx)
-    return pd.DataFrame({"frame": np.arange(ny * nx), "kind": "scan", "scan_y": yy.astype("int32"),
-                         "scan_x": xx.astype("int32"), "line_time": (xx + 0.5) / nx})
+    return pd.DataFrame(
+        {
+            "frame": np.arange(ny * nx),
+            "kind": "scan",
+            "scan_y": yy.astype("int32"),
+            "scan_x": xx.astype("int32"),
+            "line_time": (xx + 0.5) / nx,
+        }
+    )
 
 
 def _position_of(row, settings: SyntheticSettings) -> tuple[int, int] | None:
@@ -74,13 +82,32 @@ def simulate(settings: SyntheticSettings, out_dir) -> None:
     layout = stream_layout(settings) if settings.stream else _scan_layout(settings)
     shape = (1, len(layout), size, size) if settings.stream else (ny, nx, size, size)
     provenance = record(settings.as_dict())
-    logger.info("simulating %s: scan %dx%d, %d frames of %dx%d %s, gain %.4g counts/e",
-                out_dir.name, ny, nx, len(layout), size, size, settings.dtype, gain)
+    logger.info(
+        "simulating %s: scan %dx%d, %d frames of %dx%d %s, gain %.4g counts/e",
+        out_dir.name,
+        ny,
+        nx,
+        len(layout),
+        size,
+        size,
+        settings.dtype,
+        gain,
+    )
 
-    calibration = {"scan_step_nm": settings.scan_step_nm, "inv_angstrom_per_px": settings.inv_angstrom_per_px,
-                   "camera_length_mm": None, "beam_energy_kev": settings.beam_energy_kev}
-    sidecar = {"format": "synthetic", "stream": settings.stream, "nominal_scan_shape": [ny, nx],
-               "calibration": calibration, "sources": [], **provenance}
+    calibration = {
+        "scan_step_nm": settings.scan_step_nm,
+        "inv_angstrom_per_px": settings.inv_angstrom_per_px,
+        "camera_length_mm": None,
+        "beam_energy_kev": settings.beam_energy_kev,
+    }
+    sidecar = {
+        "format": "synthetic",
+        "stream": settings.stream,
+        "nominal_scan_shape": [ny, nx],
+        "calibration": calibration,
+        "sources": [],
+        **provenance,
+    }
     truth_spots, cached = {}, {}
     progress = Progress(f"simulate {out_dir.name}", len(layout))
     with StoreWriter(out_dir / "raw", shape, settings.dtype, sidecar) as store:
@@ -105,7 +132,8 @@ def simulate(settings: SyntheticSettings, out_dir) -> None:
 
 
 def _write_truth(directory: Path, settings, sample, layout, truth_spots, gain, provenance) -> None:
-    """The truth tables; positions a stream skipped are rendered here so every position has its row."""
+    """The truth tables; positions a stream skipped are rendered here so every position has its
+    row."""
     ny, nx = settings.scan_shape
     spot_tables = []
     for y in range(ny):
@@ -120,16 +148,29 @@ def _write_truth(directory: Path, settings, sample, layout, truth_spots, gain, p
     spots = spots.astype({"grain": "int32", "h": "int32", "k": "int32"})
 
     yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
-    patterns = pd.DataFrame({
-        "scan_y": yy.ravel().astype("int32"), "scan_x": xx.ravel().astype("int32"),
-        "region": [REGION_NAMES[r] for r in sample.region.ravel()],
-        "grain": sample.grain.ravel().astype("int32"), "grain2": sample.grain2.ravel().astype("int32"),
-        "mix": sample.mix.ravel(), "thickness": sample.thickness.ravel(), "dose": sample.dose.ravel(),
-        "centre_x": sample.centre_x.ravel(), "centre_y": sample.centre_y.ravel(),
-        "n_spots": spots.groupby(["scan_y", "scan_x"]).size().to_numpy().astype("int32"),
-    })
-    metadata = {**provenance, "gain_counts_per_electron": gain, "saturation": settings.saturation_level,
-                "descan": sample.descan, "scan_shape": [ny, nx], "frame_shape": [settings.frame_size] * 2}
+    patterns = pd.DataFrame(
+        {
+            "scan_y": yy.ravel().astype("int32"),
+            "scan_x": xx.ravel().astype("int32"),
+            "region": [REGION_NAMES[r] for r in sample.region.ravel()],
+            "grain": sample.grain.ravel().astype("int32"),
+            "grain2": sample.grain2.ravel().astype("int32"),
+            "mix": sample.mix.ravel(),
+            "thickness": sample.thickness.ravel(),
+            "dose": sample.dose.ravel(),
+            "centre_x": sample.centre_x.ravel(),
+            "centre_y": sample.centre_y.ravel(),
+            "n_spots": spots.groupby(["scan_y", "scan_x"]).size().to_numpy().astype("int32"),
+        }
+    )
+    metadata = {
+        **provenance,
+        "gain_counts_per_electron": gain,
+        "saturation": settings.saturation_level,
+        "descan": sample.descan,
+        "scan_shape": [ny, nx],
+        "frame_shape": [settings.frame_size] * 2,
+    }
     write_table(spots, directory / "spots.parquet", metadata)
     write_table(patterns, directory / "patterns.parquet", metadata)
     write_table(layout, directory / "frames.parquet", metadata)

@@ -43,40 +43,77 @@ def _fractions(settings: SyntheticSettings, region: int, t: float) -> tuple[floa
 def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) -> Pattern:
     """Expected electrons of the frame at scan position (y, x) and its spots' truth."""
     size = settings.frame_size
-    region, t, dose = int(sample.region[y, x]), float(sample.thickness[y, x]), float(sample.dose[y, x])
+    region, t, dose = (
+        int(sample.region[y, x]),
+        float(sample.thickness[y, x]),
+        float(sample.dose[y, x]),
+    )
     cy, cx = float(sample.centre_y[y, x]), float(sample.centre_x[y, x])
     halo_f, ring_f, bragg_f = _fractions(settings, region, t)
 
     rho = radial_distance((size, size), cy, cx)
     diffuse = dose * halo_f * halo(rho, size / 12.0)
     if ring_f > 0:
-        rings = 0.65 * ring(rho, 0.17 * size, 0.025 * size) + 0.35 * ring(rho, 0.30 * size, 0.035 * size)
+        rings = 0.65 * ring(rho, 0.17 * size, 0.025 * size) + 0.35 * ring(
+            rho, 0.30 * size, 0.035 * size
+        )
         diffuse += dose * ring_f * rings
 
     db_radius = float(np.clip(settings.direct_beam_radius * settings.scale, 2.0, 8.0))
-    parts = [dict(x=[cx], y=[cy], radius=[db_radius], electrons=[dose * (1.0 - halo_f - ring_f - bragg_f)],
-                  grain=[-1], h=[0], k=[0], is_direct_beam=[True])]
+    parts = [
+        dict(
+            x=[cx],
+            y=[cy],
+            radius=[db_radius],
+            electrons=[dose * (1.0 - halo_f - ring_f - bragg_f)],
+            grain=[-1],
+            h=[0],
+            k=[0],
+            is_direct_beam=[True],
+        )
+    ]
     if region == CRYSTAL:
-        for grain, weight in ((sample.grain[y, x], sample.mix[y, x]), (sample.grain2[y, x], 1.0 - sample.mix[y, x])):
+        for grain, weight in (
+            (sample.grain[y, x], sample.mix[y, x]),
+            (sample.grain2[y, x], 1.0 - sample.mix[y, x]),
+        ):
             if grain < 0 or weight <= 0:
                 continue
             g = sample.grains[grain]
             n = len(g.weights)
-            parts.append(dict(
-                x=cx + g.offsets[:, 0], y=cy + g.offsets[:, 1], radius=np.full(n, g.radius),
-                electrons=dose * bragg_f * weight * g.weights, grain=np.full(n, grain),
-                h=g.hk[:, 0], k=g.hk[:, 1], is_direct_beam=np.zeros(n, bool),
-            ))
+            parts.append(
+                dict(
+                    x=cx + g.offsets[:, 0],
+                    y=cy + g.offsets[:, 1],
+                    radius=np.full(n, g.radius),
+                    electrons=dose * bragg_f * weight * g.weights,
+                    grain=np.full(n, grain),
+                    h=g.hk[:, 0],
+                    k=g.hk[:, 1],
+                    is_direct_beam=np.zeros(n, bool),
+                )
+            )
     spots = {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in parts[0]}
 
     expected = diffuse.copy()
-    add_discs(expected, spots["x"], spots["y"], spots["radius"], spots["electrons"],
-              settings.edge_sigma, settings.supersample)
+    add_discs(
+        expected,
+        spots["x"],
+        spots["y"],
+        spots["radius"],
+        spots["electrons"],
+        settings.edge_sigma,
+        settings.supersample,
+    )
 
     disc = math.pi * spots["radius"] ** 2
     row = np.clip(np.rint(spots["y"]).astype(int), 0, size - 1)
     col = np.clip(np.rint(spots["x"]).astype(int), 0, size - 1)
-    rounding = 1.0 / (12.0 * detector_gain(settings) ** 2) if settings.storage_dtype().kind in "ui" else 0.0
+    rounding = (
+        1.0 / (12.0 * detector_gain(settings) ** 2)
+        if settings.storage_dtype().kind in "ui"
+        else 0.0
+    )
     spots["background"] = diffuse[row, col] * disc + (settings.read_noise**2 + rounding) * disc
     spots["snr"] = spots["electrons"] / np.sqrt(spots["electrons"] + spots["background"])
     return Pattern(expected=expected, spots=spots)
@@ -90,7 +127,9 @@ def detector_gain(settings: SyntheticSettings) -> float:
     return settings.saturation_level * settings.direct_beam_overexposure / peak_electrons
 
 
-def record_frame(expected: np.ndarray, settings: SyntheticSettings, gain: float, rng: np.random.Generator) -> np.ndarray:
+def record_frame(
+    expected: np.ndarray, settings: SyntheticSettings, gain: float, rng: np.random.Generator
+) -> np.ndarray:
     """Detector counts: gain x (Poisson electrons + Gaussian read noise), clipped at 0 and at
     saturation, rounded for integer dtypes."""
     electrons = expected

@@ -40,8 +40,10 @@ def add_discs(image, xs, ys, radii, intensities, edge, supersample):
     for i in range(xs.shape[0]):
         radius, cx, cy = radii[i], xs[i], ys[i]
         z = radius / edge
-        area = math.pi * ((radius**2 + edge**2) * 0.5 * math.erfc(-z / math.sqrt(2.0))
-                          + radius * edge * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi))
+        area = math.pi * (
+            (radius**2 + edge**2) * 0.5 * math.erfc(-z / math.sqrt(2.0))
+            + radius * edge * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        )
         amplitude = intensities[i] / area
         reach = radius + band + 1.0
         r0, r1 = max(0, int(math.floor(cy - reach))), min(n_rows - 1, int(math.ceil(cy + reach)))
@@ -73,10 +75,14 @@ def radial_distance(shape, centre_y: float, centre_x: float) -> np.ndarray:
 
 
 def halo(rho: np.ndarray, width: float) -> np.ndarray:
-    """Diffuse halo around the direct beam, 1 / (1 + (rho/width)^2)^1.5, normalised to unit integral."""
+    """Diffuse halo around the direct beam, 1 / (1 + (rho/width)^2)^1.5, normalised to unit
+    integral."""
     return (1.0 + (rho / width) ** 2) ** -1.5 / (2.0 * math.pi * width**2)
 
 
 def ring(rho: np.ndarray, radius: float, width: float) -> np.ndarray:
-    """Amorphous diffraction ring, a Gaussian in rho of standard deviation `width`, unit integral."""
-    return np.exp(-0.5 * ((rho - radius) / width) ** 2) / (2.0 * math.pi * radius * width * math.sqrt(2 * math.pi))
+    """Amorphous diffraction ring, a Gaussian in rho of standard deviation `width`, unit
+    integral."""
+    return np.exp(-0.5 * ((rho - radius) / width) ** 2) / (
+        2.0 * math.pi * radius * width * math.sqrt(2 * math.pi)
+    )

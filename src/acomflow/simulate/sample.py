@@ -47,7 +47,9 @@ def _lattice(settings: SyntheticSettings, rng: np.random.Generator) -> Grain:
     a_len = rng.uniform(size / 11.0, size / 6.5)
     b_len = a_len * rng.uniform(0.8, 1.4)
     gamma, phi = np.deg2rad(rng.uniform(60.0, 120.0)), rng.uniform(0.0, 2.0 * np.pi)
-    basis = np.array([[math.cos(phi), math.sin(phi)], [math.cos(phi + gamma), math.sin(phi + gamma)]])
+    basis = np.array(
+        [[math.cos(phi), math.sin(phi)], [math.cos(phi + gamma), math.sin(phi + gamma)]]
+    )
     basis *= np.array([[a_len], [b_len]])
     g_max = 0.46 * size
     span = int(math.ceil(g_max / (min(a_len, b_len) * math.sin(gamma)))) + 1
@@ -65,7 +67,12 @@ def _lattice(settings: SyntheticSettings, rng: np.random.Generator) -> Grain:
     keep = weights > 0
     low, high = settings.spot_radius
     radius = float(np.clip(rng.uniform(low, high) * settings.scale, 2.0, 8.0))
-    return Grain(hk=hk[keep], offsets=offsets[keep], weights=weights[keep] / weights[keep].sum(), radius=radius)
+    return Grain(
+        hk=hk[keep],
+        offsets=offsets[keep],
+        weights=weights[keep] / weights[keep].sum(),
+        radius=radius,
+    )
 
 
 def _smooth_field(shape, rng: np.random.Generator, n_waves: int = 3) -> np.ndarray:
@@ -91,7 +98,10 @@ def _voronoi(shape, seeds: np.ndarray, width: float):
     d2 = (yy[..., None] - seeds[:, 0]) ** 2 + (xx[..., None] - seeds[:, 1]) ** 2
     order = np.argsort(d2, axis=-1, kind="stable")
     first, second = order[..., 0], order[..., 1]
-    gap = np.take_along_axis(d2, order[..., 1:2], -1)[..., 0] - np.take_along_axis(d2, order[..., :1], -1)[..., 0]
+    gap = (
+        np.take_along_axis(d2, order[..., 1:2], -1)[..., 0]
+        - np.take_along_axis(d2, order[..., :1], -1)[..., 0]
+    )
     separation = np.linalg.norm(seeds[first] - seeds[second], axis=-1)
     distance = gap / (2.0 * separation)  # from the perpendicular bisector, in scan steps
     mix = np.clip(0.5 + distance / (2.0 * width), 0.5, 1.0)
@@ -112,8 +122,11 @@ def build_sample(settings: SyntheticSettings) -> Sample:
     centre = rng.uniform([0.25 * ny, 0.2 * nx], [0.75 * ny, 0.5 * nx])
     aspect = rng.uniform(0.6, 1.6)
     semi = math.sqrt(settings.amorphous_fraction * ny * nx / math.pi)
-    inside = (semi > 0) & (((yy - centre[0]) / max(semi * aspect, 1e-9)) ** 2
-                           + ((xx - centre[1]) / max(semi / aspect, 1e-9)) ** 2 <= 1.0)
+    inside = (semi > 0) & (
+        ((yy - centre[0]) / max(semi * aspect, 1e-9)) ** 2
+        + ((xx - centre[1]) / max(semi / aspect, 1e-9)) ** 2
+        <= 1.0
+    )
     region = np.where(vacuum, VACUUM, np.where(inside, AMORPHOUS, CRYSTAL)).astype(np.int8)
 
     thickness = np.where(region == VACUUM, 0.0, 0.25 + 0.75 * _smooth_field((ny, nx), rng))
@@ -133,8 +146,14 @@ def build_sample(settings: SyntheticSettings) -> Sample:
     centre_x = descan["centre_x0"] + descan["dx_dscan_y"] * yy + descan["dx_dscan_x"] * xx
     crystal = region == CRYSTAL
     return Sample(
-        grains=grains, region=region,
-        grain=np.where(crystal, grain, -1), grain2=np.where(crystal & (mix < 1.0), grain2, -1),
-        mix=np.where(crystal, mix, 0.0), thickness=thickness, dose=dose,
-        centre_y=centre_y, centre_x=centre_x, descan=descan,
+        grains=grains,
+        region=region,
+        grain=np.where(crystal, grain, -1),
+        grain2=np.where(crystal & (mix < 1.0), grain2, -1),
+        mix=np.where(crystal, mix, 0.0),
+        thickness=thickness,
+        dose=dose,
+        centre_y=centre_y,
+        centre_x=centre_x,
+        descan=descan,
     )
