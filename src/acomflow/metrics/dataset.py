@@ -13,9 +13,10 @@ from ..logs import logger
 from ..provenance import record, write_json
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.settings import RegistrationSettings
+from ..scan import run_shard
 from ..store import SIDECAR_NAME, read_sidecar
 from ..tables import concat_shards, shard_lines, write_table
-from .quality import PAIR_COLUMNS, PATTERN_COLUMNS, quality_dataset
+from .quality import PAIR_COLUMNS, PATTERN_COLUMNS, quality_lines
 from .summary import plot_intensity, plot_quality_maps, summarise
 
 
@@ -32,12 +33,11 @@ def metrics_shard(
 ) -> None:
     """Quality and round trip of shard `shard` (0-based) of `n_shards` blocks of scan lines,
     written as two Parquet tables for `metrics_dataset` to merge."""
-    lines = shard_lines(read_sidecar(store_dir)["scan_shape"][0], n_shards, shard)
-    quality, pairs = quality_dataset(
-        store_dir, spots_path, patterns_path, registration, reconstruction, lines
+    block = shard_lines(read_sidecar(store_dir)["scan_shape"][0], n_shards, shard)
+    stage, frames, block, nx = quality_lines(
+        store_dir, spots_path, patterns_path, registration, reconstruction, block
     )
-    write_table(quality, quality_path, {"lines": list(lines)})
-    write_table(pairs, pairs_path, {"lines": list(lines)})
+    run_shard(stage, frames, block, nx, {"quality": quality_path, "pairs": pairs_path})
 
 
 def metrics_dataset(

@@ -145,16 +145,16 @@ def quality_stage(
     return Stage("quality metrics", per_frame, {"quality": PATTERN_COLUMNS, "pairs": PAIR_COLUMNS})
 
 
-def quality_dataset(
+def quality_lines(
     store_dir,
     spots_path,
     patterns_path,
     registration: RegistrationSettings,
     reconstruction: ReconstructionSettings,
     lines: tuple[int, int] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-pattern quality (PATTERN_COLUMNS) and per-spot pairs (PAIR_COLUMNS) of a dataset's
-    scan lines [start, stop) = `lines` (default: all)."""
+):
+    """The quality stage of a dataset and its scan lines [start, stop) = `lines` (default:
+    all), as (stage, lines, the scan lines [start, stop), nx) for `scan.run` or `scan.run_shard`."""
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     lines = lines or (0, ny)
@@ -165,6 +165,22 @@ def quality_dataset(
     )
     stage = quality_stage(registration, reconstruction, tuple(sidecar["frame_shape"]), centres)
     frames = scan_lines((ny, nx), lines, store_lines(store_dir, lines), spots_path, _SPOT_COLUMNS)
+    return stage, frames, lines, nx
+
+
+def quality_dataset(
+    store_dir,
+    spots_path,
+    patterns_path,
+    registration: RegistrationSettings,
+    reconstruction: ReconstructionSettings,
+    lines: tuple[int, int] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-pattern quality (PATTERN_COLUMNS) and per-spot pairs (PAIR_COLUMNS) of a dataset's
+    scan lines [start, stop) = `lines` (default: all)."""
+    stage, frames, lines, nx = quality_lines(
+        store_dir, spots_path, patterns_path, registration, reconstruction, lines
+    )
     tables = run(stage, frames, (lines[1] - lines[0]) * nx)
     quality, pairs = tables["quality"], tables["pairs"]
     if len(quality):
