@@ -37,6 +37,7 @@ include: "rules/mask.smk"
 include: "rules/maps.smk"
 include: "rules/metrics.smk"
 include: "rules/figures.smk"
+include: "rules/acom.smk"
 
 
 # Jobs that take seconds run in the main Snakemake process, never as cluster jobs (a SLURM job

@@ -4,6 +4,7 @@ import math
 import re
 
 from acomflow.config import validate_config
+from acomflow.crystal.phase import dataset_phases
 from acomflow.export.names import output_files
 from acomflow.maps.settings import MapSettings
 from acomflow.maps.dataset import MAP_NAMES
@@ -19,6 +20,8 @@ DATASETS = config["datasets"]
 SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]
 CONVERTED = [name for name, ds in DATASETS.items() if ds["source"] != "synthetic"]
 STREAMS = [name for name, ds in DATASETS.items() if ds["stream"]]
+# every CIF a dataset names is read now: a bad file stops the run before any job
+PHASES = dataset_phases(config)
 
 
 def code_of(script):
@@ -111,4 +114,9 @@ def all_targets():
             *figure_files(name),
         ]
     targets += [f"results/{name}/metrics/accuracy.json" for name in SYNTHETIC]
+    targets += [
+        f"results/{name}/acom/banks/{phase}/spots.parquet"
+        for name, ds in DATASETS.items()
+        for phase in ds["acom"]["phases"]
+    ]
     return targets

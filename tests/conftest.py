@@ -36,9 +36,12 @@ def copy_workflow(workdir):
 
 
 def write_config(workdir, datasets, **sections):
-    """The copy's config.yaml: these datasets, every export and frame format, masking on."""
+    """The copy's config.yaml: these datasets, every export and frame format, masking on, the
+    demo's phases with coarse (5 deg) template banks."""
     config = {
         "datasets": datasets,
+        "phases": {name: {"cif": f"config/phases/{name}.cif"} for name in ("Al", "PbI2")},
+        "templates": {"resolution_deg": 5.0},
         "exports": {"epattern_csv": True},
         "reconstruction": {"formats": ["blo", "bmp", "tiff", "npy"]},
         "masking": {"enabled": True, "formats": ["blo", "npy"]},

@@ -25,7 +25,7 @@ LAYERS = [
         "workflow",
     },
     {"store", "tables", "blockfile", "peaks"},
-    {"scan", "readers", "simulate", "export", "epattern_csv"},
+    {"scan", "readers", "simulate", "export", "epattern_csv", "crystal"},
     {"convert", "prepare"},
     {"register"},
     {"reconstruct", "maps"},

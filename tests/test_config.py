@@ -8,6 +8,7 @@ import yaml
 from conftest import REPO
 
 from acomflow.config import load_schema, validate_config
+from acomflow.crystal.settings import TemplateSettings
 from acomflow.maps.settings import MapSettings
 from acomflow.prepare.settings import AveragingSettings, CentringSettings
 from acomflow.reconstruct.settings import MaskingSettings, ReconstructionSettings
@@ -41,8 +42,9 @@ SECTIONS = [
     (("properties", "masking"), MaskingSettings, {"enabled"}, set()),
     (("properties", "maps"), MapSettings, set(), set()),
     (("definitions", "synthetic"), SyntheticSettings, set(), {"scan_shape", "stream"}),
+    (("properties", "templates"), TemplateSettings, set(), set()),
 ]
-WORKFLOW_SWITCHES = {"datasets", "convert", "exports"}  # read by the rules alone
+WORKFLOW_SWITCHES = {"datasets", "convert", "exports", "phases"}  # read by the rules alone
 
 
 def schema_section(path):

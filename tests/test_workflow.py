@@ -15,7 +15,12 @@ from acomflow.tables import read_metadata
 
 pytestmark = pytest.mark.workflow
 
-TINY = {"source": "synthetic", "scan_shape": [3, 4], "synthetic": {"frame_size": 64, "n_grains": 3}}
+TINY = {
+    "source": "synthetic",
+    "scan_shape": [3, 4],
+    "synthetic": {"frame_size": 64, "n_grains": 3},
+    "acom": {"phases": ["Al", "PbI2"], "precession_deg": 1.0},
+}
 STREAM = {
     "source": "synthetic",
     "scan_shape": [3, 8],
@@ -242,6 +247,37 @@ def test_map_settings_rerun_only_the_maps(workflow):
         write_config(workdir, datasets)
 
 
+def test_template_banks(workflow):
+    """One bank per phase the dataset names, at the store's beam energy and the precession asked,
+    with the phase and its settings in the metadata; a template setting re-runs only the banks."""
+    from acomflow.crystal.orientations import beam_directions
+    from acomflow.crystal.phase import read_cif
+
+    workdir, _, datasets = workflow
+    for phase, count in (
+        ("Al", len(beam_directions(read_cif(workdir / "config/phases/Al.cif"), 5.0))),
+        ("PbI2", None),
+    ):
+        bank = workdir / f"results/tiny/acom/banks/{phase}"
+        directions, spots = (
+            pd.read_parquet(bank / "directions.parquet"),
+            pd.read_parquet(bank / "spots.parquet"),
+        )
+        metadata = read_metadata(bank / "spots.parquet")
+        assert (
+            metadata["phase"]["name"] == phase
+            and metadata["parameters"]["diffraction"]["precession_deg"] == 1.0
+        )
+        assert metadata["parameters"]["diffraction"]["beam_energy_kev"] == 200.0
+        assert count is None or len(directions) == count
+        assert set(spots.direction) <= set(directions.direction) and (spots.intensity > 0).all()
+    write_config(workdir, datasets, templates={"resolution_deg": 4.0})
+    try:
+        assert jobs(snakemake(workdir, "-n")) == {"template_bank": 2}
+    finally:
+        write_config(workdir, datasets)
+
+
 def test_nothing_to_do_when_nothing_changed(workflow):
     workdir, _, _ = workflow
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
@@ -258,6 +294,7 @@ def test_config_change_reruns_only_that_dataset(workflow):
             **registered(1),
             "mask": 1,
             "truth_accuracy": 1,
+            "template_bank": 2,  # the store's beam energy is its input
         }
     finally:
         write_config(workdir, datasets)
@@ -287,7 +324,11 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
         "truth_accuracy": truth,
     }
     for module, expected in (
-        ("simulate/render.py", {"simulate": 2, "realign_stream": 1, **downstream(2, 2)}),
+        (
+            "simulate/render.py",
+            {"simulate": 2, "realign_stream": 1, "template_bank": 2, **downstream(2, 2)},
+        ),
+        ("crystal/excitation.py", {"template_bank": 2}),
         ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
         ("readers/source.py", {"convert": converted, **downstream(converted)}),
         # masking detects spots as registration does; metrics and figures register again
@@ -358,6 +399,30 @@ def test_tables_are_the_same_for_other_cores_and_shards(workflow):
     )
     assert [table.read_bytes() for table in tables] == before
     assert read_metadata(tables[0])["scan_shape"] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    "phases,message",
+    [
+        (
+            {"Al": {"cif": "config/phases/broken.cif"}},
+            "config/phases/broken.cif: cannot be read as a CIF file",
+        ),
+        (
+            {"Au": {"cif": "config/phases/Al.cif"}},
+            "datasets/tiny/acom/phases: 'Al' is not among the phases (['Au'])",
+        ),
+    ],
+)
+def test_a_bad_phase_fails_before_any_job(workflow, phases, message):
+    workdir, _, datasets = workflow
+    (workdir / "config/phases/broken.cif").write_text("this is no CIF\n")
+    write_config(workdir, datasets, phases=phases)
+    try:
+        result = snakemake(workdir, "-n", check=False)
+        assert result.returncode != 0 and message in result.stdout + result.stderr
+    finally:
+        write_config(workdir, datasets)
 
 
 def test_bad_config_fails_before_any_job(workflow):

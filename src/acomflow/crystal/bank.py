@@ -1,0 +1,202 @@
+"""Template banks: the kinematic template of every beam direction of a phase's fundamental sector.
+
+A bank is two tables. `directions`: one row per beam direction, the orientation that puts it
+along the beam (unit quaternion qw, qx, qy, qz in orix's convention, `templates`) and the beam
+direction in the crystal's Cartesian frame (beam_x, beam_y, beam_z). `spots`: one row per excited
+reflection of each direction at in-plane angle 0: direction, h, k, l, its lab-frame vector
+gx, gy, gz (1/Å), |F|^2 (structure, Å^2), excitation error s (1/Å) and intensity. The matcher
+rotates a template in-plane and refines it from the 3D vectors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..logs import logger
+from ..provenance import record
+from ..store import read_sidecar
+from ..tables import write_table
+from .excitation import (
+    excitation_errors,
+    excited,
+    lorentzian_precessed,
+    precessed_shape_factor,
+    shape_factor,
+)
+from .orientations import beam_directions
+from .phase import Phase, read_cif
+from .reflections import reflections
+from .settings import TemplateSettings
+from .templates import DiffractionSettings
+
+DIRECTION_DTYPES = {
+    "direction": "int32",
+    "qw": "float64",
+    "qx": "float64",
+    "qy": "float64",
+    "qz": "float64",
+    "beam_x": "float64",
+    "beam_y": "float64",
+    "beam_z": "float64",
+}
+SPOT_DTYPES = {
+    "direction": "int32",
+    "h": "int16",
+    "k": "int16",
+    "l": "int16",
+    "gx": "float32",
+    "gy": "float32",
+    "gz": "float32",
+    "structure": "float32",
+    "s": "float32",
+    "intensity": "float32",
+}
+
+
+def _matrices(quaternions: np.ndarray) -> np.ndarray:
+    from orix.quaternion import Rotation
+
+    return Rotation(quaternions).to_matrix()
+
+
+def build_bank(
+    phase: Phase, settings: TemplateSettings, diffraction: DiffractionSettings, batch: int = 256
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The (directions, spots) tables of `phase`'s bank, `batch` directions at a time; the relrod
+    model is `diffraction`'s (see `TemplateSettings.diffraction`)."""
+    quaternions = beam_directions(phase, settings.resolution_deg)
+    matrices = _matrices(quaternions)
+    lattice = reflections(phase, settings.g_max)
+    wavelength, precession = diffraction.wavelength, math.radians(diffraction.precession_deg)
+    width = diffraction.width or diffraction.s_max
+    parts = []
+    for start in range(0, len(matrices), batch):
+        g = np.einsum("nj,bjk->bnk", lattice.g, matrices[start : start + batch])  # (b, n, 3)
+        flat = g.reshape(-1, 3)
+        keep = excited(flat, wavelength, precession, diffraction.s_max)
+        direction = np.repeat(np.arange(start, start + len(g)), len(lattice.g))[keep]
+        reflection = np.tile(np.arange(len(lattice.g)), len(g))[keep]
+        vectors = flat[keep]
+        s = excitation_errors(vectors, wavelength)
+        if precession == 0:
+            shape = shape_factor(s, width, diffraction.model)
+        elif diffraction.closed_form and diffraction.model == "lorentzian":
+            shape = lorentzian_precessed(
+                s, np.hypot(vectors[:, 0], vectors[:, 1]), precession, width
+            )
+        else:
+            shape = precessed_shape_factor(
+                vectors, wavelength, precession, width, diffraction.model, diffraction.azimuths
+            )
+        hkl = lattice.hkl[reflection]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "direction": direction,
+                    "h": hkl[:, 0],
+                    "k": hkl[:, 1],
+                    "l": hkl[:, 2],
+                    "gx": vectors[:, 0],
+                    "gy": vectors[:, 1],
+                    "gz": vectors[:, 2],
+                    "structure": lattice.intensity[reflection],
+                    "s": s,
+                    "intensity": lattice.intensity[reflection] * shape,
+                }
+            )
+        )
+    beams = np.einsum(
+        "bij,j->bi", matrices, [0.0, 0.0, 1.0]
+    )  # R z: the crystal direction along the beam
+    directions = pd.DataFrame(
+        {
+            "direction": np.arange(len(quaternions)),
+            "qw": quaternions[:, 0],
+            "qx": quaternions[:, 1],
+            "qy": quaternions[:, 2],
+            "qz": quaternions[:, 3],
+            "beam_x": beams[:, 0],
+            "beam_y": beams[:, 1],
+            "beam_z": beams[:, 2],
+        }
+    )
+    spots = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: [] for c in SPOT_DTYPES})
+    )
+    return directions.astype(DIRECTION_DTYPES), spots.astype(SPOT_DTYPES)
+
+
+def write_bank(
+    phase: Phase,
+    settings: TemplateSettings,
+    diffraction: DiffractionSettings,
+    directions_path,
+    spots_path,
+) -> dict:
+    """Build `phase`'s bank and write its two tables with their provenance; returns a summary."""
+    directions, spots = build_bank(phase, settings, diffraction)
+    metadata = {
+        **record(
+            {
+                "phase": phase.name,
+                "templates": settings.as_dict(),
+                "diffraction": dataclasses.asdict(diffraction),
+            },
+            inputs=[phase.cif],
+        ),
+        "phase": {
+            "name": phase.name,
+            "cell": list(phase.cell),
+            "space_group": phase.space_group,
+            "space_group_number": phase.space_group_number,
+            "point_group": phase.point_group,
+            "laue_group": phase.laue_group,
+        },
+    }
+    write_table(directions, directions_path, metadata)
+    write_table(spots, spots_path, metadata)
+    summary = {
+        "phase": phase.name,
+        "directions": len(directions),
+        "spots": len(spots),
+        "spots_per_direction": len(spots) / max(len(directions), 1),
+    }
+    logger.info(
+        "bank of %s (%s, Laue group %s): %d beam directions, %.1f spots each",
+        phase.name,
+        phase.space_group,
+        phase.laue_group,
+        summary["directions"],
+        summary["spots_per_direction"],
+    )
+    return summary
+
+
+def dataset_bank(
+    store_dir,
+    cif,
+    name: str,
+    settings: TemplateSettings,
+    precession_deg: float,
+    directions_path,
+    spots_path,
+) -> dict:
+    """`write_bank` for the phase `name` (CIF `cif`) at the beam energy of the store in
+    `store_dir` and the dataset's precession angle (deg)."""
+    energy = read_sidecar(store_dir)["calibration"].get("beam_energy_kev")
+    if energy is None:
+        raise ValueError(
+            f"{store_dir}: the template bank needs the beam energy; "
+            "set calibration.beam_energy_kev for this dataset"
+        )
+    return write_bank(
+        read_cif(cif, name),
+        settings,
+        settings.diffraction(energy, precession_deg),
+        directions_path,
+        spots_path,
+    )
