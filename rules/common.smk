@@ -71,9 +71,21 @@ def convert_inputs(wildcards):
 
 
 def synthetic_settings(wildcards):
-    """The generator's settings of a synthetic dataset (its scan shape and stream flag included)."""
+    """The generator's settings of a synthetic dataset (its scan shape, stream flag and
+    precession angle included)."""
     ds = DATASETS[wildcards.dataset]
-    return {**ds["synthetic"], "scan_shape": ds["scan_shape"], "stream": ds["stream"]}
+    return {
+        **ds["synthetic"],
+        "scan_shape": ds["scan_shape"],
+        "stream": ds["stream"],
+        "precession_deg": ds["acom"]["precession_deg"],
+    }
+
+
+def synthetic_cifs(wildcards):
+    """The CIF of every phase a synthetic dataset is made of, by phase name."""
+    names = DATASETS[wildcards.dataset]["synthetic"]["phases"]
+    return {name: config["phases"][name]["cif"] for name in names}
 
 
 MAP_FILES = [*MAP_NAMES, "combined"]

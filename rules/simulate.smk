@@ -2,12 +2,15 @@
 
 
 rule simulate:
+    input:
+        cifs=lambda wildcards: list(synthetic_cifs(wildcards).values()),
     output:
         data="results/{dataset}/raw/data.npy",
         sidecar="results/{dataset}/raw/data.json",
         spots="results/{dataset}/truth/spots.parquet",
         patterns="results/{dataset}/truth/patterns.parquet",
         frames="results/{dataset}/truth/frames.parquet",
+        orientations="results/{dataset}/truth/orientations.parquet",
     log:
         "logs/{dataset}/simulate.log",
     benchmark:
@@ -22,6 +25,7 @@ rule simulate:
         runtime=runtime_minutes(frames_per_second=20),
     params:
         settings=synthetic_settings,
+        phases=lambda wildcards: list(synthetic_cifs(wildcards)),
         code=code_of("simulate"),
     script:
         "../scripts/simulate.py"

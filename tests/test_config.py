@@ -41,7 +41,12 @@ SECTIONS = [
     (("properties", "reconstruction"), ReconstructionSettings, {"enabled"}, set()),
     (("properties", "masking"), MaskingSettings, {"enabled"}, set()),
     (("properties", "maps"), MapSettings, set(), set()),
-    (("definitions", "synthetic"), SyntheticSettings, set(), {"scan_shape", "stream"}),
+    (
+        ("definitions", "synthetic"),
+        SyntheticSettings,
+        set(),
+        {"scan_shape", "stream", "precession_deg"},
+    ),
     (("properties", "templates"), TemplateSettings, set(), set()),
 ]
 WORKFLOW_SWITCHES = {"datasets", "convert", "exports", "phases"}  # read by the rules alone

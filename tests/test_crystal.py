@@ -2,6 +2,7 @@
 structure factors, excitation errors, precession, the orientation convention (against the shared
 diffsims fixtures) and diffsims itself at random orientations."""
 
+import json
 import math
 
 import numpy as np
@@ -14,8 +15,12 @@ from acomflow.crystal.excitation import (
     lorentzian_precessed,
     precessed_shape_factor,
 )
-from acomflow.crystal.orientations import beam_directions
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.orientations import (
+    beam_directions,
+    random_orientations,
+    zone_axis_orientation,
+)
+from acomflow.crystal.phase import dataset_phases, read_cif
 from acomflow.crystal.reflections import reflections, scattering_factor
 from acomflow.crystal.templates import DiffractionSettings, template
 
@@ -218,3 +223,75 @@ def test_banks_hold_the_fundamental_sector_beam_directions():
         np.testing.assert_allclose(np.linalg.norm(quaternions, axis=1), 1.0, atol=1e-12)
         beams = (Rotation(quaternions) * Vector3d.zvector()).data
         assert len(np.unique(np.round(beams, 6), axis=0)) == count
+
+
+def test_random_orientations_are_uniform():
+    """The rotation angle of uniformly random rotations has density (1 - cos w) / pi on [0, pi]:
+    mean pi / 2 + 2 / pi rad (126.48 deg), and a quarter of them turn by less than 94.5 deg."""
+    q = random_orientations(40000, np.random.default_rng(0))
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0) and (q[:, 0] >= 0).all()
+    angle = 2.0 * np.arccos(np.clip(q[:, 0], -1.0, 1.0))
+    assert np.rad2deg(angle.mean()) == pytest.approx(
+        math.degrees(math.pi / 2 + 2 / math.pi), abs=0.5
+    )
+    # P(w < x) = (x - sin x) / pi
+    x = 1.65
+    assert np.mean(angle < x) == pytest.approx((x - math.sin(x)) / math.pi, abs=0.01)
+
+
+@pytest.mark.parametrize("name,uvw", [("Al", (1, 1, 2)), ("PbI2", (1, 0, 0)), ("PbI2", (2, 1, 3))])
+def test_zone_axis_orientations_put_the_axis_along_the_beam(name, uvw):
+    """The template of a zone-axis orientation holds only reflections of that zone (h u + k v +
+    l w = 0) near the origin, in the plane normal to the beam; the in-plane angle turns it."""
+    phase = read_cif(PHASES / f"{name}.cif")
+    flat = DiffractionSettings(precession_deg=0.0, s_max=0.01)
+    lattice = reflections(phase, 0.8)
+    first = template(lattice, rotation(zone_axis_orientation(phase, uvw, 0.0)), flat)
+    turned = template(lattice, rotation(zone_axis_orientation(phase, uvw, 30.0)), flat)
+    assert len(first.hkl) >= 4 and (first.hkl @ np.array(uvw) == 0).all()
+    assert np.abs(first.g[:, 2]).max() < 0.02  # the Ewald sphere's sag at 0.8 1/Å
+    angle = np.arctan2(first.g[:, 1], first.g[:, 0])
+    other = {tuple(h): g for h, g in zip(turned.hkl, turned.g)}
+    turn = [
+        np.arctan2(other[tuple(h)][1], other[tuple(h)][0]) - a for h, a in zip(first.hkl, angle)
+    ]
+    np.testing.assert_allclose(np.rad2deg(np.angle(np.exp(1j * np.array(turn)))), 30.0, atol=1e-9)
+
+
+def test_every_named_phase_is_read_before_any_job():
+    """A synthetic dataset's phases are read too; a name nobody declared is named with its key."""
+    config = {
+        "phases": {"Al": {"cif": str(PHASES / "Al.cif")}},
+        "datasets": {
+            "sim": {
+                "source": "synthetic",
+                "acom": {"phases": []},
+                "synthetic": {"phases": ["Al"]},
+            },
+        },
+    }
+    assert set(dataset_phases(config)) == {"Al"}
+    config["datasets"]["sim"]["synthetic"]["phases"] = ["Cu"]
+    with pytest.raises(ValueError, match=r"datasets/sim/synthetic/phases: 'Cu' is not among"):
+        dataset_phases(config)
+
+
+def test_a_bank_without_beam_energy_or_calibration_stops(tmp_path):
+    from acomflow.crystal.bank import dataset_bank
+    from acomflow.crystal.settings import TemplateSettings
+
+    for calibration, missing in (
+        ({"inv_angstrom_per_px": 0.01, "beam_energy_kev": None}, "beam_energy_kev"),
+        ({"inv_angstrom_per_px": None, "beam_energy_kev": 200.0}, "inv_angstrom_per_px"),
+    ):
+        (tmp_path / "data.json").write_text(json.dumps({"calibration": calibration}))
+        with pytest.raises(ValueError, match=f"{tmp_path}: .*set calibration.{missing}"):
+            dataset_bank(
+                tmp_path,
+                PHASES / "Al.cif",
+                "Al",
+                TemplateSettings(),
+                1.0,
+                tmp_path / "d.parquet",
+                tmp_path / "s.parquet",
+            )

@@ -3,7 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 
+from acomflow.crystal.orientations import rotation_matrices
+from acomflow.crystal.phase import read_cif
+from acomflow.crystal.reflections import reflections
+from acomflow.crystal.settings import TemplateSettings
+from acomflow.crystal.templates import template
 from acomflow.simulate.dataset import simulate, stream_layout
 from acomflow.simulate.pattern import render_pattern
 from acomflow.simulate.sample import build_sample
@@ -156,3 +162,120 @@ def test_stream_frames_show_their_true_positions(tmp_path):
         elif row.kind == "blank":
             assert frame.max() == 0
     assert len(truth(tmp_path / "stream", "patterns")) == 15
+
+
+CRYSTALS = SyntheticSettings(
+    scan_shape=(5, 6),
+    seed=1,
+    n_grains=4,
+    phases=("Al", "PbI2"),
+    zone_axis_grains=2,
+    precession_deg=1.0,
+    noise=False,
+    dtype="float32",
+    saturation=1e12,
+    halo_fraction=0.0,
+    film_fraction=0.0,
+    vacuum_fraction=0.2,
+    amorphous_fraction=0.0,
+)
+
+
+@pytest.fixture(scope="module")
+def crystals(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim") / "crystals"
+    phases = {name: read_cif(REPO / f"config/phases/{name}.cif", name) for name in ("Al", "PbI2")}
+    simulate(CRYSTALS, out, phases)
+    return phases, out
+
+
+def test_orientation_truth_names_every_position(crystals):
+    from orix.quaternion import Rotation
+
+    phases, out = crystals
+    table, patterns = truth(out, "orientations"), truth(out, "patterns")
+    assert list(table.columns) == [
+        "scan_y",
+        "scan_x",
+        "region",
+        "grain",
+        "phase",
+        "qw",
+        "qx",
+        "qy",
+        "qz",
+        "phi1",
+        "Phi",
+        "phi2",
+    ]
+    assert (
+        (table[["scan_y", "scan_x", "region", "grain"]] == patterns[table.columns[:4]])
+        .to_numpy()
+        .all()
+    )
+    crystal = table["region"] == "crystal"
+    assert (
+        set(table.loc[~crystal, "phase"].isna()) == {True}
+        and table.loc[~crystal, "qw"].isna().all()
+    )
+    assert (
+        table.loc[crystal, "phase"] == np.array(CRYSTALS.phases)[table.loc[crystal, "grain"] % 2]
+    ).all()
+    q = table.loc[crystal, ["qw", "qx", "qy", "qz"]].to_numpy()
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0) and (q[:, 0] >= 0).all()
+    # Bunge angles and quaternion are the same rotation
+    back = Rotation.from_euler(np.deg2rad(table.loc[crystal, ["phi1", "Phi", "phi2"]].to_numpy()))
+    assert np.allclose(np.abs(np.sum(back.data * q, axis=1)), 1.0, atol=1e-9)
+    # the zone-axis grains (the first two) have one of the zone axes along the beam
+    for grain in (0, 1):
+        row = table[table["grain"] == grain].iloc[0]
+        beam = rotation_matrices(row[["qw", "qx", "qy", "qz"]].to_numpy(float))[0][:, 2]
+        axes = np.array(CRYSTALS.zone_axes) @ phases[row["phase"]].direct_basis()
+        axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+        assert np.max(axes @ beam) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_every_rendered_spot_is_a_template_spot_of_the_true_orientation(crystals):
+    """Positions from the truth table's orientation through the bank's template model, against
+    the spots' intensity centroids in the recorded frames (noise-free, no diffuse background)."""
+    phases, out = crystals
+    data, _ = open_store(out / "raw")
+    orientations, patterns, spots = (
+        truth(out, name) for name in ("orientations", "patterns", "spots")
+    )
+    d = CRYSTALS.inv_angstrom_per_px
+    model = TemplateSettings().diffraction(CRYSTALS.beam_energy_kev, CRYSTALS.precession_deg)
+    lattices = {name: reflections(phase, 1.3) for name, phase in phases.items()}
+    single = (patterns["region"] == "crystal") & (patterns["mix"] == 1.0)
+    measured = 0
+    for row, pattern in zip(orientations[single].itertuples(), patterns[single].itertuples()):
+        rotation = rotation_matrices(np.array([row.qw, row.qx, row.qy, row.qz]))[0]
+        expected = template(lattices[row.phase], rotation, model)
+        x = pattern.centre_x + expected.g[:, 0] / d
+        y = pattern.centre_y - expected.g[:, 1] / d
+        where = {tuple(hkl): i for i, hkl in enumerate(expected.hkl)}
+        drawn = spots[(spots.scan_y == row.scan_y) & (spots.scan_x == row.scan_x)]
+        bragg = drawn[~drawn["is_direct_beam"]]
+        index = np.array([where[hkl] for hkl in zip(bragg.h, bragg.k, bragg.l)])
+        assert np.abs(bragg["x"].to_numpy() - x[index]).max() < 1e-6
+        assert np.abs(bragg["y"].to_numpy() - y[index]).max() < 1e-6
+        frame = np.asarray(data[row.scan_y, row.scan_x], dtype=np.float64)
+        rows, cols = np.indices(frame.shape)
+        centres = drawn[["x", "y"]].to_numpy()
+        radii = drawn["radius"].to_numpy()
+        for spot, i in zip(bragg.itertuples(), index):
+            half = int(np.ceil(spot.radius + 6 * CRYSTALS.edge_sigma + 2))
+            others = np.hypot(*(centres - [x[i], y[i]]).T)
+            isolated = np.sort(others - 1.5 * (radii + spot.radius))[1] > 14
+            inside = (
+                half <= x[i] < frame.shape[1] - 1 - half
+                and half <= y[i] < frame.shape[0] - 1 - half
+            )
+            if not (isolated and inside):
+                continue
+            window = (np.abs(rows - y[i]) <= half) & (np.abs(cols - x[i]) <= half)
+            weights = frame * window
+            centroid = ((weights * cols).sum(), (weights * rows).sum()) / weights.sum()
+            assert np.hypot(centroid[0] - x[i], centroid[1] - y[i]) < 0.01
+            measured += 1
+    assert measured >= 20

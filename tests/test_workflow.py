@@ -18,7 +18,7 @@ pytestmark = pytest.mark.workflow
 TINY = {
     "source": "synthetic",
     "scan_shape": [3, 4],
-    "synthetic": {"frame_size": 64, "n_grains": 3},
+    "synthetic": {"frame_size": 64, "n_grains": 3, "phases": ["Al", "PbI2"], "zone_axis_grains": 1},
     "acom": {"phases": ["Al", "PbI2"], "precession_deg": 1.0},
 }
 STREAM = {
@@ -112,6 +112,11 @@ def test_outputs_and_provenance(workflow):
     row = spots.scan_y * 4 + spots.scan_x
     np.testing.assert_allclose(spots.x_c, spots.x - centres.plane_x.to_numpy()[row], atol=1e-4)
     truth = pd.read_parquet(workdir / "results/tiny/truth/patterns.parquet")
+    orientations = pd.read_parquet(workdir / "results/tiny/truth/orientations.parquet")
+    crystal = orientations["region"] == "crystal"
+    assert set(orientations.loc[crystal, "phase"]) <= {"Al", "PbI2"}
+    assert orientations.loc[crystal, "qw"].notna().all()
+    assert (orientations[["scan_y", "scan_x"]] == truth[["scan_y", "scan_x"]]).to_numpy().all()
     assert np.abs(centres.plane_y - truth.centre_y).max() < 0.05
 
 
@@ -276,6 +281,15 @@ def test_template_banks(workflow):
         assert jobs(snakemake(workdir, "-n")) == {"template_bank": 2}
     finally:
         write_config(workdir, datasets)
+    # a changed CIF re-draws the dataset made of it and re-builds the banks
+    cif = workdir / "config/phases/Al.cif"
+    original = cif.read_text()
+    cif.write_text(original + "# a change\n")
+    try:
+        planned = jobs(snakemake(workdir, "-n"))
+        assert planned["simulate"] == 1 and planned["template_bank"] == 2
+    finally:
+        cif.write_text(original)
 
 
 def test_nothing_to_do_when_nothing_changed(workflow):
@@ -324,11 +338,11 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
         "truth_accuracy": truth,
     }
     for module, expected in (
-        (
-            "simulate/render.py",
-            {"simulate": 2, "realign_stream": 1, "template_bank": 2, **downstream(2, 2)},
+        # the generator draws crystal grains with the template model
+        *(
+            (module, {"simulate": 2, "realign_stream": 1, "template_bank": 2, **downstream(2, 2)})
+            for module in ("simulate/render.py", "crystal/excitation.py")
         ),
-        ("crystal/excitation.py", {"template_bank": 2}),
         ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
         ("readers/source.py", {"convert": converted, **downstream(converted)}),
         # masking detects spots as registration does; metrics and figures register again

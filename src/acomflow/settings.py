@@ -1,4 +1,5 @@
-"""A base for the frozen dataclasses that mirror a config section (lists there, tuples here).
+"""A base for the frozen dataclasses that mirror a config section (lists there, tuples here, at
+every depth).
 
 Each stage's settings live in its own `settings.py`; their defaults and allowed values are the
 schema's (config/schema/config.schema.yaml), which tests/test_config.py holds them to.
@@ -33,9 +34,17 @@ class ConfigSection:
         unknown = set(config) - {field.name for field in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown {cls.SECTION} settings: {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+        return cls(**{k: _tuples(v) for k, v in config.items()})
 
     def as_dict(self) -> dict:
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
-        }
+        return {k: _lists(v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _tuples(value):
+    """Lists as tuples, at every depth."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _lists(value):
+    """Tuples as lists, at every depth."""
+    return [_lists(v) for v in value] if isinstance(value, tuple) else value

@@ -27,12 +27,16 @@ from .excitation import (
     precessed_shape_factor,
     shape_factor,
 )
-from .orientations import beam_directions
+from .orientations import beam_directions, rotation_matrices
 from .phase import Phase, read_cif
 from .reflections import reflections
 from .settings import TemplateSettings
 from .templates import DiffractionSettings
 
+ACOM_CALIBRATION = {
+    "beam_energy_kev": "beam energy (keV)",
+    "inv_angstrom_per_px": "reciprocal pixel size (1/Å per px)",
+}
 DIRECTION_DTYPES = {
     "direction": "int32",
     "qw": "float64",
@@ -57,19 +61,13 @@ SPOT_DTYPES = {
 }
 
 
-def _matrices(quaternions: np.ndarray) -> np.ndarray:
-    from orix.quaternion import Rotation
-
-    return Rotation(quaternions).to_matrix()
-
-
 def build_bank(
     phase: Phase, settings: TemplateSettings, diffraction: DiffractionSettings, batch: int = 256
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The (directions, spots) tables of `phase`'s bank, `batch` directions at a time; the relrod
     model is `diffraction`'s (see `TemplateSettings.diffraction`)."""
     quaternions = beam_directions(phase, settings.resolution_deg)
-    matrices = _matrices(quaternions)
+    matrices = rotation_matrices(quaternions)
     lattice = reflections(phase, settings.g_max)
     wavelength, precession = diffraction.wavelength, math.radians(diffraction.precession_deg)
     width = diffraction.width or diffraction.s_max
@@ -186,17 +184,20 @@ def dataset_bank(
     spots_path,
 ) -> dict:
     """`write_bank` for the phase `name` (CIF `cif`) at the beam energy of the store in
-    `store_dir` and the dataset's precession angle (deg)."""
-    energy = read_sidecar(store_dir)["calibration"].get("beam_energy_kev")
-    if energy is None:
-        raise ValueError(
-            f"{store_dir}: the template bank needs the beam energy; "
-            "set calibration.beam_energy_kev for this dataset"
-        )
+    `store_dir` and the dataset's precession angle (deg). Orientation mapping needs the beam
+    energy and the reciprocal pixel size: a store that records neither, and whose dataset does
+    not set it, stops here, before any matching."""
+    calibration = read_sidecar(store_dir)["calibration"]
+    for key, meaning in ACOM_CALIBRATION.items():
+        if calibration.get(key) is None:
+            raise ValueError(
+                f"{store_dir}: orientation mapping needs the {meaning}, which the source does "
+                f"not record; set calibration.{key} for this dataset"
+            )
     return write_bank(
         read_cif(cif, name),
         settings,
-        settings.diffraction(energy, precession_deg),
+        settings.diffraction(calibration["beam_energy_kev"], precession_deg),
         directions_path,
         spots_path,
     )

@@ -96,16 +96,21 @@ def read_cif(path, name: str | None = None) -> Phase:
 
 
 def dataset_phases(config: dict) -> dict[str, Phase]:
-    """Every phase the datasets of a validated config name in `acom.phases`, read from its CIF;
-    a name missing from `phases` or a CIF that cannot be read raises ValueError naming it."""
+    """Every phase the datasets of a validated config name (in `acom.phases`, and in
+    `synthetic.phases` for a synthetic dataset), read from its CIF; a name missing from `phases`
+    or a CIF that cannot be read raises ValueError naming it."""
     read = {}
     for dataset, settings in config["datasets"].items():
-        for name in settings["acom"]["phases"]:
-            if name not in config["phases"]:
-                raise ValueError(
-                    f"datasets/{dataset}/acom/phases: {name!r} is not among the phases "
-                    f"({sorted(config['phases']) or 'none declared'})"
-                )
-            if name not in read:
-                read[name] = read_cif(config["phases"][name]["cif"], name)
+        named = {"acom/phases": settings["acom"]["phases"]}
+        if settings["source"] == "synthetic":
+            named["synthetic/phases"] = settings["synthetic"]["phases"]
+        for key, names in named.items():
+            for name in names:
+                if name not in config["phases"]:
+                    raise ValueError(
+                        f"datasets/{dataset}/{key}: {name!r} is not among the phases "
+                        f"({sorted(config['phases']) or 'none declared'})"
+                    )
+                if name not in read:
+                    read[name] = read_cif(config["phases"][name]["cif"], name)
     return read

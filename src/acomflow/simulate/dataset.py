@@ -5,6 +5,12 @@ Outputs under `out_dir` (results/{dataset}):
   truth/spots.parquet              every rendered spot of every scan position
   truth/patterns.parquet           per scan position: region, grains, thickness, dose, true centre
   truth/frames.parquet             per recorded frame: kind (pre/blank/scan/post), scan position
+  truth/orientations.parquet       per scan position: region, grain, phase, and the grain's
+                                   orientation as a unit quaternion qw, qx, qy, qz (orix's
+                                   convention, method.md §9) and Bunge Euler angles phi1, Phi, phi2
+                                   (deg); null phase and NaN where no crystal phase is (vacuum,
+                                   amorphous, 2D-lattice grains); at a grain boundary, the grain
+                                   with the larger share
 Frames are generated line by line; each frame's noise comes from its own seeded generator, so the
 result does not depend on how the work is split.
 """
@@ -16,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..crystal.orientations import bunge_euler_deg
+from ..crystal.phase import Phase
 from ..logs import Progress, logger
 from ..provenance import record
 from ..store import StoreWriter
@@ -72,16 +80,19 @@ def _position_of(row, settings: SyntheticSettings) -> tuple[int, int] | None:
     return {"scan": (row.scan_y, row.scan_x), "pre": (0, 0), "post": (ny - 1, nx - 1)}.get(row.kind)
 
 
-def simulate(settings: SyntheticSettings, out_dir) -> None:
-    """Generate the dataset described by `settings` into `out_dir` (see module docstring)."""
+def simulate(settings: SyntheticSettings, out_dir, phases: dict[str, Phase] | None = None) -> None:
+    """Generate the dataset described by `settings` into `out_dir` (see module docstring);
+    `phases` holds every phase settings.phases names."""
     out_dir = Path(out_dir)
     ny, nx = settings.scan_shape
     size = settings.frame_size
-    sample = build_sample(settings)
+    sample = build_sample(settings, phases)
     gain = detector_gain(settings)
     layout = stream_layout(settings) if settings.stream else _scan_layout(settings)
     shape = (1, len(layout), size, size) if settings.stream else (ny, nx, size, size)
-    provenance = record(settings.as_dict())
+    provenance = record(
+        settings.as_dict(), inputs=[phases[name].cif for name in sorted(set(settings.phases))]
+    )
     logger.info(
         "simulating %s: scan %dx%d, %d frames of %dx%d %s, gain %.4g counts/e",
         out_dir.name,
@@ -145,7 +156,7 @@ def _write_truth(directory: Path, settings, sample, layout, truth_spots, gain, p
             spot_tables.append(table)
     spots = pd.concat(spot_tables, ignore_index=True)
     spots["intensity"] = spots["electrons"] * gain
-    spots = spots.astype({"grain": "int32", "h": "int32", "k": "int32"})
+    spots = spots.astype({"grain": "int32", "h": "int32", "k": "int32", "l": "int32"})
 
     yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
     patterns = pd.DataFrame(
@@ -174,3 +185,37 @@ def _write_truth(directory: Path, settings, sample, layout, truth_spots, gain, p
     write_table(spots, directory / "spots.parquet", metadata)
     write_table(patterns, directory / "patterns.parquet", metadata)
     write_table(layout, directory / "frames.parquet", metadata)
+    write_table(orientation_truth(sample), directory / "orientations.parquet", metadata)
+
+
+def orientation_truth(sample) -> pd.DataFrame:
+    """The orientations table of `sample` (see module docstring), scan positions in row order."""
+    ny, nx = sample.region.shape
+    yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    grain = sample.grain.ravel()
+    quaternions = np.full((grain.size, 4), np.nan)
+    phase = np.full(grain.size, None, dtype=object)
+    for index, crystal in enumerate(sample.grains):
+        if crystal.phase is not None:
+            quaternions[grain == index] = crystal.quaternion
+            phase[grain == index] = crystal.phase
+    euler = np.full((grain.size, 3), np.nan)
+    known = ~np.isnan(quaternions[:, 0])
+    if known.any():
+        euler[known] = bunge_euler_deg(quaternions[known])
+    return pd.DataFrame(
+        {
+            "scan_y": yy.ravel().astype("int32"),
+            "scan_x": xx.ravel().astype("int32"),
+            "region": [REGION_NAMES[r] for r in sample.region.ravel()],
+            "grain": grain.astype("int32"),
+            "phase": pd.array(phase, dtype="string"),
+            "qw": quaternions[:, 0],
+            "qx": quaternions[:, 1],
+            "qy": quaternions[:, 2],
+            "qz": quaternions[:, 3],
+            "phi1": euler[:, 0],
+            "Phi": euler[:, 1],
+            "phi2": euler[:, 2],
+        }
+    )

@@ -69,6 +69,7 @@ def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) 
             grain=[-1],
             h=[0],
             k=[0],
+            l=[0],
             is_direct_beam=[True],
         )
     ]
@@ -88,8 +89,9 @@ def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) 
                     radius=np.full(n, g.radius),
                     electrons=dose * bragg_f * weight * g.weights,
                     grain=np.full(n, grain),
-                    h=g.hk[:, 0],
-                    k=g.hk[:, 1],
+                    h=g.hkl[:, 0],
+                    k=g.hkl[:, 1],
+                    l=g.hkl[:, 2],
                     is_direct_beam=np.zeros(n, bool),
                 )
             )

@@ -1,5 +1,6 @@
-"""The synthetic sample: grains with 2D reciprocal lattices, amorphous and vacuum regions,
-thickness, dose and the descan of the direct beam, drawn once per dataset from its seed.
+"""The synthetic sample: grains (random 2D reciprocal lattices, or crystal phases at known
+orientations, `crystals`), amorphous and vacuum regions, thickness, dose and the descan of the
+direct beam, drawn once per dataset from its seed.
 """
 
 from __future__ import annotations
@@ -9,20 +10,13 @@ import math
 
 import numpy as np
 
+from ..crystal.phase import Phase
+from .crystals import crystal_grains
+from .grain import Grain
 from .settings import SyntheticSettings
 
 VACUUM, AMORPHOUS, CRYSTAL = 0, 1, 2
 REGION_NAMES = {VACUUM: "vacuum", AMORPHOUS: "amorphous", CRYSTAL: "crystal"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Grain:
-    """One crystal: reflections g = h a* + k b* as (dx, dy) px offsets from the direct beam."""
-
-    hk: np.ndarray  # (n, 2) int Miller-like indices
-    offsets: np.ndarray  # (n, 2) float, columns (dx, dy) px
-    weights: np.ndarray  # (n,) relative kinematic intensities, summing to 1
-    radius: float  # spot radius, px
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +62,7 @@ def _lattice(settings: SyntheticSettings, rng: np.random.Generator) -> Grain:
     low, high = settings.spot_radius
     radius = float(np.clip(rng.uniform(low, high) * settings.scale, 2.0, 8.0))
     return Grain(
-        hk=hk[keep],
+        hkl=np.column_stack([hk[keep], np.zeros(int(keep.sum()), dtype=hk.dtype)]),
         offsets=offsets[keep],
         weights=weights[keep] / weights[keep].sum(),
         radius=radius,
@@ -108,11 +102,15 @@ def _voronoi(shape, seeds: np.ndarray, width: float):
     return first, second, mix
 
 
-def build_sample(settings: SyntheticSettings) -> Sample:
-    """Draw the sample for `settings` (deterministic in settings.seed)."""
+def build_sample(settings: SyntheticSettings, phases: dict[str, Phase] | None = None) -> Sample:
+    """Draw the sample for `settings` (deterministic in settings.seed); `phases` holds every
+    phase settings.phases names."""
     rng = np.random.default_rng([settings.seed, 0])
     ny, nx = settings.scan_shape
-    grains = [_lattice(settings, rng) for _ in range(settings.n_grains)]
+    # The 2D lattices are drawn in any case, so that a seed's regions, thickness and dose do
+    # not depend on what fills the grains.
+    lattices = [_lattice(settings, rng) for _ in range(settings.n_grains)]
+    grains = crystal_grains(settings, phases or {}) if settings.phases else lattices
     seeds = rng.uniform([0, 0], [ny, nx], size=(settings.n_grains, 2))
     grain, grain2, mix = _voronoi((ny, nx), seeds, settings.boundary_width)
 

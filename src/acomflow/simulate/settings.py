@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..crystal.excitation import SHAPE_MODELS
 from ..settings import ConfigSection
 
 SATURATION = {"uint8": 255.0, "uint16": 65535.0, "float32": 65535.0}
@@ -18,10 +19,18 @@ class SyntheticSettings(ConfigSection):
 
     Lengths on the detector are in px at `frame_size`; lengths across the scan in scan steps.
     Sizes quoted "at 256 px" scale with frame_size / 256.
+
+    Grains are random 2D reciprocal lattices, or, when `phases` names crystal phases, those
+    phases in turn at known orientations: the first `zone_axis_grains` along one of `zone_axes`
+    ([uvw], drawn per grain), the others uniformly random; their spots are kinematic templates at
+    `precession_deg` with relrods of `relrod_width` (1/Å) and shape `relrod_model`.
     """
 
     SECTION: ClassVar[str] = "synthetic"
-    CHOICES: ClassVar[dict[str, tuple]] = {"dtype": tuple(SATURATION)}
+    CHOICES: ClassVar[dict[str, tuple]] = {
+        "dtype": tuple(SATURATION),
+        "relrod_model": SHAPE_MODELS,
+    }
 
     scan_shape: tuple[int, int] = (32, 40)
     frame_size: int = 256
@@ -29,6 +38,12 @@ class SyntheticSettings(ConfigSection):
     seed: int = 0
     stream: bool = False
     n_grains: int = 6
+    phases: tuple[str, ...] = ()
+    zone_axis_grains: int = 0
+    zone_axes: tuple[tuple[int, int, int], ...] = ((0, 0, 1), (0, 1, 1), (1, 1, 1))
+    precession_deg: float = 0.0
+    relrod_model: str = "gaussian"
+    relrod_width: float = 0.02
     dose: float = 2.0e5
     dose_variation: float = 0.5
     noise: bool = True
