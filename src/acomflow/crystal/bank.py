@@ -11,7 +11,6 @@ rotates a template in-plane and refines it from the 3D vectors.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
@@ -20,18 +19,11 @@ from ..logs import logger
 from ..provenance import record
 from ..store import read_sidecar
 from ..tables import write_table
-from .excitation import (
-    excitation_errors,
-    excited,
-    lorentzian_precessed,
-    precessed_shape_factor,
-    shape_factor,
-)
-from .orientations import beam_directions, rotation_matrices
+from .orientations import QUATERNION, beam_directions, rotation_matrices
 from .phase import Phase, read_cif
 from .reflections import reflections
 from .settings import TemplateSettings
-from .templates import DiffractionSettings
+from .templates import DiffractionSettings, excite
 
 ACOM_CALIBRATION = {
     "beam_energy_kev": "beam energy (keV)",
@@ -69,57 +61,31 @@ def build_bank(
     quaternions = beam_directions(phase, settings.resolution_deg)
     matrices = rotation_matrices(quaternions)
     lattice = reflections(phase, settings.g_max)
-    wavelength, precession = diffraction.wavelength, math.radians(diffraction.precession_deg)
-    width = diffraction.width or diffraction.s_max
     parts = []
     for start in range(0, len(matrices), batch):
         g = np.einsum("nj,bjk->bnk", lattice.g, matrices[start : start + batch])  # (b, n, 3)
         flat = g.reshape(-1, 3)
-        keep = excited(flat, wavelength, precession, diffraction.s_max)
+        keep, s, shape = excite(flat, diffraction)
         direction = np.repeat(np.arange(start, start + len(g)), len(lattice.g))[keep]
         reflection = np.tile(np.arange(len(lattice.g)), len(g))[keep]
-        vectors = flat[keep]
-        s = excitation_errors(vectors, wavelength)
-        if precession == 0:
-            shape = shape_factor(s, width, diffraction.model)
-        elif diffraction.closed_form and diffraction.model == "lorentzian":
-            shape = lorentzian_precessed(
-                s, np.hypot(vectors[:, 0], vectors[:, 1]), precession, width
-            )
-        else:
-            shape = precessed_shape_factor(
-                vectors, wavelength, precession, width, diffraction.model, diffraction.azimuths
-            )
-        hkl = lattice.hkl[reflection]
         parts.append(
             pd.DataFrame(
                 {
                     "direction": direction,
-                    "h": hkl[:, 0],
-                    "k": hkl[:, 1],
-                    "l": hkl[:, 2],
-                    "gx": vectors[:, 0],
-                    "gy": vectors[:, 1],
-                    "gz": vectors[:, 2],
+                    **dict(zip(("h", "k", "l"), lattice.hkl[reflection].T, strict=True)),
+                    **dict(zip(("gx", "gy", "gz"), flat[keep].T, strict=True)),
                     "structure": lattice.intensity[reflection],
                     "s": s,
                     "intensity": lattice.intensity[reflection] * shape,
                 }
             )
         )
-    beams = np.einsum(
-        "bij,j->bi", matrices, [0.0, 0.0, 1.0]
-    )  # R z: the crystal direction along the beam
+    beams = matrices[:, :, 2]  # R z: the crystal direction along the beam
     directions = pd.DataFrame(
         {
             "direction": np.arange(len(quaternions)),
-            "qw": quaternions[:, 0],
-            "qx": quaternions[:, 1],
-            "qy": quaternions[:, 2],
-            "qz": quaternions[:, 3],
-            "beam_x": beams[:, 0],
-            "beam_y": beams[:, 1],
-            "beam_z": beams[:, 2],
+            **dict(zip(QUATERNION, quaternions.T, strict=True)),
+            **dict(zip(("beam_x", "beam_y", "beam_z"), beams.T, strict=True)),
         }
     )
     spots = (

@@ -11,6 +11,8 @@ import numpy as np
 
 from .phase import Phase
 
+QUATERNION = ("qw", "qx", "qy", "qz")  # table columns of a unit quaternion, orix's order
+
 
 def point_group(phase: Phase):
     """orix's point group (`Symmetry`) of a phase, from its space group number."""

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..calibration import electron_wavelength_angstrom
 from .excitation import (
     excitation_errors,
     excited,
@@ -46,8 +47,7 @@ class DiffractionSettings:
     @property
     def wavelength(self) -> float:
         """Relativistic electron wavelength (Å)."""
-        volts = self.beam_energy_kev * 1e3
-        return 12.2642584 / math.sqrt(volts * (1.0 + 0.978475e-6 * volts))
+        return electron_wavelength_angstrom(self.beam_energy_kev)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -63,15 +63,13 @@ class Template:
     intensity: np.ndarray
 
 
-def template(
-    reflections: Reflections, rotation: np.ndarray, settings: DiffractionSettings
-) -> Template:
-    """The template of `reflections` at the orientation matrix `rotation` (3, 3), as above."""
-    g = reflections.g @ np.asarray(rotation, dtype=np.float64)
+def excite(g: np.ndarray, settings: DiffractionSettings):
+    """Which lab-frame points `g` (n, 3) are excited (`keep`, (n,) bool) and, for those, the
+    excitation error without precession `s` (1/Å) and the (precessed) shape factor."""
     wavelength, precession = settings.wavelength, math.radians(settings.precession_deg)
     width = settings.width or settings.s_max
     keep = excited(g, wavelength, precession, settings.s_max)
-    g, hkl, structure = g[keep], reflections.hkl[keep], reflections.intensity[keep]
+    g = g[keep]
     s = excitation_errors(g, wavelength)
     if precession == 0:
         shape = shape_factor(s, width, settings.model)
@@ -81,4 +79,14 @@ def template(
         shape = precessed_shape_factor(
             g, wavelength, precession, width, settings.model, settings.azimuths
         )
-    return Template(hkl, g, structure, s, structure * shape)
+    return keep, s, shape
+
+
+def template(
+    reflections: Reflections, rotation: np.ndarray, settings: DiffractionSettings
+) -> Template:
+    """The template of `reflections` at the orientation matrix `rotation` (3, 3), as above."""
+    g = reflections.g @ np.asarray(rotation, dtype=np.float64)
+    keep, s, shape = excite(g, settings)
+    structure = reflections.intensity[keep]
+    return Template(reflections.hkl[keep], g[keep], structure, s, structure * shape)

@@ -14,7 +14,7 @@ from ..crystal.orientations import random_orientations, rotation_matrices, zone_
 from ..crystal.phase import Phase
 from ..crystal.reflections import reflections
 from ..crystal.templates import DiffractionSettings, template
-from .grain import Grain
+from .grain import Grain, draw_spot_radius
 from .settings import SyntheticSettings
 
 WEAKEST = 1e-3
@@ -60,22 +60,20 @@ def crystal_grains(settings: SyntheticSettings, phases: dict[str, Phase]) -> lis
     lattices = {name: reflections(phases[name], reach * d) for name in set(settings.phases)}
     model = diffraction(settings)
     rng = np.random.default_rng([settings.seed, 4])
-    low, high = settings.spot_radius
     grains = []
     for name, quaternion in orientations(settings, phases):
         spots = template(lattices[name], rotation_matrices(quaternion)[0], model)
         offsets = np.column_stack([spots.g[:, 0], -spots.g[:, 1]]) / d
-        keep = (np.hypot(*offsets.T) <= reach) & (
-            spots.intensity >= WEAKEST * spots.intensity.max(initial=0.0)
-        )
-        keep &= spots.intensity > 0
+        strongest = spots.intensity.max(initial=0.0)
+        keep = (np.hypot(*offsets.T) <= reach) & (spots.intensity >= WEAKEST * strongest)
+        keep &= spots.intensity > 0  # the strongest is 0 where no reflection is excited
         weights = spots.intensity[keep]
         grains.append(
             Grain(
                 hkl=spots.hkl[keep],
                 offsets=offsets[keep],
                 weights=weights / weights.sum(),
-                radius=float(np.clip(rng.uniform(low, high) * settings.scale, 2.0, 8.0)),
+                radius=draw_spot_radius(settings, rng),
                 phase=name,
                 quaternion=quaternion,
             )

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..crystal.orientations import bunge_euler_deg
+from ..crystal.orientations import QUATERNION, bunge_euler_deg
 from ..crystal.phase import Phase
 from ..logs import Progress, logger
 from ..provenance import record
@@ -210,12 +210,7 @@ def orientation_truth(sample) -> pd.DataFrame:
             "region": [REGION_NAMES[r] for r in sample.region.ravel()],
             "grain": grain.astype("int32"),
             "phase": pd.array(phase, dtype="string"),
-            "qw": quaternions[:, 0],
-            "qx": quaternions[:, 1],
-            "qy": quaternions[:, 2],
-            "qz": quaternions[:, 3],
-            "phi1": euler[:, 0],
-            "Phi": euler[:, 1],
-            "phi2": euler[:, 2],
+            **dict(zip(QUATERNION, quaternions.T, strict=True)),
+            **dict(zip(("phi1", "Phi", "phi2"), euler.T, strict=True)),
         }
     )

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 
+from .settings import SyntheticSettings
+
 
 @dataclasses.dataclass(frozen=True)
 class Grain:
@@ -18,3 +20,9 @@ class Grain:
     radius: float  # spot radius, px
     phase: str | None = None
     quaternion: np.ndarray | None = None  # (4,) unit quaternion, orix's convention
+
+
+def draw_spot_radius(settings: SyntheticSettings, rng: np.random.Generator) -> float:
+    """A grain's spot radius (px): uniform in `spot_radius` (at 256 px), scaled, within 2-8 px."""
+    low, high = settings.spot_radius
+    return float(np.clip(rng.uniform(low, high) * settings.scale, 2.0, 8.0))

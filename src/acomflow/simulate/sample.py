@@ -12,7 +12,7 @@ import numpy as np
 
 from ..crystal.phase import Phase
 from .crystals import crystal_grains
-from .grain import Grain
+from .grain import Grain, draw_spot_radius
 from .settings import SyntheticSettings
 
 VACUUM, AMORPHOUS, CRYSTAL = 0, 1, 2
@@ -59,8 +59,7 @@ def _lattice(settings: SyntheticSettings, rng: np.random.Generator) -> Grain:
     f2 = rng.exponential(1.0, pair.max() + 1) * (rng.random(pair.max() + 1) > 0.15)
     weights = f2[pair] * np.exp(-((np.hypot(*offsets.T) / (0.3 * size)) ** 2))
     keep = weights > 0
-    low, high = settings.spot_radius
-    radius = float(np.clip(rng.uniform(low, high) * settings.scale, 2.0, 8.0))
+    radius = draw_spot_radius(settings, rng)
     return Grain(
         hkl=np.column_stack([hk[keep], np.zeros(int(keep.sum()), dtype=hk.dtype)]),
         offsets=offsets[keep],
