@@ -8,7 +8,8 @@ line); "realign" puts it back on the scan grid; "centre" measures the beam centr
 writes the same outputs from blank frames (the floor set by writing), "mask" masks every
 frame into a .blo, "maps" computes and writes every map (virtual detectors included) and
 "metrics" the per-frame PSNR/SSIM/RMSE and the round trip (in shards, on 1 core and on 2);
-"bank" builds and writes the template banks of the demo's phases (1 deg, 1 core).
+"bank" builds and writes the template banks of the demo's phases (1 deg, 1 core), "match" matches
+patterns of 40 template spots against one bank (patterns/s on 1 core, JIT warm-up excluded).
 
     make bench                       # 2,000 frames of 512 x 512 uint16 (scan 40 x 50)
     python bench/run.py --scan 20 25 --frame-size 256
@@ -157,6 +158,72 @@ def _bank(phase):
     return build
 
 
+MATCH_PATTERNS = 300
+MATCH_SPOTS = 40
+
+
+def _match(phase):
+    def match(args, shard, n_shards):
+        """Match `MATCH_PATTERNS` patterns of 40 spots against the phase's bank alone: its
+        strongest template spots at a random orientation (0.1 px position noise at 0.01 1/Å per
+        px), made up to 40 with faint spots at random; writes the in-process matching time (JIT
+        warm-up excluded)."""
+        import numpy as np
+
+        from acomflow.acom.library import load_library
+        from acomflow.acom.match import match_pattern, pattern_spots
+        from acomflow.acom.settings import MatchSettings
+        from acomflow.crystal.orientations import random_orientations, rotation_matrices
+        from acomflow.crystal.phase import read_cif
+        from acomflow.crystal.reflections import reflections
+        from acomflow.crystal.settings import TemplateSettings
+        from acomflow.crystal.templates import template
+
+        settings = MatchSettings()
+        library = load_library(
+            phase,
+            PHASES / f"{phase}.cif",
+            args.work / f"{phase}.directions.parquet",
+            args.work / f"{phase}.spots.parquet",
+            1.25,
+            settings,
+        )
+        lattice = reflections(read_cif(PHASES / f"{phase}.cif"), 1.25)
+        diffraction = TemplateSettings().diffraction(200.0, 1.0)
+        rng = np.random.default_rng(0)
+        patterns = []
+        for q in random_orientations(MATCH_PATTERNS, rng):
+            spots = template(lattice, rotation_matrices(q)[0], diffraction)
+            strongest = np.argsort(-spots.intensity)[:MATCH_SPOTS]
+            px = spots.g[strongest, :2] / 0.01 + rng.normal(0, 0.1, (len(strongest), 2))
+            intensity = spots.intensity[strongest]
+            extra = MATCH_SPOTS - len(px)  # spots no template explains make up the 40
+            radius = rng.uniform(settings.min_g, 1.2, extra) / 0.01
+            angle = rng.uniform(0, 2 * np.pi, extra)
+            px = np.vstack([px, np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])])
+            intensity = np.concatenate([intensity, rng.uniform(0.01, 0.1, extra) * intensity.max()])
+            patterns.append(
+                pattern_spots(
+                    px[:, 0],
+                    -px[:, 1],
+                    intensity,
+                    np.full(len(px), 50.0),
+                    0.01,
+                    settings,
+                    library.window,
+                )
+            )
+        match_pattern(*patterns[0], [library], settings)
+        start = time.perf_counter()
+        for spots, weight in patterns:
+            match_pattern(spots, weight, [library], settings)
+        seconds = time.perf_counter() - start
+        n_spots = np.mean([len(s) for s, _ in patterns])
+        (args.work / f"match {phase}.txt").write_text(f"{seconds} {n_spots}")
+
+    return match
+
+
 STAGES = {
     "simulate": _simulate,
     "convert": _convert,
@@ -171,6 +238,8 @@ STAGES = {
     "metrics": _metrics,
     "bank Al": _bank("Al"),
     "bank PbI2": _bank("PbI2"),
+    "match Al": _match("Al"),
+    "match PbI2": _match("PbI2"),
 }
 
 
@@ -326,6 +395,14 @@ def main():
             print(
                 f"{'bank ' + phase:20s} {seconds:8.1f} s (process included)  "
                 f"{size / 2**20:6.2f} MiB on disk  peak RSS {peak_mb:7.0f} MiB",
+                flush=True,
+            )
+        for phase in ("Al", "PbI2"):  # its bank alone, 1 core
+            _, peak_mb = run_stage(f"match {phase}", args)
+            seconds, n_spots = map(float, (args.work / f"match {phase}.txt").read_text().split())
+            print(
+                f"{'match ' + phase:20s} {MATCH_PATTERNS / seconds:8.1f} patterns/s  "
+                f"({n_spots:.0f} spots each, 1 core)  peak RSS {peak_mb:7.0f} MiB",
                 flush=True,
             )
 

@@ -20,6 +20,7 @@ DATASETS = config["datasets"]
 SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]
 CONVERTED = [name for name, ds in DATASETS.items() if ds["source"] != "synthetic"]
 STREAMS = [name for name, ds in DATASETS.items() if ds["stream"]]
+ACOM = [name for name, ds in DATASETS.items() if ds["acom"]["phases"]]
 # every CIF a dataset names is read now: a bad file stops the run before any job
 PHASES = dataset_phases(config)
 
@@ -88,6 +89,23 @@ def synthetic_cifs(wildcards):
     return {name: config["phases"][name]["cif"] for name in names}
 
 
+def acom_inputs(wildcards):
+    """The registered table and, per phase of the dataset, its CIF and bank tables."""
+    phases = DATASETS[wildcards.dataset]["acom"]["phases"]
+    bank = f"results/{wildcards.dataset}/acom/banks"
+    return {
+        "spots": f"results/{wildcards.dataset}/registration/spots.parquet",
+        "patterns": f"results/{wildcards.dataset}/registration/patterns.parquet",
+        "cifs": [config["phases"][name]["cif"] for name in phases],
+        "directions": [f"{bank}/{name}/directions.parquet" for name in phases],
+        "banks": [f"{bank}/{name}/spots.parquet" for name in phases],
+    }
+
+
+def acom_phases(wildcards):
+    return DATASETS[wildcards.dataset]["acom"]["phases"]
+
+
 MAP_FILES = [*MAP_NAMES, "combined"]
 
 
@@ -131,4 +149,11 @@ def all_targets():
         for name, ds in DATASETS.items()
         for phase in ds["acom"]["phases"]
     ]
+    for name in ACOM:
+        targets += [
+            f"results/{name}/acom/orientations.parquet",
+            f"results/{name}/figures/acom_orientations.png",
+        ]
+        if name in SYNTHETIC:
+            targets.append(f"results/{name}/metrics/orientation_accuracy.json")
     return targets

@@ -28,7 +28,7 @@ LAYERS = [
     {"scan", "readers", "simulate", "export", "epattern_csv", "crystal"},
     {"convert", "prepare"},
     {"register"},
-    {"reconstruct", "maps"},
+    {"reconstruct", "maps", "acom"},
     {"metrics"},
     {"figures"},
 ]

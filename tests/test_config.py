@@ -7,6 +7,7 @@ import pytest
 import yaml
 from conftest import REPO
 
+from acomflow.acom.settings import MatchSettings
 from acomflow.config import load_schema, validate_config
 from acomflow.crystal.settings import TemplateSettings
 from acomflow.maps.settings import MapSettings
@@ -48,6 +49,7 @@ SECTIONS = [
         {"scan_shape", "stream", "precession_deg"},
     ),
     (("properties", "templates"), TemplateSettings, set(), set()),
+    (("properties", "matching"), MatchSettings, set(), set()),
 ]
 WORKFLOW_SWITCHES = {"datasets", "convert", "exports", "phases"}  # read by the rules alone
 

@@ -45,6 +45,16 @@ def registered(n):
     }
 
 
+def matched(n):
+    """Jobs that re-run, per dataset with phases, when its registered table changes."""
+    return {
+        "match_shard": 2 * n,
+        "match_merge": n,
+        "orientation_figure": n,
+        "orientation_accuracy": n,
+    }
+
+
 def synthetic(datasets):
     return sum(1 for ds in datasets.values() if ds["source"] == "synthetic")
 
@@ -236,6 +246,7 @@ def test_a_registration_parameter_reruns_exactly_what_depends_on_it(workflow):
         n = len(datasets)
         assert jobs(snakemake(workdir, "-n")) == {
             **registered(n),
+            **matched(1),
             "mask": n,
             "truth_accuracy": synthetic(datasets),
         }
@@ -254,7 +265,8 @@ def test_map_settings_rerun_only_the_maps(workflow):
 
 def test_template_banks(workflow):
     """One bank per phase the dataset names, at the store's beam energy and the precession asked,
-    with the phase and its settings in the metadata; a template setting re-runs only the banks."""
+    with the phase and its settings in the metadata; a template setting re-runs only the banks
+    and the matching."""
     from acomflow.crystal.orientations import beam_directions
     from acomflow.crystal.phase import read_cif
 
@@ -278,7 +290,7 @@ def test_template_banks(workflow):
         assert set(spots.direction) <= set(directions.direction) and (spots.intensity > 0).all()
     write_config(workdir, datasets, templates={"resolution_deg": 4.0})
     try:
-        assert jobs(snakemake(workdir, "-n")) == {"template_bank": 2}
+        assert jobs(snakemake(workdir, "-n")) == {"template_bank": 2, **matched(1)}
     finally:
         write_config(workdir, datasets)
     # a changed CIF re-draws the dataset made of it and re-builds the banks
@@ -290,6 +302,44 @@ def test_template_banks(workflow):
         assert planned["simulate"] == 1 and planned["template_bank"] == 2
     finally:
         cif.write_text(original)
+
+
+def test_orientation_outputs(workflow):
+    """One row per scan position with the documented columns, unit quaternions and their Bunge
+    angles where matched; the .ang and HDF5 maps read back by orix with the same orientations;
+    the accuracy summary and the figures with their provenance."""
+    from orix.io import load
+    from orix.quaternion import Rotation
+    from PIL import Image
+
+    workdir, _, _ = workflow
+    acom = workdir / "results/tiny/acom"
+    table = pd.read_parquet(acom / "orientations.parquet")
+    assert list(table.columns) == [
+        *("scan_y", "scan_x", "phase", "qw", "qx", "qy", "qz", "phi1", "Phi", "phi2"),
+        *("index", "reliability", "phase_reliability", "n_spots", "matched", "residual"),
+        *("scale", "flags"),
+    ]
+    assert len(table) == 12 and set(table["phase"]) <= {"", "Al", "PbI2"}
+    found = (table["phase"] != "").to_numpy()
+    assert found.any()
+    q = table[["qw", "qx", "qy", "qz"]].to_numpy()
+    np.testing.assert_allclose(np.linalg.norm(q[found], axis=1), 1.0, atol=1e-12)
+    euler = np.rad2deg(Rotation(q[found]).to_euler())
+    np.testing.assert_allclose(table.loc[found, ["phi1", "Phi", "phi2"]], euler, atol=1e-9)
+    assert (table.loc[~found, "reliability"] == 0).all() and np.isnan(q[~found]).all()
+    assert (table.loc[found, "reliability"].between(0, 100)).all()
+    assert read_metadata(acom / "orientations.parquet")["parameters"]["phases"] == ["Al", "PbI2"]
+    for path, tolerance in ((acom / "orientations.ang", 2e-5), (acom / "orientations.h5", 1e-6)):
+        xmap = load(path)
+        names = [xmap.phases[i].name if i >= 0 else "" for i in xmap.phase_id]
+        assert names == list(table["phase"])
+        dot = np.abs(np.sum(xmap.rotations.data[found] * q[found], axis=1))
+        assert np.all(2.0 * np.arccos(np.clip(dot, 0, 1)) < tolerance)
+    accuracy = json.loads((workdir / "results/tiny/metrics/orientation_accuracy.json").read_text())
+    assert accuracy["min_spots"] == 8 and accuracy["non_crystal_matched"] >= 0
+    for png in ("figures/acom_orientations.png", "metrics/orientation_accuracy.png"):
+        assert "code_hash" in Image.open(workdir / "results/tiny" / png).text["acomflow"]
 
 
 def test_nothing_to_do_when_nothing_changed(workflow):
@@ -306,6 +356,7 @@ def test_config_change_reruns_only_that_dataset(workflow):
             "simulate": 1,
             "centre_beam": 1,
             **registered(1),
+            **matched(1),
             "mask": 1,
             "truth_accuracy": 1,
             "template_bank": 2,  # the store's beam energy is its input
@@ -320,6 +371,7 @@ def test_neighbour_averaging_reruns_registration_only(workflow):
     try:
         assert jobs(snakemake(workdir, "-n")) == {
             **registered(len(datasets)),
+            **matched(1),
             "truth_accuracy": synthetic(datasets),
         }
     finally:
@@ -331,28 +383,44 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     converted = sum(1 for ds in datasets.values() if ds["source"] != "synthetic")
     n = len(datasets)
     synthetic_n = synthetic(datasets)
-    downstream = lambda n, truth=0: {
+    downstream = lambda n, truth=0, acom=0: {
         "centre_beam": n,
         **registered(n),
+        **matched(acom),
         "mask": n,
         "truth_accuracy": truth,
     }
     for module, expected in (
         # the generator draws crystal grains with the template model
         *(
-            (module, {"simulate": 2, "realign_stream": 1, "template_bank": 2, **downstream(2, 2)})
+            (
+                module,
+                {"simulate": 2, "realign_stream": 1, "template_bank": 2, **downstream(2, 2, 1)},
+            )
             for module in ("simulate/render.py", "crystal/excitation.py")
         ),
         ("prepare/stream.py", {"realign_stream": 1, **downstream(1, 1)}),
         ("readers/source.py", {"convert": converted, **downstream(converted)}),
         # masking detects spots as registration does; metrics and figures register again
-        ("peaks/refine.py", downstream(n, synthetic_n)),
+        ("peaks/refine.py", downstream(n, synthetic_n, 1)),
         # the maxima search runs in registration and masking, not in centring
-        ("register/maxima.py", {**registered(n), "mask": n, "truth_accuracy": synthetic_n}),
+        (
+            "register/maxima.py",
+            {**registered(n), **matched(1), "mask": n, "truth_accuracy": synthetic_n},
+        ),
         (
             "prepare/centre.py",
-            {**downstream(n, synthetic_n), "mask": 0},
+            {**downstream(n, synthetic_n, 1), "mask": 0},
         ),  # temp shards re-run with their merge
+        (
+            "acom/search.py",
+            {
+                "match_shard": 2,
+                "match_merge": 1,
+                "orientation_figure": 1,
+                "orientation_accuracy": 1,
+            },
+        ),
         (
             "reconstruct/discs.py",
             {
@@ -382,7 +450,8 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
 
 
 def test_tables_are_the_same_for_other_cores_and_shards(workflow):
-    """Registration and metrics tables, byte for byte, with 3 shards on 1 core instead of 2 on 2."""
+    """Registration, metrics and orientation tables, byte for byte, with 3 shards on 1 core
+    instead of 2 on 2."""
     workdir, _, _ = workflow
     tables = [
         workdir / f"results/tiny/{path}"
@@ -391,6 +460,7 @@ def test_tables_are_the_same_for_other_cores_and_shards(workflow):
             "registration/patterns.parquet",
             "metrics/quality.parquet",
             "metrics/spot_pairs.parquet",
+            "acom/orientations.parquet",
         )
     ]
     before = [table.read_bytes() for table in tables]
@@ -399,16 +469,21 @@ def test_tables_are_the_same_for_other_cores_and_shards(workflow):
         "--set-scatter",
         "register=3",
         "metrics=3",
+        "match=3",
         "--forcerun",
         "register_shard",
         "metrics_shard",
+        "match_shard",
         "--until",
         "metrics",
+        "match_merge",
         "--allowed-rules",
         "register_shard",
         "register_merge",
         "metrics_shard",
         "metrics",
+        "match_shard",
+        "match_merge",
         cores=1,
     )
     assert [table.read_bytes() for table in tables] == before

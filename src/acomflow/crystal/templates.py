@@ -19,13 +19,7 @@ import math
 import numpy as np
 
 from ..calibration import electron_wavelength_angstrom
-from .excitation import (
-    excitation_errors,
-    excited,
-    lorentzian_precessed,
-    precessed_shape_factor,
-    shape_factor,
-)
+from .excitation import excitation_errors, excited, model_code, shape_of
 from .reflections import Reflections
 
 
@@ -67,19 +61,20 @@ def excite(g: np.ndarray, settings: DiffractionSettings):
     """Which lab-frame points `g` (n, 3) are excited (`keep`, (n,) bool) and, for those, the
     excitation error without precession `s` (1/Å) and the (precessed) shape factor."""
     wavelength, precession = settings.wavelength, math.radians(settings.precession_deg)
-    width = settings.width or settings.s_max
     keep = excited(g, wavelength, precession, settings.s_max)
     g = g[keep]
-    s = excitation_errors(g, wavelength)
-    if precession == 0:
-        shape = shape_factor(s, width, settings.model)
-    elif settings.closed_form and settings.model == "lorentzian":
-        shape = lorentzian_precessed(s, np.hypot(g[:, 0], g[:, 1]), precession, width)
-    else:
-        shape = precessed_shape_factor(
-            g, wavelength, precession, width, settings.model, settings.azimuths
-        )
-    return keep, s, shape
+    shape = shape_of(
+        g[:, 0],
+        g[:, 1],
+        g[:, 2],
+        1.0 / wavelength,
+        precession,
+        settings.width or settings.s_max,
+        model_code(settings.model),
+        settings.closed_form,
+        settings.azimuths,
+    )
+    return keep, excitation_errors(g, wavelength), shape
 
 
 def template(

@@ -1,0 +1,31 @@
+"""Snakemake entry point of rule `match_merge`: the shards into acom/orientations.parquet, with
+its .ang and HDF5 exports."""
+
+from acomflow.acom.dataset import merge_orientations, write_exports
+from acomflow.acom.settings import MatchSettings
+from acomflow.crystal.phase import read_cif
+from acomflow.store import read_sidecar
+from acomflow.workflow import job
+
+with job(snakemake):
+    phases = snakemake.params.phases
+    banks = {
+        name: (cif, directions, spots)
+        for name, cif, directions, spots in zip(
+            phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
+        )
+    }
+    table = merge_orientations(
+        list(snakemake.input.shards),
+        snakemake.input.spots,
+        banks,
+        MatchSettings.from_config(snakemake.params.settings),
+        snakemake.output.orientations,
+    )
+    write_exports(
+        table,
+        {name: read_cif(cif, name) for name, cif in zip(phases, snakemake.input.cifs)},
+        read_sidecar(snakemake.input.sidecar.rsplit("/", 1)[0])["calibration"]["scan_step_nm"],
+        snakemake.output.ang,
+        snakemake.output.hdf5,
+    )

@@ -1,0 +1,1 @@
+"""Orientation and phase mapping: registered spots matched against template banks."""

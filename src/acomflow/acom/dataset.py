@@ -1,0 +1,151 @@
+"""Orientation mapping of a registered dataset in shards of scan lines, and the merge into
+results/{dataset}/acom/orientations.parquet (one row per scan position, method.md §10).
+
+A shard reads its lines of the registered spots table (and the patterns' noise), matches every
+pattern against the libraries of the dataset's phases and writes its rows; the merge
+concatenates shards in line order, names the phases and adds Bunge angles. The per-pattern work
+does not depend on the shard, so the table is byte-identical whatever the shard count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..crystal.orientations import QUATERNION, bunge_euler_deg
+from ..logs import logger
+from ..provenance import record
+from ..scan import Stage, run_shard, scan_lines
+from ..tables import concat_shards, read_metadata, shard_lines, write_table
+from .export import write_ang, write_hdf5
+from .library import load_library
+from .match import match_pattern, pattern_spots
+from .settings import MatchSettings
+
+SHARD_DTYPES = {
+    "scan_y": "int32",
+    "scan_x": "int32",
+    "phase_id": "int16",
+    **dict.fromkeys(QUATERNION, "float64"),
+    "index": "float32",
+    "reliability": "float32",
+    "phase_reliability": "float32",
+    "n_spots": "int32",
+    "matched": "int32",
+    "residual": "float32",
+    "scale": "float32",
+    "flags": "int32",
+}
+EULER = ("phi1", "Phi", "phi2")
+SPOT_COLUMNS = ("scan_y", "scan_x", "x_c", "y_c", "integrated", "prominence", "is_direct_beam")
+EDGE_PX = 3  # a reflection counts up to this many px inside the frame's inscribed circle
+
+
+def detector_geometry(spots_path) -> tuple[tuple[int, int], float, float]:
+    """(scan shape, 1/Å per px, reach 1/Å from the beam) of a registered table; stops, naming
+    the table, when its calibration lacks the reciprocal pixel size."""
+    metadata = read_metadata(spots_path)
+    d = metadata["calibration"].get("inv_angstrom_per_px")
+    if d is None:
+        raise ValueError(
+            f"{spots_path}: orientation mapping needs the reciprocal pixel size; set "
+            "calibration.inv_angstrom_per_px for this dataset"
+        )
+    reach = (min(metadata["frame_shape"]) / 2 - EDGE_PX) * d
+    return tuple(metadata["scan_shape"]), d, reach
+
+
+def matching_stage(libraries, settings: MatchSettings, d: float, noise: np.ndarray) -> Stage:
+    """Matching as a per-frame stage on the registered spots (`noise` (ny, nx): each pattern's
+    noise sigma, for the spots' significance)."""
+
+    def per_frame(frame):
+        rows = frame.rows
+        diffracted = ~rows["is_direct_beam"]
+        spots, weight = pattern_spots(
+            rows["x_c"][diffracted],
+            rows["y_c"][diffracted],
+            rows["integrated"][diffracted],
+            rows["prominence"][diffracted] / max(float(noise[frame.y, frame.x]), 1e-12),
+            d,
+            settings,
+            libraries[0].window,
+        )
+        result = match_pattern(spots, weight, libraries, settings)
+        row = {k: v for k, v in result.items() if k not in ("phase", "quaternion")}
+        row.update(zip(QUATERNION, result["quaternion"], strict=True))
+        return {"orientations": {**row, "phase_id": result["phase"], "n_spots": len(spots)}}
+
+    return Stage("match orientations", per_frame, {"orientations": SHARD_DTYPES})
+
+
+def match_shard(
+    spots_path,
+    patterns_path,
+    banks: dict[str, tuple],
+    settings: MatchSettings,
+    shard: int,
+    n_shards: int,
+    out_path,
+) -> None:
+    """Match shard `shard` (0-based) of `n_shards` blocks of scan lines against `banks`
+    ({phase: (cif, directions table, spots table)}), written for `merge_orientations`."""
+    scan_shape, d, reach = detector_geometry(spots_path)
+    block = shard_lines(scan_shape[0], n_shards, shard)
+    libraries = [
+        load_library(name, cif, directions, spots, reach, settings)
+        for name, (cif, directions, spots) in banks.items()
+    ]
+    patterns = pd.read_parquet(patterns_path, columns=["scan_y", "scan_x", "noise_sigma"])
+    noise = patterns["noise_sigma"].to_numpy(np.float64).reshape(scan_shape)
+    lines = scan_lines(scan_shape, block, spots=spots_path, columns=SPOT_COLUMNS)
+    run_shard(
+        matching_stage(libraries, settings, d, noise),
+        lines,
+        block,
+        scan_shape[1],
+        {"orientations": out_path},
+    )
+
+
+def merge_orientations(
+    shards, spots_path, banks: dict[str, tuple], settings: MatchSettings, out_path
+) -> pd.DataFrame:
+    """The shard tables in line order as the orientation table: the phase by name (empty where
+    none), Bunge angles (deg) beside the quaternion, with provenance."""
+    table = concat_shards(shards, SHARD_DTYPES)
+    names = np.array(["", *banks], dtype=object)
+    phase = names[table.pop("phase_id").to_numpy() + 1]
+    table.insert(2, "phase", pd.Series(phase, dtype="string"))
+    euler = np.full((len(table), 3), np.nan)
+    found = table["qw"].notna().to_numpy()
+    if found.any():
+        euler[found] = bunge_euler_deg(table.loc[found, list(QUATERNION)].to_numpy())
+    at = table.columns.get_loc("qz") + 1
+    for k, name in enumerate(EULER):
+        table.insert(at + k, name, euler[:, k])
+    inputs = [Path(spots_path)] + [Path(path) for bank in banks.values() for path in bank]
+    metadata = {
+        **record({"matching": settings.as_dict(), "phases": list(banks)}, inputs=inputs),
+        "scan_shape": list(detector_geometry(spots_path)[0]),
+    }
+    write_table(table, out_path, metadata)
+    matched = table["phase"] != ""
+    logger.info(
+        "orientations: %d of %d patterns matched (%s); median index %.3f, median reliability %.1f",
+        int(matched.sum()),
+        len(table),
+        ", ".join(f"{name} {int((table['phase'] == name).sum())}" for name in banks),
+        float(table.loc[matched, "index"].median()) if matched.any() else float("nan"),
+        float(table.loc[matched, "reliability"].median()) if matched.any() else float("nan"),
+    )
+    return table
+
+
+def write_exports(table: pd.DataFrame, phases: dict, scan_step_nm, ang_path, hdf5_path) -> None:
+    """The orientation table as `.ang` and orix HDF5 (`acom.export`)."""
+    step_um = scan_step_nm / 1000.0 if scan_step_nm else None
+    write_ang(table, phases, step_um, ang_path)
+    write_hdf5(table, phases, step_um, hdf5_path)

@@ -1,0 +1,106 @@
+"""What the matcher holds of one phase: its bank in polar form, its reflections and symmetry.
+
+Built once per job from the bank's two tables (`crystal.bank`) and the phase's CIF, for a
+detector whose reach (1/Å from the beam) bounds the radial window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..crystal.excitation import model_code
+from ..crystal.orientations import point_group
+from ..crystal.phase import read_cif
+from ..crystal.reflections import reflections
+from ..crystal.templates import DiffractionSettings
+from ..tables import read_metadata
+from .settings import MatchSettings
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PhaseLibrary:
+    """One phase for the matcher. `directions` (D, 4): each bank direction's quaternion;
+    `offsets` (D + 1) into `rho` (ascending within a direction), `alpha` (polar position on
+    the detector, 1/Å and rad) and `strength` (intensity^gamma) of the reflections inside
+    `window` (r_min, r_max, 1/Å); `norms` (D,) their weight norms; `g` (m, 3) and `structure`
+    (m,): every reflection to g_max in the crystal frame, for refinement; `symmetry` (k, 4):
+    the proper rotations of the Laue group; `physics`: the relrod model as `refine.placed`
+    takes it; `s_max` (1/Å): the bank's excitation cutoff; `resolution`: its step (rad)."""
+
+    name: str
+    directions: np.ndarray
+    offsets: np.ndarray
+    rho: np.ndarray
+    alpha: np.ndarray
+    strength: np.ndarray
+    norms: np.ndarray
+    g: np.ndarray
+    structure: np.ndarray
+    symmetry: np.ndarray
+    physics: np.ndarray
+    s_max: float
+    window: np.ndarray
+    resolution: float
+
+
+def physics_of(diffraction: DiffractionSettings) -> np.ndarray:
+    """(1/lambda, precession rad, width, model, closed form, azimuths, s_max) of a relrod
+    model."""
+    return np.array(
+        [
+            1.0 / diffraction.wavelength,
+            math.radians(diffraction.precession_deg),
+            diffraction.width or diffraction.s_max,
+            model_code(diffraction.model),
+            float(diffraction.closed_form),
+            diffraction.azimuths,
+            diffraction.s_max,
+        ]
+    )
+
+
+def proper_symmetry(phase) -> np.ndarray:
+    """(k, 4) quaternions of the proper rotations of a phase's Laue group (orix)."""
+    return np.asarray(point_group(phase).laue.proper_subgroup.data, dtype=np.float64)
+
+
+def load_library(
+    name: str, cif, directions_path, spots_path, reach: float, settings: MatchSettings
+) -> PhaseLibrary:
+    """The library of phase `name` from its CIF and bank tables, for a detector reaching `reach`
+    1/Å from the beam."""
+    metadata = read_metadata(spots_path)
+    diffraction = DiffractionSettings(**metadata["parameters"]["diffraction"])
+    g_max = metadata["parameters"]["templates"]["g_max"]
+    window = np.array([settings.min_g, min(g_max, reach)])
+    directions = pd.read_parquet(directions_path)
+    spots = pd.read_parquet(spots_path)
+    rho = np.hypot(spots["gx"].to_numpy(np.float64), spots["gy"].to_numpy(np.float64))
+    inside = (rho >= window[0]) & (rho <= window[1]) & (spots["intensity"].to_numpy() > 0)
+    order = np.lexsort((rho[inside], spots["direction"].to_numpy()[inside]))
+    spots, rho = spots[inside].iloc[order], rho[inside][order]
+    strength = spots["intensity"].to_numpy(np.float64) ** settings.intensity_exponent
+    index = spots["direction"].to_numpy()
+    counts = np.bincount(index, minlength=len(directions))
+    phase = read_cif(cif, name)
+    lattice = reflections(phase, g_max)
+    return PhaseLibrary(
+        name=name,
+        directions=directions[["qw", "qx", "qy", "qz"]].to_numpy(np.float64),
+        offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        rho=rho,
+        alpha=np.arctan2(spots["gy"].to_numpy(np.float64), spots["gx"].to_numpy(np.float64)),
+        strength=strength,
+        norms=np.sqrt(np.bincount(index, weights=strength**2, minlength=len(directions))),
+        g=lattice.g,
+        structure=lattice.intensity,
+        symmetry=proper_symmetry(phase),
+        physics=physics_of(diffraction),
+        s_max=diffraction.s_max,
+        window=window,
+        resolution=math.radians(metadata["parameters"]["templates"]["resolution_deg"]),
+    )

@@ -1,0 +1,197 @@
+"""Orientation and phase of one pattern from its registered spots (method.md §10).
+
+Per phase: the coarse search over the bank (`search`) ranks every direction and mirror at its
+best in-plane angle; the best candidates more than `distinct_deg` apart (symmetry-reduced), and
+the best one turned 180 deg about the beam, are refined (`refine`). The solution is the best
+refined score S over all phases (`index`); `reliability` R = 100 (1 - S2 / S1) against the best
+solution of the same phase more than `distinct_deg` from it, `phase_reliability` the same against
+the best solution of any other phase (NaN with one phase).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..crystal.excitation import excited
+from .library import PhaseLibrary
+from .refine import MOVE, fit, pairs, refine, score
+from .rotations import about_z, distance, from_vector, matrix, multiply, positive
+from .search import coarse_search, distinct_candidates
+from .settings import MatchSettings
+
+PSEUDO_180 = 1  # flag: the solution turned 180 deg about the beam scores within 10 % of it
+TOO_FEW_SPOTS = 2  # flag: fewer than min_spots spots in the window, no orientation
+STEP = 0.006  # rad: the refinement's first step in each rotation (about a third of a bank step)
+EVALUATIONS = 400  # the most scores one refinement computes
+# A reflection counts in the score when its weight, relative to the strongest reflection's, is at
+# least this fraction of the weakest registered spot's relative to the strongest spot's: fainter
+# ones would not have been registered, so their absence says nothing.
+DETECTION_MARGIN = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Solution:
+    """A refined orientation: unit quaternion (4,), score S, calibration scale."""
+
+    quaternion: np.ndarray
+    score: float
+    scale: float
+
+
+def pattern_spots(x_c, y_c, integrated, significance, d, settings: MatchSettings, window):
+    """The diffracted spots of a pattern as detector-plane vectors (n, 2) 1/Å (x right, y up,
+    from the beam centre) and their weights, those inside the radial `window` only: centred
+    coordinates `x_c`, `y_c` px, integrated intensity, significance (prominence / noise),
+    `d` 1/Å per px."""
+    p = np.column_stack([np.asarray(x_c, np.float64) * d, -np.asarray(y_c, np.float64) * d])
+    r = np.hypot(p[:, 0], p[:, 1])
+    keep = (r >= window[0]) & (r <= window[1])
+    weight = np.clip(np.asarray(integrated, np.float64), 0.0, None) ** settings.intensity_exponent
+    weight *= np.clip(
+        np.asarray(significance, np.float64) / settings.full_weight_significance, 0, 1
+    )
+    keep &= weight > 0
+    return p[keep], weight[keep]
+
+
+def _candidates(spots, weight, library: PhaseLibrary, settings: MatchSettings):
+    """The distinct starting orientations of `library` for these spots, best first."""
+    r = np.hypot(spots[:, 0], spots[:, 1])
+    order = np.argsort(r, kind="stable")
+    n_bins = max(1, round(360.0 / settings.in_plane_step_deg))
+    scores, bins = coarse_search(
+        r[order],
+        np.arctan2(spots[order, 1], spots[order, 0]),
+        weight[order],
+        library.offsets,
+        library.rho,
+        library.alpha,
+        library.strength,
+        library.norms,
+        settings.tolerance,
+        n_bins,
+    )
+    distinct = math.radians(settings.distinct_deg)
+    chosen = list(
+        distinct_candidates(
+            scores,
+            bins,
+            n_bins,
+            library.directions,
+            library.symmetry,
+            2.0 * distinct,
+            settings.candidates,
+        )[0]
+    )
+    if chosen:
+        twin = positive(multiply(chosen[0], about_z(math.pi)))
+        if distance(chosen[0], twin, library.symmetry) > distinct:
+            chosen.append(twin)
+    return chosen
+
+
+def _near(q, library: PhaseLibrary):
+    """The lab vectors (m, 3) and |F|^2 of the reflections that a refinement from q can bring
+    into the window and onto the sphere."""
+    g0 = library.g @ matrix(q)
+    rho = np.hypot(g0[:, 0], g0[:, 1])
+    near = (rho >= library.window[0] - MOVE) & (rho <= library.window[1] + MOVE)
+    near &= excited(g0, 1.0 / library.physics[0], library.physics[1], library.s_max + MOVE)
+    return g0[near], library.structure[near]
+
+
+def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -> Solution:
+    """The candidate q refined (or only scored, without `settings.refine`)."""
+    g0, structure = _near(q, library)
+    floor = DETECTION_MARGIN * weight.min() / weight.max()
+    window = np.array([library.window[0], library.window[1], floor])
+    args = (library.physics, settings.intensity_exponent, settings.tolerance, window)
+    if not settings.refine:
+        found = pairs(spots, g0, 3.0 * settings.tolerance)
+        return Solution(q, score(np.zeros(4), spots, weight, g0, structure, *found, *args), 1.0)
+    step = np.array([STEP, STEP, STEP, 0.01])
+    n_params = 4 if settings.refine_scale else 3
+    bound = 2.0 * max(library.resolution, math.radians(settings.in_plane_step_deg))
+    x, s = refine(spots, weight, g0, structure, *args, n_params, step, bound, EVALUATIONS)
+    return Solution(positive(multiply(q, from_vector(x[:3]))), s, math.exp(x[3]))
+
+
+def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchSettings) -> dict:
+    """The solution of one pattern (spots (n, 2) 1/Å and weights from `pattern_spots`): phase
+    index into `libraries` (-1: none), quaternion, index S, reliability, phase reliability,
+    matched spots, residual (1/Å), scale and flags."""
+    none = {
+        "phase": -1,
+        "quaternion": np.full(4, np.nan),
+        "index": 0.0,
+        "reliability": 0.0,
+        "phase_reliability": 0.0,
+        "matched": 0,
+        "residual": np.nan,
+        "scale": np.nan,
+        "flags": TOO_FEW_SPOTS,
+    }
+    if len(spots) < settings.min_spots:
+        return none
+    distinct = math.radians(settings.distinct_deg)
+    best_of_phase = []
+    for library in libraries:
+        solutions = sorted(
+            (
+                _refined(q, spots, weight, library, settings)
+                for q in _candidates(spots, weight, library, settings)
+            ),
+            key=lambda s: -s.score,
+        )
+        best_of_phase.append(solutions)
+    tops = [sol[0].score if sol else 0.0 for sol in best_of_phase]
+    phase = int(np.argmax(tops))
+    solutions = best_of_phase[phase]
+    if not solutions or solutions[0].score <= 0:
+        return none
+    best = solutions[0]
+    symmetry = libraries[phase].symmetry
+    second = max(
+        (
+            s.score
+            for s in solutions[1:]
+            if distance(best.quaternion, s.quaternion, symmetry) > distinct
+        ),
+        default=0.0,
+    )
+    twin = positive(multiply(best.quaternion, about_z(math.pi)))
+    flags = 0
+    if distance(best.quaternion, twin, symmetry) > distinct and any(
+        distance(twin, s.quaternion, symmetry) <= distinct and s.score >= 0.9 * best.score
+        for s in solutions[1:]
+    ):
+        flags |= PSEUDO_180
+    others = [t for k, t in enumerate(tops) if k != phase]
+    library = libraries[phase]
+    g0, structure = _near(best.quaternion, library)
+    x = np.array([0.0, 0.0, 0.0, math.log(best.scale)])
+    matched, residual = fit(
+        x,
+        spots,
+        weight,
+        g0,
+        structure,
+        library.physics,
+        settings.intensity_exponent,
+        settings.tolerance,
+        library.window,
+    )
+    return {
+        "phase": phase,
+        "quaternion": best.quaternion,
+        "index": best.score,
+        "reliability": 100.0 * (1.0 - second / best.score),
+        "phase_reliability": 100.0 * (1.0 - max(others) / best.score) if others else np.nan,
+        "matched": matched,
+        "residual": residual,
+        "scale": best.scale,
+        "flags": flags,
+    }

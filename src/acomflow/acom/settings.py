@@ -1,0 +1,34 @@
+"""Settings of the orientation matcher (mirror `matching` in config/schema)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from ..settings import ConfigSection
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchSettings(ConfigSection):
+    """How registered spots are matched (method.md §10): patterns with at least `min_spots`
+    diffracted spots are matched; spots and template reflections count from `min_g` (1/Å) from
+    the beam to the detector's edge (or the bank's g_max); a spot weighs its integrated
+    intensity to the power `intensity_exponent`, in full from a significance (prominence over
+    the pattern's noise) of `full_weight_significance`, less below; spot and template positions
+    agree within a Gaussian of `tolerance` (1/Å); the in-plane angle is searched in steps of
+    `in_plane_step_deg`; the best `candidates` distinct solutions of each phase (more than
+    `distinct_deg` apart) are refined below the bank's step, with the calibration's scale free
+    if `refine_scale`."""
+
+    SECTION: ClassVar[str] = "matching"
+
+    min_spots: int = 3
+    min_g: float = 0.1
+    intensity_exponent: float = 0.5
+    full_weight_significance: float = 10.0
+    tolerance: float = 0.012
+    in_plane_step_deg: float = 1.0
+    candidates: int = 3
+    distinct_deg: float = 5.0
+    refine: bool = True
+    refine_scale: bool = False
