@@ -1,7 +1,7 @@
 """Snakemake entry point of rule `match_merge`: the shards into acom/orientations.parquet, with
 its .ang and HDF5 exports."""
 
-from acomflow.acom.dataset import merge_orientations, write_exports
+from acomflow.acom.dataset import merge_orientations, phase_banks, write_exports
 from acomflow.acom.settings import MatchSettings
 from acomflow.crystal.phase import read_cif
 from acomflow.store import read_sidecar
@@ -9,12 +9,9 @@ from acomflow.workflow import job
 
 with job(snakemake):
     phases = snakemake.params.phases
-    banks = {
-        name: (cif, directions, spots)
-        for name, cif, directions, spots in zip(
-            phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
-        )
-    }
+    banks = phase_banks(
+        phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
+    )
     table = merge_orientations(
         list(snakemake.input.shards),
         snakemake.input.spots,

@@ -1,7 +1,7 @@
 """Snakemake entry point of rule `match_shard`: orientations of one block of scan lines
 ("{i}-of-{n}")."""
 
-from acomflow.acom.dataset import match_shard
+from acomflow.acom.dataset import match_shard, phase_banks
 from acomflow.acom.settings import MatchSettings
 from acomflow.workflow import job
 
@@ -11,12 +11,9 @@ with job(snakemake):
     match_shard(
         snakemake.input.spots,
         snakemake.input.patterns,
-        {
-            name: (cif, directions, spots)
-            for name, cif, directions, spots in zip(
-                phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
-            )
-        },
+        phase_banks(
+            phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
+        ),
         MatchSettings.from_config(snakemake.params.settings),
         shard - 1,
         n_shards,

@@ -205,18 +205,18 @@ def test_image_index_is_its_definition(libraries):
     polar-grid positions, over the template norm."""
     from scipy.ndimage import map_coordinates
 
-    from acomflow.acom.index import RING_PX, index_search, polar_image
+    from acomflow.acom.index import RING_PX, index_grid, index_search, polar_image
     from acomflow.kernels import mean3x3
 
     libraries, diffraction = libraries
     library = libraries[0]
     q = random_orientations(1, np.random.default_rng(11))[0]
     frame, centre = rendered_frame(PHASES["Al"], q, diffraction)
-    n_bins, d = 72, 0.01
+    n_bins = 72
+    grid = index_grid(library, 0.01, n_bins)
+    ring, angle_bin = grid.ring, grid.angle_bin
     smooth = mean3x3(frame.astype(np.float32))
-    polar = polar_image(smooth, *centre, int(library.window[1] / d / RING_PX) + 2, n_bins)
-    ring = np.round(library.rho / d / RING_PX).astype(np.int64)
-    angle_bin = np.round(library.alpha * n_bins / (2 * np.pi)).astype(np.int64) % n_bins
+    polar = polar_image(smooth, *centre, grid.n_rings, n_bins)
     score, best = index_search(
         polar, library.offsets, ring, angle_bin, library.strength, library.norms
     )
@@ -244,7 +244,7 @@ def test_image_index_finds_the_orientation_of_a_zone_axis_frame(libraries):
     (measured: Al 0.7-1.0 deg, PbI2 0.7-3.6 deg).
     (On random orientations, with a handful of spots, Q often ties with wrong solutions: R near
     0, as validation.md says.)"""
-    from acomflow.acom.index import image_index
+    from acomflow.acom.index import image_index, index_grid
     from acomflow.crystal.orientations import zone_axis_orientation
 
     libraries, diffraction = libraries
@@ -255,7 +255,7 @@ def test_image_index_finds_the_orientation_of_a_zone_axis_frame(libraries):
             phase = PHASES[library.name]
             q = multiply(zone_axis_orientation(phase, uvw, rng.uniform(0, 360)), tilt)
             frame, centre = rendered_frame(phase, q, diffraction)
-            result = image_index(frame, centre, 0.01, library)
+            result = image_index(frame, centre, index_grid(library, 0.01))
             error = np.degrees(distance(q, result["quaternion"], library.symmetry))
             # PbI2 [001] looks 6-fold to kinematic intensities: a tie at 60 deg, reported as R ~ 0
             assert error < 4.0 or (uvw == (0, 0, 1) and result["reliability"] < 1e-3)

@@ -15,15 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..crystal.orientations import QUATERNION
-from .rotations import multiply
+from .rotations import multiply, nearest_equivalent, positive
 
 
 def error_parts(truth: np.ndarray, found: np.ndarray, symmetry: np.ndarray) -> tuple:
     """(disorientation, in-plane, tilt) in deg between unit quaternions `truth` and `found`."""
     inverse = truth * np.array([1.0, -1.0, -1.0, -1.0])
-    steps = [multiply(inverse, multiply(s, found)) for s in symmetry]
-    step = max(steps, key=lambda q: abs(q[0]))
-    step = step if step[0] >= 0 else -step
+    step = positive(multiply(inverse, nearest_equivalent(truth, found, symmetry)))
     angle = 2.0 * math.acos(min(1.0, step[0]))
     norm = np.linalg.norm(step[1:])
     vector = step[1:] / norm * angle if norm > 0 else np.zeros(3)
@@ -71,6 +69,12 @@ def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
     return float(roc_auc_score(positive, score))
 
 
+def _median(values: pd.Series) -> float | None:
+    """The median of the finite values (None with none)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.median()) if len(finite) else None
+
+
 def summarise(errors: pd.DataFrame, min_spots: int = 8) -> dict:
     """Accuracy by true phase over crystalline patterns with at least `min_spots` spots, the
     reliability's ROC AUC for right (within 2 deg, right phase) against wrong, and the
@@ -84,13 +88,7 @@ def summarise(errors: pd.DataFrame, min_spots: int = 8) -> dict:
             "within_1_deg": float(np.mean(error < 1.0)),
             "within_2_deg": float(np.mean(error < 2.0)),
             "phase_right": float(np.mean(rows["phase"] == name)),
-            "median_error_deg": float(np.nanmedian(error)) if np.isfinite(error).any() else None,
-            "median_in_plane_deg": float(np.nanmedian(rows["in_plane"]))
-            if np.isfinite(error).any()
-            else None,
-            "median_tilt_deg": float(np.nanmedian(rows["tilt"]))
-            if np.isfinite(error).any()
-            else None,
+            **{f"median_{part}_deg": _median(rows[part]) for part in ("error", "in_plane", "tilt")},
             "flagged_180": float(np.mean(rows["flags"].to_numpy() & 1 > 0)),
         }
     right = (crystal["error"] < 2.0).to_numpy()
@@ -99,9 +97,7 @@ def summarise(errors: pd.DataFrame, min_spots: int = 8) -> dict:
         "min_spots": min_spots,
         "phases": by_phase,
         "reliability_auc": roc_auc(crystal["reliability"].to_numpy(), right),
-        "crystal_median_reliability": float(crystal["reliability"].median())
-        if len(crystal)
-        else None,
+        "crystal_median_reliability": _median(crystal["reliability"]),
         "non_crystal_patterns": len(other),
         "non_crystal_matched": int((other["phase"].fillna("") != "").sum()),
         "non_crystal_max_reliability": float(other["reliability"].max()) if len(other) else None,

@@ -43,6 +43,11 @@ SPOT_COLUMNS = ("scan_y", "scan_x", "x_c", "y_c", "integrated", "prominence", "i
 EDGE_PX = 3  # a reflection counts up to this many px inside the frame's inscribed circle
 
 
+def phase_banks(phases, cifs, directions, spots) -> dict[str, tuple]:
+    """{phase: (CIF, directions table, spots table)} from the rules' parallel lists."""
+    return {name: bank for name, *bank in zip(phases, cifs, directions, spots, strict=True)}
+
+
 def detector_geometry(spots_path) -> tuple[tuple[int, int], float, float]:
     """(scan shape, 1/Å per px, reach 1/Å from the beam) of a registered table; stops, naming
     the table, when its calibration lacks the reciprocal pixel size."""

@@ -60,25 +60,31 @@ def crystal_map(table: pd.DataFrame, phases: dict[str, Phase], step_um: float | 
     )
 
 
-def write_ang(table, phases, step_um, path) -> None:
-    """The map as an EDAX TSL `.ang` file (written to a temporary name, then renamed)."""
+def _save(table, phases, step_um, path, suffix: str, **options) -> None:
+    """orix's writer for `suffix` (it goes by the name's ending) on a temporary name, then the
+    rename onto `path`."""
     from orix.io import save
 
     with atomic_path(path) as tmp:
-        save(
-            str(tmp.with_suffix(".ang")),
-            crystal_map(table, phases, step_um),
-            confidence_index_prop="index",
-            image_quality_prop="reliability",
-            extra_prop=["phase_reliability", "matched"],
-        )
-        tmp.with_suffix(".ang").replace(tmp)
+        named = tmp.with_suffix(suffix)
+        save(str(named), crystal_map(table, phases, step_um), **options)
+        named.replace(tmp)
+
+
+def write_ang(table, phases, step_um, path) -> None:
+    """The map as an EDAX TSL `.ang` file."""
+    _save(
+        table,
+        phases,
+        step_um,
+        path,
+        ".ang",
+        confidence_index_prop="index",
+        image_quality_prop="reliability",
+        extra_prop=["phase_reliability", "matched"],
+    )
 
 
 def write_hdf5(table, phases, step_um, path) -> None:
-    """The map as orix's HDF5 crystal map (written to a temporary name, then renamed)."""
-    from orix.io import save
-
-    with atomic_path(path) as tmp:
-        save(str(tmp.with_suffix(".h5")), crystal_map(table, phases, step_um))
-        tmp.with_suffix(".h5").replace(tmp)
+    """The map as orix's HDF5 crystal map."""
+    _save(table, phases, step_um, path, ".h5")

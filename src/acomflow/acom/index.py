@@ -12,6 +12,7 @@ away (symmetry reduced). Works on any stack of frames: raw, filtered, reconstruc
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -76,25 +77,47 @@ def index_search(polar, offsets, ring, angle_bin, strength, norms):
     return score, best
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class IndexGrid:
+    """A library's reflections on the polar grid of a detector (`d` 1/Å per px): each one's
+    ring and angle bin, and the rings the grid needs. Built once for a stack of frames."""
+
+    library: PhaseLibrary
+    n_bins: int
+    n_rings: int
+    ring: np.ndarray
+    angle_bin: np.ndarray
+
+
+def index_grid(library: PhaseLibrary, d: float, n_bins: int = 360) -> IndexGrid:
+    """The polar grid of `library` at `d` 1/Å per px and `n_bins` (even) angles."""
+    if n_bins % 2:
+        raise ValueError(f"n_bins must be even (the mirror is a half turn), not {n_bins}")
+    return IndexGrid(
+        library=library,
+        n_bins=n_bins,
+        n_rings=int(library.window[1] / d / RING_PX) + 2,
+        ring=np.round(library.rho / d / RING_PX).astype(np.int64),
+        angle_bin=np.round(library.alpha * n_bins / (2 * math.pi)).astype(np.int64) % n_bins,
+    )
+
+
 def image_index(
     frame: np.ndarray,
     centre: tuple[float, float],
-    d: float,
-    library: PhaseLibrary,
-    n_bins: int = 360,
+    grid: IndexGrid,
     distinct: float = math.radians(5.0),
 ) -> dict:
     """Q1, the reliability and the orientation (unit quaternion) of one frame (ky, kx) with its
-    beam centre (y, x) px, `d` 1/Å per px, against one phase's library."""
-    n_rings = int(library.window[1] / d / RING_PX) + 2
-    polar = polar_image(mean3x3(np.asarray(frame, np.float32)), *centre, n_rings, n_bins)
-    ring = np.round(library.rho / d / RING_PX).astype(np.int64)
-    angle_bin = np.round(library.alpha * n_bins / (2 * math.pi)).astype(np.int64) % n_bins
+    beam centre (y, x) px, against the library of `grid`."""
+    library = grid.library
+    smooth = mean3x3(np.asarray(frame, np.float32))
+    polar = polar_image(smooth, *centre, grid.n_rings, grid.n_bins)
     score, best = index_search(
-        polar, library.offsets, ring, angle_bin, library.strength, library.norms
+        polar, library.offsets, grid.ring, grid.angle_bin, library.strength, library.norms
     )
     orientations, scores = distinct_candidates(
-        score, best, n_bins, library.directions, library.symmetry, distinct, 2
+        score, best, grid.n_bins, library.directions, library.symmetry, distinct, 2
     )
     if len(scores) == 0 or scores[0] <= 0:
         return {"index": 0.0, "reliability": 0.0, "quaternion": np.full(4, np.nan)}

@@ -61,7 +61,9 @@ def _candidates(spots, weight, library: PhaseLibrary, settings: MatchSettings):
     """The distinct starting orientations of `library` for these spots, best first."""
     r = np.hypot(spots[:, 0], spots[:, 1])
     order = np.argsort(r, kind="stable")
-    n_bins = max(1, round(360.0 / settings.in_plane_step_deg))
+    n_bins = 2 * max(
+        1, round(180.0 / settings.in_plane_step_deg)
+    )  # even: the mirror is a half turn
     scores, bins = coarse_search(
         r[order],
         np.arctan2(spots[order, 1], spots[order, 0]),
@@ -107,8 +109,7 @@ def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -
     """The candidate q refined (or only scored, without `settings.refine`)."""
     g0, structure = _near(q, library)
     floor = DETECTION_MARGIN * weight.min() / weight.max()
-    window = np.array([library.window[0], library.window[1], floor])
-    args = (library.physics, settings.intensity_exponent, settings.tolerance, window)
+    args = (library.physics, settings.intensity_exponent, settings.tolerance, library.window, floor)
     if not settings.refine:
         found = pairs(spots, g0, 3.0 * settings.tolerance)
         return Solution(q, score(np.zeros(4), spots, weight, g0, structure, *found, *args), 1.0)

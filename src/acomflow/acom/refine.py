@@ -71,10 +71,12 @@ def placed(x, g0, structure, physics, gamma):
 
 
 @njit(cache=True, nogil=True)
-def score(x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window):
-    """S at parameters x (see the module); `window` = (r_min, r_max, floor) 1/Å, 1/Å and the
-    weight, as a fraction of the strongest reflection's, below which a reflection would give no
-    detectable spot and counts neither way."""
+def score(
+    x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, floor
+):
+    """S at parameters x (see the module); `window` = (r_min, r_max) 1/Å; `floor` the weight, as
+    a fraction of the strongest reflection's, below which a reflection would give no detectable
+    spot and counts neither way."""
     position, t = placed(x, g0, structure, physics, gamma)
     inv2 = 0.5 / (tolerance * tolerance)
     rho = np.hypot(position[:, 0], position[:, 1])
@@ -82,7 +84,7 @@ def score(x, spots, weight, g0, structure, offsets, found, physics, gamma, toler
     strongest = np.max(t * inside) if t.shape[0] else 0.0
     total, t_norm = 0.0, 0.0
     for j in range(g0.shape[0]):
-        if not inside[j] or t[j] < window[2] * strongest:
+        if not inside[j] or t[j] < floor * strongest:
             continue
         t_norm += t[j] * t[j]
         for k in range(offsets[j], offsets[j + 1]):
@@ -97,12 +99,14 @@ def score(x, spots, weight, g0, structure, offsets, found, physics, gamma, toler
 
 @njit(cache=True, nogil=True)
 def _bounded(
-    x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, bound
+    x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, floor, bound
 ):
     """`score`, and -1 (worse than any) beyond `bound` rad of rotation."""
     if x[0] * x[0] + x[1] * x[1] + x[2] * x[2] > bound * bound:
         return -1.0
-    return score(x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window)
+    return score(
+        x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, floor
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -115,6 +119,7 @@ def refine(
     gamma,
     tolerance,
     window,
+    floor,
     n_params,
     step,
     bound,
@@ -124,7 +129,20 @@ def refine(
     `step` (4,), the rotation kept within `bound` rad of the start (a refinement stays in its
     candidate's basin), at most `evaluations` scores; returns (x (4,), S)."""
     offsets, found = pairs(spots, g0, 3.0 * tolerance + MOVE)
-    args = (spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, bound)
+    args = (
+        spots,
+        weight,
+        g0,
+        structure,
+        offsets,
+        found,
+        physics,
+        gamma,
+        tolerance,
+        window,
+        floor,
+        bound,
+    )
     simplex = np.zeros((n_params + 1, 4))
     values = np.empty(n_params + 1)
     for k in range(1, n_params + 1):

@@ -60,15 +60,30 @@ def matrix(q):
 
 
 @njit(cache=True, nogil=True)
+def _closest(a, b, symmetry):
+    """(k, |w|): the symmetry operation s_k that brings s b nearest a, and the |w| of the
+    rotation s b a^-1 (the angle is 2 acos |w|; conjugation does not change it)."""
+    c = multiply(b, np.array([a[0], -a[1], -a[2], -a[3]]))
+    best, closest = -1.0, 0
+    for k in range(symmetry.shape[0]):
+        s = symmetry[k]
+        w = abs(s[0] * c[0] - s[1] * c[1] - s[2] * c[2] - s[3] * c[3])
+        if w > best:
+            best, closest = w, k
+    return closest, best
+
+
+@njit(cache=True, nogil=True)
 def distance(a, b, symmetry):
     """The smallest rotation angle (rad) between orientations `a` and `b` over the proper
     symmetry operations `symmetry` (m, 4): min over s of the angle of s b a^-1."""
-    c = multiply(b, np.array([a[0], -a[1], -a[2], -a[3]]))
-    best = 0.0
-    for s in symmetry:
-        w = abs(s[0] * c[0] - s[1] * c[1] - s[2] * c[2] - s[3] * c[3])
-        best = max(best, w)
-    return 2.0 * math.acos(min(1.0, best))
+    return 2.0 * math.acos(min(1.0, _closest(a, b, symmetry)[1]))
+
+
+@njit(cache=True, nogil=True)
+def nearest_equivalent(a, b, symmetry):
+    """The equivalent s b of orientation `b` nearest `a`."""
+    return multiply(symmetry[_closest(a, b, symmetry)[0]], b)
 
 
 @njit(cache=True, nogil=True)
