@@ -123,6 +123,8 @@ rule orientation_accuracy:
     input:
         orientations="results/{dataset}/acom/orientations.parquet",
         truth="results/{dataset}/truth/orientations.parquet",
+        spots="results/{dataset}/registration/spots.parquet",
+        truth_spots="results/{dataset}/truth/spots.parquet",
         cifs=lambda wildcards: [config["phases"][name]["cif"] for name in acom_phases(wildcards)],
     output:
         summary="results/{dataset}/metrics/orientation_accuracy.json",

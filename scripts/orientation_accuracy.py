@@ -3,11 +3,11 @@ against its truth."""
 
 import pandas as pd
 
-from acomflow.acom.accuracy import pattern_errors, summarise
 from acomflow.acom.library import proper_symmetry
 from acomflow.crystal.phase import read_cif
 from acomflow.figures.acom import figure_accuracy
 from acomflow.figures.common import figure_provenance
+from acomflow.metrics.orientations import grain_spots, pattern_errors, summarise
 from acomflow.provenance import write_json
 from acomflow.workflow import job
 
@@ -16,10 +16,16 @@ with job(snakemake):
         name: proper_symmetry(read_cif(cif, name))
         for name, cif in zip(snakemake.params.phases, snakemake.input.cifs)
     }
+    truth = pd.read_parquet(snakemake.input.truth)
+    counts = grain_spots(
+        pd.read_parquet(
+            snakemake.input.spots, columns=["scan_y", "scan_x", "x", "y", "is_direct_beam"]
+        ),
+        pd.read_parquet(snakemake.input.truth_spots),
+        truth,
+    )
     errors = pattern_errors(
-        pd.read_parquet(snakemake.input.orientations),
-        pd.read_parquet(snakemake.input.truth),
-        symmetries,
+        pd.read_parquet(snakemake.input.orientations), truth, symmetries, counts
     )
     provenance = figure_provenance(dict(snakemake.params.items()), snakemake.input)
     write_json(

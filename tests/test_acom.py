@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from acomflow.acom.accuracy import error_parts, pattern_errors, roc_auc, summarise
 from acomflow.acom.export import write_ang, write_hdf5
 from acomflow.acom.library import load_library, proper_symmetry
 from acomflow.acom.match import TOO_FEW_SPOTS, match_pattern, pattern_spots
@@ -21,6 +20,13 @@ from acomflow.crystal.phase import read_cif
 from acomflow.crystal.reflections import reflections
 from acomflow.crystal.settings import TemplateSettings
 from acomflow.crystal.templates import template
+from acomflow.metrics.orientations import (
+    error_parts,
+    grain_spots,
+    pattern_errors,
+    roc_auc,
+    summarise,
+)
 
 PHASES = {name: read_cif(REPO / f"config/phases/{name}.cif", name) for name in ("Al", "PbI2")}
 REACH = 1.25  # 1/Å: the demo detector's reach
@@ -76,16 +82,22 @@ def template_pattern(phase, q, diffraction, settings):
 
 
 def test_noise_free_templates_give_back_their_orientation_and_phase(libraries):
-    """Random orientations of Al (m-3m) and PbI2 (-3m1), half of them with beam directions
-    outside the bank's sector (reached only through the mirror): the right phase, within
-    0.05 deg, with the in-plane angle and the tilt both right."""
+    """Random orientations of Al (m-3m) and PbI2 (-3m1) with at least 8 spots, half of them
+    with beam directions outside the bank's sector (reached only through the mirror): the
+    right phase, within 0.05 deg, with the in-plane angle and the tilt both right. (Fewer spots
+    can fit two orientations exactly.)"""
     libraries, diffraction = libraries
     settings = MatchSettings()
     rng = np.random.default_rng(7)
     for k, library in enumerate(libraries):
         phase = PHASES[library.name]
-        for q in random_orientations(8, rng):
-            spots, weight = template_pattern(phase, q, diffraction, settings)
+        patterns = [
+            template_pattern(phase, q, diffraction, settings) + (q,)
+            for q in random_orientations(60, rng)
+        ]
+        patterns = [p for p in patterns if len(p[0]) >= 8][:8]
+        assert len(patterns) == 8
+        for spots, weight, q in patterns:
             result = match_pattern(spots, weight, libraries, settings)
             assert result["phase"] == k
             error, in_plane, tilt = error_parts(q, result["quaternion"], library.symmetry)
@@ -114,41 +126,74 @@ def test_error_parts_split_in_plane_and_tilt():
 
 
 def test_accuracy_summary_counts_what_it_says():
-    q = random_orientations(4, np.random.default_rng(4))
+    """Four Al patterns (right, 1.5 deg off, too few own spots, the 180 deg twin flagged), one
+    PbI2 pattern given the wrong phase, one amorphous: each counted where it belongs."""
+    q = random_orientations(5, np.random.default_rng(4))
     truth = pd.DataFrame(
         {
-            "scan_y": [0, 0, 0, 0, 1],
-            "scan_x": [0, 1, 2, 3, 0],
-            "region": ["crystal"] * 4 + ["amorphous"],
-            "phase": ["Al", "Al", "Al", "PbI2", None],
+            "scan_y": [0, 0, 0, 0, 0, 1],
+            "scan_x": [0, 1, 2, 3, 4, 0],
+            "region": ["crystal"] * 5 + ["amorphous"],
+            "phase": ["Al", "Al", "Al", "Al", "PbI2", None],
             **{c: [*q[:, k], np.nan] for k, c in enumerate(("qw", "qx", "qy", "qz"))},
         }
     )
     off = multiply(q[1], about_z(math.radians(1.5)))
-    found = np.array([q[0], off, q[2], q[3], [np.nan] * 4])
+    twin = multiply(q[3], about_z(math.pi))
+    found = np.array([q[0], off, q[2], twin, q[4], [np.nan] * 4])
     table = pd.DataFrame(
         {
             "scan_y": truth.scan_y,
             "scan_x": truth.scan_x,
-            "phase": ["Al", "Al", "Al", "Al", ""],
+            "phase": ["Al", "Al", "Al", "Al", "Al", ""],
             **{c: found[:, k] for k, c in enumerate(("qw", "qx", "qy", "qz"))},
-            "n_spots": [20, 20, 3, 20, 1],
-            "reliability": [30.0, 10.0, 5.0, 1.0, 0.0],
-            "flags": [0, 0, 0, 0, 2],
+            "n_spots": [20, 20, 20, 20, 20, 1],
+            "reliability": [30.0, 10.0, 5.0, 0.0, 1.0, 0.0],
+            "flags": [0, 0, 0, 1, 0, 2],
         }
     )
+    counts = truth[["scan_y", "scan_x"]].assign(grain_spots=[20, 20, 3, 20, 20, 0])
     symmetries = {name: proper_symmetry(phase) for name, phase in PHASES.items()}
-    errors = pattern_errors(table, truth, symmetries)
+    errors = pattern_errors(table, truth, symmetries, counts)
     assert errors["error"].to_numpy()[:2] == pytest.approx([0.0, 1.5], abs=1e-6)
+    assert errors["twin_error"].to_numpy()[3] == pytest.approx(0.0, abs=1e-6)
     summary = summarise(errors, min_spots=8)
     al, pbi2 = summary["phases"]["Al"], summary["phases"]["PbI2"]
-    assert (al["patterns"], al["within_1_deg"], al["within_2_deg"]) == (2, 0.5, 1.0)
+    assert (al["patterns"], al["within_1_deg"], al["within_2_deg"]) == (3, 1 / 3, 2 / 3)
+    assert (al["within_1_deg_up_to_flag"], al["flagged_180"]) == (2 / 3, 1 / 3)
     assert (pbi2["patterns"], pbi2["phase_right"], pbi2["within_2_deg"]) == (1, 0.0, 0.0)
-    assert summary["reliability_auc"] == 1.0  # both right ones above the wrong phase
+    assert summary["reliability_auc"] == 1.0  # the right ones above the wrong ones
     assert summary["non_crystal_matched"] == 0
     assert roc_auc(np.array([1.0, 2.0]), np.array([True, True])) != roc_auc(
         np.array([1.0, 2.0]), np.array([True, True])
     )  # NaN: one class only
+
+
+def test_own_grain_spots_leave_out_the_other_grain_and_the_beam():
+    """A boundary pattern of grain 0 with spots of grain 0 and 1: only registered spots on
+    grain 0's discs count, each true spot once, the direct beam never."""
+    truth = pd.DataFrame({"scan_y": [0], "scan_x": [0], "grain": [0]})
+    true = pd.DataFrame(
+        {
+            "scan_y": 0,
+            "scan_x": 0,
+            "x": [50.0, 80.0, 110.0, 140.0, 128.0],
+            "y": [60.0, 60.0, 60.0, 60.0, 128.0],
+            "radius": 3.0,
+            "grain": [0, 0, 1, 1, -1],
+            "is_direct_beam": [False, False, False, False, True],
+        }
+    )
+    registered = pd.DataFrame(
+        {
+            "scan_y": 0,
+            "scan_x": 0,
+            "x": [50.5, 51.0, 110.2, 140.0, 128.0, 95.0],
+            "y": [60.2, 59.0, 60.0, 61.0, 128.0, 60.0],
+            "is_direct_beam": [False, False, False, False, True, False],
+        }
+    )
+    assert grain_spots(registered, true, truth)["grain_spots"].tolist() == [1]
 
 
 def test_exports_are_read_back_by_orix(tmp_path):

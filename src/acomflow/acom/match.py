@@ -17,7 +17,7 @@ import numpy as np
 
 from ..crystal.excitation import excited
 from .library import PhaseLibrary
-from .refine import MOVE, fit, pairs, refine, score
+from .refine import MOVE, N_PARAMETERS, fit, links, refine, score
 from .rotations import about_z, distance, from_vector, matrix, multiply, positive
 from .search import coarse_search, distinct_candidates
 from .settings import MatchSettings
@@ -25,7 +25,11 @@ from .settings import MatchSettings
 PSEUDO_180 = 1  # flag: the solution turned 180 deg about the beam scores within 10 % of it
 TOO_FEW_SPOTS = 2  # flag: fewer than min_spots spots in the window, no orientation
 STEP = 0.006  # rad: the refinement's first step in each rotation (about a third of a bank step)
+WIDTH_STEP = 0.3  # the refinement's first step in ln(relrod width)
 EVALUATIONS = 400  # the most scores one refinement computes
+BOUND_STEPS = 4.0  # a refinement stays within this many bank steps of its candidate
+WIDTH_STARTS = (0.0, math.log(0.25))  # ln b: the bank's relrod width, and a quarter of it
+WIDTH_MIN_SPOTS = 8  # the relrod width is free for patterns with at least this many spots
 # A reflection counts in the score when its weight, relative to the strongest reflection's, is at
 # least this fraction of the weakest registered spot's relative to the strongest spot's: fainter
 # ones would not have been registered, so their absence says nothing.
@@ -34,11 +38,13 @@ DETECTION_MARGIN = 0.5
 
 @dataclasses.dataclass(frozen=True)
 class Solution:
-    """A refined orientation: unit quaternion (4,), score S, calibration scale."""
+    """A refined orientation: unit quaternion (4,), score S, calibration scale, relrod width
+    as a factor of the bank's."""
 
     quaternion: np.ndarray
     score: float
     scale: float
+    width: float
 
 
 def pattern_spots(x_c, y_c, integrated, significance, d, settings: MatchSettings, window):
@@ -105,19 +111,37 @@ def _near(q, library: PhaseLibrary):
     return g0[near], library.structure[near]
 
 
+def _starts(resolution: float, free_width: bool) -> np.ndarray:
+    """The refinement's trial starts (k, 5): tilts of 0, 1 and 2 bank steps `resolution` (rad)
+    about the lab's x and y, at the bank's relrod width and, if free, at WIDTH_STARTS."""
+    tilts = resolution * np.arange(-2, 3)
+    widths = WIDTH_STARTS if free_width else (0.0,)
+    return np.array([(vx, vy, 0.0, 0.0, b) for vx in tilts for vy in tilts for b in widths])
+
+
 def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -> Solution:
-    """The candidate q refined (or only scored, without `settings.refine`)."""
-    g0, structure = _near(q, library)
+    """The candidate q refined from the best of its trial starts (`_starts`), or only scored
+    without `settings.refine`."""
     floor = DETECTION_MARGIN * weight.min() / weight.max()
     args = (library.physics, settings.intensity_exponent, settings.tolerance, library.window, floor)
     if not settings.refine:
-        found = pairs(spots, g0, 3.0 * settings.tolerance)
-        return Solution(q, score(np.zeros(4), spots, weight, g0, structure, *found, *args), 1.0)
-    step = np.array([STEP, STEP, STEP, 0.01])
-    n_params = 4 if settings.refine_scale else 3
-    bound = 2.0 * max(library.resolution, math.radians(settings.in_plane_step_deg))
-    x, s = refine(spots, weight, g0, structure, *args, n_params, step, bound, EVALUATIONS)
-    return Solution(positive(multiply(q, from_vector(x[:3]))), s, math.exp(x[3]))
+        x = np.zeros(N_PARAMETERS)
+        g0, structure = _near(q, library)
+        found = links(spots, weight, g0, settings.tolerance, 0.0)
+        return Solution(q, score(x, spots, weight, g0, structure, found, *args), 1.0, 1.0)
+    step = np.array([STEP, STEP, STEP, 0.01, WIDTH_STEP])
+    free = np.array(
+        [0, 1, 2]
+        + [3] * settings.refine_scale
+        + [4] * (settings.refine_width and len(spots) >= WIDTH_MIN_SPOTS),
+        dtype=np.int64,
+    )
+    bound = BOUND_STEPS * max(library.resolution, math.radians(settings.in_plane_step_deg))
+    g0, structure = _near(q, library)
+    starts = _starts(library.resolution, free[-1] == 4)
+    x, s = refine(spots, weight, g0, structure, *args, starts, free, step, bound, EVALUATIONS)
+    q = positive(multiply(q, from_vector(x[:3])))
+    return Solution(q, s, math.exp(x[3]), math.exp(x[4]))
 
 
 def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchSettings) -> dict:
@@ -173,7 +197,7 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
     others = [t for k, t in enumerate(tops) if k != phase]
     library = libraries[phase]
     g0, structure = _near(best.quaternion, library)
-    x = np.array([0.0, 0.0, 0.0, math.log(best.scale)])
+    x = np.array([0.0, 0.0, 0.0, math.log(best.scale), math.log(best.width)])
     matched, residual = fit(
         x,
         spots,

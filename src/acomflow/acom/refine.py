@@ -4,15 +4,20 @@ A candidate orientation q0 comes with the lab vectors G0 (m, 3) of the phase's r
 the Ewald sphere at q0, and their |F|^2. At a small lab rotation v (rotation vector, rad:
 v_z in-plane, v_x and v_y tilts) and a calibration scale c, reflection j lies at g_j =
 G0_j @ matrix(v), on the detector at (g_x, g_y) / c, with the weight t_j = (|F|^2 x shape
-factor(g_j))^gamma, its excitation re-computed from the 3D vector (`crystal.excitation`). The
-score is
+factor(g_j))^gamma, its excitation re-computed from the 3D vector (`crystal.excitation`), and
+the relrod width b times the bank's (a nuisance parameter: the width follows the thickness).
+With the Gaussian kernel K(a, b) = exp(-|a - b|^2 / 2 tolerance^2), the score is the cosine of
+the two weighted point sets blurred by it,
 
-    S = sum_ij w_i t_j exp(-|p_i - g_j / c|^2 / 2 tolerance^2) / (|w| |t|)
+    S = sum_ij w_i t_j K(p_i, g_j / c) / (|w| |t|),  |w|^2 = sum_ii' w_i w_i' K(p_i, p_i'),
+    |t|^2 = sum_jj' t_j t_j' K(g_j / c, g_j' / c),
 
-over the spots p_i (weights w_i) and the reflections within the radial window: 1 when the two
-weighted point sets coincide, lowered by spots no reflection explains (in |w|) and reflections
-no spot shows (in |t|). Each reflection only meets the spots within 3 tolerances plus the
-largest refinement move (`pairs`). The refinement maximises S by Nelder-Mead over (v, ln c).
+over the spots p_i (weights w_i) and the reflections within the radial window: at most 1 (K
+is positive definite), 1 when the two sets coincide, lowered by spots no reflection explains
+(in |w|) and reflections no spot shows (in |t|); two spots closer than the tolerance count as
+one blob, whichever reflection explains them. Each reflection only meets the spots and the
+reflections within 3 tolerances plus the largest refinement moves (`links`). The refinement
+maximises S by Nelder-Mead over (v, ln c, ln b).
 """
 
 from __future__ import annotations
@@ -26,19 +31,22 @@ from ..crystal.excitation import is_excited, shape_of
 from .rotations import from_vector, matrix
 
 MOVE = 0.03  # 1/Å: the largest move of a reflection a refinement is expected to make
+WIDTH_RANGE = 8.0  # a free relrod width stays within this factor of the bank's
+LN_WIDTH_RANGE = math.log(WIDTH_RANGE)
+N_PARAMETERS = 5  # (v_x, v_y, v_z, ln c, ln b)
 
 
 @njit(cache=True, nogil=True)
-def pairs(spots, g0, reach):
-    """CSR (offsets (m + 1), spot indices) of the spots within `reach` (1/Å) of each
+def pairs(points, g0, reach):
+    """CSR (offsets (m + 1), point indices) of the `points` (n, 2) within `reach` (1/Å) of each
     reflection's detector position at the starting orientation."""
-    m, n = g0.shape[0], spots.shape[0]
+    m, n = g0.shape[0], points.shape[0]
     offsets = np.zeros(m + 1, np.int64)
     found = np.empty(m * n, np.int64)
     k = 0
     for j in range(m):
         for i in range(n):
-            if (spots[i, 0] - g0[j, 0]) ** 2 + (spots[i, 1] - g0[j, 1]) ** 2 <= reach * reach:
+            if (points[i, 0] - g0[j, 0]) ** 2 + (points[i, 1] - g0[j, 1]) ** 2 <= reach * reach:
                 found[k] = i
                 k += 1
         offsets[j + 1] = k
@@ -46,13 +54,30 @@ def pairs(spots, g0, reach):
 
 
 @njit(cache=True, nogil=True)
+def links(spots, weight, g0, tolerance, move):
+    """What the score of a candidate needs besides the parameters: the spots near each
+    reflection and the reflections near each reflection (`pairs`, within 3 tolerances plus the
+    largest move `move` of each), and the spots' norm |w| (see the module)."""
+    spot_offsets, spot_found = pairs(spots, g0, 3.0 * tolerance + move)
+    near_offsets, near_found = pairs(g0[:, :2], g0, 3.0 * tolerance + 2.0 * move)
+    inv2 = 0.5 / (tolerance * tolerance)
+    w2 = 0.0
+    for i in range(spots.shape[0]):
+        for k in range(spots.shape[0]):
+            d2 = (spots[i, 0] - spots[k, 0]) ** 2 + (spots[i, 1] - spots[k, 1]) ** 2
+            w2 += weight[i] * weight[k] * math.exp(-d2 * inv2)
+    return spot_offsets, spot_found, near_offsets, near_found, math.sqrt(w2)
+
+
+@njit(cache=True, nogil=True)
 def placed(x, g0, structure, physics, gamma):
     """Detector positions (m, 2) 1/Å and weights t (m,) of the reflections at parameters x =
-    (v_x, v_y, v_z, ln c), 0 for those not excited within the bank's s_max (as in the bank).
-    `physics` = (1/lambda, precession rad, width, model, closed form, azimuths, s_max)."""
+    (v_x, v_y, v_z, ln c, ln b), the relrod width b times the bank's, 0 for those not excited
+    within the bank's s_max (as in the bank). `physics` = (1/lambda, precession rad, width,
+    model, closed form, azimuths, s_max)."""
     rot = matrix(from_vector(x[:3]))
     scale = math.exp(x[3])
-    radius, precession, width = physics[0], physics[1], physics[2]
+    radius, precession, width = physics[0], physics[1], physics[2] * math.exp(x[4])
     model, closed, azimuths = int(physics[3]), physics[4] != 0.0, int(physics[5])
     m = g0.shape[0]
     position = np.empty((m, 2))
@@ -71,42 +96,44 @@ def placed(x, g0, structure, physics, gamma):
 
 
 @njit(cache=True, nogil=True)
-def score(
-    x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, floor
-):
-    """S at parameters x (see the module); `window` = (r_min, r_max) 1/Å; `floor` the weight, as
-    a fraction of the strongest reflection's, below which a reflection would give no detectable
-    spot and counts neither way."""
+def score(x, spots, weight, g0, structure, found, physics, gamma, tolerance, window, floor):
+    """S at parameters x (see the module); `found` from `links`; `window` = (r_min, r_max) 1/Å;
+    `floor` the weight, as a fraction of the strongest reflection's, below which a reflection
+    would give no detectable spot and counts neither way."""
+    spot_offsets, spot_found, near_offsets, near_found, w_norm = found
     position, t = placed(x, g0, structure, physics, gamma)
     inv2 = 0.5 / (tolerance * tolerance)
     rho = np.hypot(position[:, 0], position[:, 1])
-    inside = (rho >= window[0]) & (rho <= window[1])
-    strongest = np.max(t * inside) if t.shape[0] else 0.0
-    total, t_norm = 0.0, 0.0
+    counted = (rho >= window[0]) & (rho <= window[1])
+    strongest = np.max(t * counted) if t.shape[0] else 0.0
+    counted &= t >= floor * strongest
+    total, t2 = 0.0, 0.0
     for j in range(g0.shape[0]):
-        if not inside[j] or t[j] < floor * strongest:
+        if not counted[j]:
             continue
-        t_norm += t[j] * t[j]
-        for k in range(offsets[j], offsets[j + 1]):
-            i = found[k]
+        for k in range(spot_offsets[j], spot_offsets[j + 1]):
+            i = spot_found[k]
             dx, dy = spots[i, 0] - position[j, 0], spots[i, 1] - position[j, 1]
             total += weight[i] * t[j] * math.exp(-(dx * dx + dy * dy) * inv2)
-    w_norm = math.sqrt(np.sum(weight * weight))
-    if t_norm == 0.0 or w_norm == 0.0:
+        for k in range(near_offsets[j], near_offsets[j + 1]):
+            other = near_found[k]
+            if counted[other]:
+                dx, dy = position[other, 0] - position[j, 0], position[other, 1] - position[j, 1]
+                t2 += t[other] * t[j] * math.exp(-(dx * dx + dy * dy) * inv2)
+    if t2 <= 0.0 or w_norm == 0.0:
         return 0.0
-    return min(1.0, total / (w_norm * math.sqrt(t_norm)))
+    return total / (w_norm * math.sqrt(t2))
 
 
 @njit(cache=True, nogil=True)
 def _bounded(
-    x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, floor, bound
+    x, spots, weight, g0, structure, found, physics, gamma, tolerance, window, floor, bound
 ):
-    """`score`, and -1 (worse than any) beyond `bound` rad of rotation."""
-    if x[0] * x[0] + x[1] * x[1] + x[2] * x[2] > bound * bound:
+    """`score`, and -1 (worse than any) beyond `bound` rad of rotation or a relrod width
+    beyond a factor `WIDTH_RANGE` of the bank's."""
+    if x[0] * x[0] + x[1] * x[1] + x[2] * x[2] > bound * bound or abs(x[4]) > LN_WIDTH_RANGE:
         return -1.0
-    return score(
-        x, spots, weight, g0, structure, offsets, found, physics, gamma, tolerance, window, floor
-    )
+    return score(x, spots, weight, g0, structure, found, physics, gamma, tolerance, window, floor)
 
 
 @njit(cache=True, nogil=True)
@@ -120,21 +147,22 @@ def refine(
     tolerance,
     window,
     floor,
-    n_params,
+    starts,
+    free,
     step,
     bound,
     evaluations,
 ):
-    """Nelder-Mead over the first `n_params` of (v_x, v_y, v_z, ln c) from 0 with initial steps
-    `step` (4,), the rotation kept within `bound` rad of the start (a refinement stays in its
-    candidate's basin), at most `evaluations` scores; returns (x (4,), S)."""
-    offsets, found = pairs(spots, g0, 3.0 * tolerance + MOVE)
+    """Nelder-Mead over the parameters `free` (indices into (v_x, v_y, v_z, ln c, ln b)) from
+    the best of the trial `starts` (k, 5), with initial steps `step` (5,), the rotation kept
+    within `bound` rad of the candidate (a refinement stays in its basin), at most
+    `evaluations` scores besides the starts'; returns (x (5,), S)."""
+    found = links(spots, weight, g0, tolerance, MOVE)
     args = (
         spots,
         weight,
         g0,
         structure,
-        offsets,
         found,
         physics,
         gamma,
@@ -143,10 +171,17 @@ def refine(
         floor,
         bound,
     )
-    simplex = np.zeros((n_params + 1, 4))
+    start, best = 0, -np.inf
+    for k in range(starts.shape[0]):
+        value = _bounded(starts[k], *args)
+        if value > best:
+            start, best = k, value
+    n_params = free.shape[0]
+    simplex = np.empty((n_params + 1, N_PARAMETERS))
+    simplex[:] = starts[start]
     values = np.empty(n_params + 1)
     for k in range(1, n_params + 1):
-        simplex[k, k - 1] = step[k - 1]
+        simplex[k, free[k - 1]] += step[free[k - 1]]
     for k in range(n_params + 1):
         values[k] = -_bounded(simplex[k], *args)
     used = n_params + 1
@@ -155,7 +190,7 @@ def refine(
         simplex, values = simplex[order], values[order]
         if values[-1] - values[0] < 1e-10 and np.max(np.abs(simplex - simplex[0])) < 1e-5:
             break
-        centroid = np.zeros(4)
+        centroid = np.zeros(N_PARAMETERS)
         for k in range(n_params):
             centroid += simplex[k] / n_params
         reflected = centroid + (centroid - simplex[-1])

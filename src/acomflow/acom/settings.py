@@ -18,7 +18,8 @@ class MatchSettings(ConfigSection):
     agree within a Gaussian of `tolerance` (1/Å); the in-plane angle is searched in steps of
     `in_plane_step_deg`; the best `candidates` distinct solutions of each phase (more than
     `distinct_deg` apart) are refined below the bank's step, with the calibration's scale free
-    if `refine_scale`."""
+    if `refine_scale`, and the relrod width with `refine_width` (for patterns of at least 8
+    spots)."""
 
     SECTION: ClassVar[str] = "matching"
 
@@ -32,3 +33,4 @@ class MatchSettings(ConfigSection):
     distinct_deg: float = 5.0
     refine: bool = True
     refine_scale: bool = False
+    refine_width: bool = True

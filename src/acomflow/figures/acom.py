@@ -117,9 +117,9 @@ def figure_orientations(
 
 def figure_accuracy(errors: pd.DataFrame, min_spots: int, path, provenance: dict) -> None:
     """The orientation error against the truth (deg, log scale) over the reliability, for
-    crystalline patterns with at least `min_spots` spots, by true phase."""
+    crystalline patterns with at least `min_spots` spots of their own grain, by true phase."""
     figure, (ax_error, ax_parts) = plots.subplots(1, 2, (11, 4.5))
-    crystal = errors[(errors["region"] == "crystal") & (errors["n_spots"] >= min_spots)]
+    crystal = errors[(errors["region"] == "crystal") & (errors["grain_spots"] >= min_spots)]
     for name, rows in crystal.groupby("phase_true"):
         shown = rows["error"].fillna(180.0).clip(lower=1e-3)
         ax_error.scatter(rows["reliability"], shown, s=6, label=f"{name} ({len(rows)})")
@@ -133,7 +133,7 @@ def figure_accuracy(errors: pd.DataFrame, min_spots: int, path, provenance: dict
         xlabel="reliability R",
         ylabel="disorientation to the truth (deg; wrong phase: 180)",
         yscale="log",
-        title=f"error against reliability, >= {min_spots} spots",
+        title=f"error against reliability, >= {min_spots} own spots",
     )
     ax_parts.set(
         xscale="log",
