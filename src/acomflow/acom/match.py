@@ -11,6 +11,7 @@ the best solution of any other phase (NaN with one phase).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -111,12 +112,16 @@ def _near(q, library: PhaseLibrary):
     return g0[near], library.structure[near]
 
 
+@functools.cache
 def _starts(resolution: float, free_width: bool) -> np.ndarray:
-    """The refinement's trial starts (k, 5): tilts of 0, 1 and 2 bank steps `resolution` (rad)
-    about the lab's x and y, at the bank's relrod width and, if free, at WIDTH_STARTS."""
+    """The refinement's trial starts (k, 5), read-only and built once per bank: tilts of 0, 1
+    and 2 bank steps `resolution` (rad) about the lab's x and y, at the bank's relrod width and,
+    if free, at WIDTH_STARTS."""
     tilts = resolution * np.arange(-2, 3)
     widths = WIDTH_STARTS if free_width else (0.0,)
-    return np.array([(vx, vy, 0.0, 0.0, b) for vx in tilts for vy in tilts for b in widths])
+    starts = np.array([(vx, vy, 0.0, 0.0, b) for vx in tilts for vy in tilts for b in widths])
+    starts.flags.writeable = False
+    return starts
 
 
 def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -> Solution:
@@ -138,7 +143,7 @@ def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -
     )
     bound = BOUND_STEPS * max(library.resolution, math.radians(settings.in_plane_step_deg))
     g0, structure = _near(q, library)
-    starts = _starts(library.resolution, free[-1] == 4)
+    starts = _starts(library.resolution, bool(free[-1] == 4))
     x, s = refine(spots, weight, g0, structure, *args, starts, free, step, bound, EVALUATIONS)
     q = positive(multiply(q, from_vector(x[:3])))
     return Solution(q, s, math.exp(x[3]), math.exp(x[4]))
