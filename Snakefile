@@ -15,6 +15,8 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.abspath(".snakemake/numba-cache"))
 
+from acomflow.workflow import compile_shared_kernels
+
 
 envvars:
     "PYTHONPATH",
@@ -38,6 +40,11 @@ include: "rules/maps.smk"
 include: "rules/metrics.smk"
 include: "rules/figures.smk"
 include: "rules/acom.smk"
+
+
+# Jobs started together would compile the same numba gufuncs at once; compile them here first.
+onstart:
+    compile_shared_kernels()
 
 
 # Jobs that take seconds run in the main Snakemake process, never as cluster jobs (a SLURM job

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from numba.core import config as numba_config
+from numba.core.caching import _CacheLocator
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -25,14 +27,33 @@ def real():
 
 def copy_workflow(workdir):
     """A runnable copy of the workflow (Snakefile, rules, scripts, config, package, profiles) in
-    `workdir`."""
+    `workdir`, its numba cache seeded (`seed_numba_cache`)."""
     workdir.mkdir(parents=True)
     shutil.copy(REPO / "Snakefile", workdir)
     for name in ("rules", "scripts", "config", "src", "envs", "profiles", "report"):
         shutil.copytree(
             REPO / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
         )
+    seed_numba_cache(workdir)
     return workdir
+
+
+def seed_numba_cache(workdir):
+    """Copy what this test process has compiled of the package into the numba cache of the
+    copy's jobs (`snakemake`), so that they do not compile it again. numba files a cache by the
+    source file's folder and checks each entry against the source's content hash, so an entry
+    of a file the copy has changed is never used."""
+    subpath = _CacheLocator.get_suitable_cache_subpath
+    for source in (REPO / "src").rglob("*.py"):
+        here = (
+            Path(numba_config.CACHE_DIR, subpath(str(source)))
+            if numba_config.CACHE_DIR
+            else source.parent / "__pycache__"
+        )
+        there = workdir.parent / "numba-cache" / subpath(str(workdir / source.relative_to(REPO)))
+        for entry in [*here.glob(f"{source.stem}.*.nbi"), *here.glob(f"{source.stem}.*.nbc")]:
+            there.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(entry, there)
 
 
 def write_config(workdir, datasets, **sections):

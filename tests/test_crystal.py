@@ -12,8 +12,7 @@ from conftest import REPO
 
 from acomflow.crystal.excitation import (
     excitation_errors,
-    lorentzian_precessed,
-    precessed_shape_factor,
+    shape_factors,
 )
 from acomflow.crystal.orientations import (
     beam_directions,
@@ -136,11 +135,10 @@ def test_precession_closed_form_against_its_integral():
     z = 1 / lam - np.sqrt(1 / lam**2 - rho**2) - s
     g = np.c_[rho, np.zeros_like(rho), z]
     np.testing.assert_allclose(excitation_errors(g, lam), s, atol=1e-12)
-    exact = precessed_shape_factor(g, lam, phi, width, azimuths=2880)
-    np.testing.assert_allclose(
-        precessed_shape_factor(g, lam, phi, width, azimuths=720), exact, atol=1e-6
-    )
-    np.testing.assert_allclose(lorentzian_precessed(s, rho, phi, width), exact, atol=5e-4)
+    exact = shape_factors(g, lam, phi, width, azimuths=2880)
+    np.testing.assert_allclose(shape_factors(g, lam, phi, width, azimuths=720), exact, atol=1e-6)
+    closed = shape_factors(g, lam, phi, width, closed_form=True)
+    np.testing.assert_allclose(closed, exact, atol=5e-4)
 
 
 @pytest.mark.skipif(

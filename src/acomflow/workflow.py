@@ -14,3 +14,16 @@ def job(snakemake):
     (`params.code`, its script's `provenance.script_hash`) in the provenance of every output."""
     with log_to(snakemake.log[0] if snakemake.log else None), running(snakemake.params.get("code")):
         yield
+
+
+def compile_shared_kernels() -> None:
+    """Compile, in the one process that starts the workflow, the cached numba gufuncs that
+    jobs would otherwise compile at the same time: orix's quaternion product, conjugate and
+    vector rotation. numba caches a gufunc's kernel and its wrapper in two files, and two
+    processes writing them at once can pair one's wrapper with the other's kernel, which
+    crashes every later job (method.md §11). Loading a written cache is safe."""
+    from orix.quaternion import Quaternion
+    from orix.vector import Vector3d
+
+    turn = Quaternion([0.0, 1.0, 0.0, 0.0])
+    (~turn * turn) * Vector3d([0.0, 0.0, 1.0])

@@ -9,9 +9,11 @@ s = z_sphere(x, y) - z: positive for a point below the sphere, as diffsims defin
 Shape factors weigh a reflection by its excitation error against a relrod width w (1/Å): each
 model is 1 at s = 0. The precessed shape factor is the mean over the precession circle.
 
-The formulas are numba ufuncs, so that the same code serves arrays (banks, the generator) and
-compiled loops (the matcher's refinement); a model is passed to them by its index in
-`SHAPE_MODELS`.
+The formulas are compiled scalar functions, so that the same code serves the matcher's compiled
+refinement and, through the array functions at the end, banks and templates; a model is passed
+to them by its index in `SHAPE_MODELS`. They are plain `njit` functions, not cached ufuncs:
+numba caches a ufunc's kernel and its wrapper in two files, and two processes compiling them at
+once can leave a wrapper that calls a kernel symbol the other file does not hold (a segfault).
 """
 
 from __future__ import annotations
@@ -19,26 +21,26 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import vectorize
+from numba import njit
 
 SHAPE_MODELS = ("lorentzian", "gaussian", "linear")
 LN2 = math.log(2.0)
 
 
 def model_code(model: str) -> int:
-    """The index of a shape model, the form the ufuncs take it in."""
+    """The index of a shape model, the form the compiled functions take it in."""
     if model not in SHAPE_MODELS:
         raise ValueError(f"shape model {model!r} is not one of {SHAPE_MODELS}")
     return SHAPE_MODELS.index(model)
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True)
 def excitation_error(gx, gy, gz, radius):
     """s (1/Å) of the lab-frame point (gx, gy, gz) for a sphere of radius 1/lambda (1/Å)."""
     return radius - math.sqrt(radius * radius - gx * gx - gy * gy) - gz
 
 
-@vectorize(["float64(float64, float64, int64)"], cache=True)
+@njit(cache=True, nogil=True)
 def relrod(s, width, model):
     """The relrod weight of an excitation error `s` (1/Å): model 0 (lorentzian)
     1 / (1 + (pi s / w)^2) (the two-beam rocking curve of a slab of thickness 1/w, Palatinus et
@@ -52,7 +54,7 @@ def relrod(s, width, model):
     return max(0.0, 1.0 - abs(s) / width)
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True)
 def lorentzian_precessed(s, rho, precession, width):
     """The Lorentzian shape factor averaged over the precession circle in closed form, the
     excitation error taken as s + rho phi cos(theta) around the circle (Palatinus et al. 2019,
@@ -64,9 +66,7 @@ def lorentzian_precessed(s, rho, precession, width):
     return math.sqrt(2.0 * (u + z)) / (2.0 * z)
 
 
-@vectorize(
-    ["float64(float64, float64, float64, float64, float64, float64, int64, int64)"], cache=True
-)
+@njit(cache=True, nogil=True)
 def precessed_relrod(gx, gy, gz, radius, precession, width, model, azimuths):
     """The relrod weight of the lab-frame point (gx, gy, gz) averaged over `azimuths` equally
     spaced positions of the precessing sphere (exact geometry), precession angle in rad."""
@@ -81,10 +81,7 @@ def precessed_relrod(gx, gy, gz, radius, precession, width, model, azimuths):
     return total / azimuths
 
 
-@vectorize(
-    ["float64(float64, float64, float64, float64, float64, float64, int64, boolean, int64)"],
-    cache=True,
-)
+@njit(cache=True, nogil=True)
 def shape_of(gx, gy, gz, radius, precession, width, model, closed_form, azimuths):
     """The (precessed) shape factor of the lab-frame point (gx, gy, gz): the relrod weight
     without precession, the closed-form Lorentzian mean, or the numerical mean."""
@@ -96,12 +93,7 @@ def shape_of(gx, gy, gz, radius, precession, width, model, closed_form, azimuths
     return precessed_relrod(gx, gy, gz, radius, precession, width, model, azimuths)
 
 
-def excitation_errors(g: np.ndarray, wavelength: float) -> np.ndarray:
-    """s (1/Å) of lab-frame points `g` (n, 3) without precession."""
-    return excitation_error(g[:, 0], g[:, 1], g[:, 2], 1.0 / wavelength)
-
-
-@vectorize(["boolean(float64, float64, float64, float64, float64, float64)"], cache=True)
+@njit(cache=True, nogil=True)
 def is_excited(gx, gy, gz, radius, precession, s_max):
     """Whether the lab-frame point (gx, gy, gz) comes within `s_max` (1/Å) of the sphere (radius
     1/lambda) at some azimuth of the precession (angle `precession`, rad): the sphere's height
@@ -114,27 +106,62 @@ def is_excited(gx, gy, gz, radius, precession, s_max):
     return gz - s_max <= high and gz + s_max >= low
 
 
+@njit(cache=True, nogil=True)
+def _errors(g, radius):
+    out = np.empty(g.shape[0])
+    for i in range(g.shape[0]):
+        out[i] = excitation_error(g[i, 0], g[i, 1], g[i, 2], radius)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _excited(g, radius, precession, s_max):
+    out = np.empty(g.shape[0], dtype=np.bool_)
+    for i in range(g.shape[0]):
+        out[i] = is_excited(g[i, 0], g[i, 1], g[i, 2], radius, precession, s_max)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _shapes(g, radius, precession, width, model, closed_form, azimuths):
+    out = np.empty(g.shape[0])
+    for i in range(g.shape[0]):
+        out[i] = shape_of(
+            g[i, 0], g[i, 1], g[i, 2], radius, precession, width, model, closed_form, azimuths
+        )
+    return out
+
+
+def _points(g: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(g, dtype=np.float64).reshape(-1, 3))
+
+
+def excitation_errors(g: np.ndarray, wavelength: float) -> np.ndarray:
+    """s (1/Å) of lab-frame points `g` (n, 3) without precession."""
+    return _errors(_points(g), 1.0 / wavelength)
+
+
 def excited(g: np.ndarray, wavelength: float, precession: float, s_max: float) -> np.ndarray:
     """`is_excited` of lab-frame points `g` (n, 3), precession angle in rad."""
-    return is_excited(g[:, 0], g[:, 1], g[:, 2], 1.0 / wavelength, precession, s_max)
+    return _excited(_points(g), 1.0 / wavelength, float(precession), float(s_max))
 
 
-def shape_factor(s: np.ndarray, width: float, model: str = "lorentzian") -> np.ndarray:
-    """The relrod weight (`relrod`) of excitation errors `s` (1/Å) for a model named in
-    `SHAPE_MODELS`."""
-    return relrod(np.asarray(s, dtype=np.float64), width, model_code(model))
-
-
-def precessed_shape_factor(
+def shape_factors(
     g: np.ndarray,
     wavelength: float,
     precession: float,
     width: float,
     model: str = "lorentzian",
+    closed_form: bool = False,
     azimuths: int = 720,
 ) -> np.ndarray:
-    """`precessed_relrod` of lab-frame points `g` (n, 3), precession angle in rad."""
-    g = np.asarray(g, dtype=np.float64)
-    return precessed_relrod(
-        g[:, 0], g[:, 1], g[:, 2], 1.0 / wavelength, precession, width, model_code(model), azimuths
+    """`shape_of` of lab-frame points `g` (n, 3), precession angle in rad, relrod width in 1/Å."""
+    return _shapes(
+        _points(g),
+        1.0 / wavelength,
+        float(precession),
+        float(width),
+        model_code(model),
+        bool(closed_form),
+        int(azimuths),
     )

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..calibration import electron_wavelength_angstrom
-from .excitation import excitation_errors, excited, model_code, shape_of
+from .excitation import excitation_errors, excited, shape_factors
 from .reflections import Reflections
 
 
@@ -63,14 +63,12 @@ def excite(g: np.ndarray, settings: DiffractionSettings):
     wavelength, precession = settings.wavelength, math.radians(settings.precession_deg)
     keep = excited(g, wavelength, precession, settings.s_max)
     g = g[keep]
-    shape = shape_of(
-        g[:, 0],
-        g[:, 1],
-        g[:, 2],
-        1.0 / wavelength,
+    shape = shape_factors(
+        g,
+        wavelength,
         precession,
         settings.width or settings.s_max,
-        model_code(settings.model),
+        settings.model,
         settings.closed_form,
         settings.azimuths,
     )
