@@ -3,7 +3,7 @@ against its truth."""
 
 import pandas as pd
 
-from acomflow.acom.library import proper_symmetry
+from acomflow.acom.library import proper_symmetry, zone_half_turns
 from acomflow.crystal.phase import read_cif
 from acomflow.figures.acom import figure_accuracy
 from acomflow.figures.common import figure_provenance
@@ -12,20 +12,26 @@ from acomflow.provenance import write_json
 from acomflow.workflow import job
 
 with job(snakemake):
-    symmetries = {
-        name: proper_symmetry(read_cif(cif, name))
+    phases = {
+        name: read_cif(cif, name)
         for name, cif in zip(snakemake.params.phases, snakemake.input.cifs)
     }
+    symmetries = {name: proper_symmetry(phase) for name, phase in phases.items()}
+    zone_turns = {name: zone_half_turns(phases[name], s) for name, s in symmetries.items()}
     truth = pd.read_parquet(snakemake.input.truth)
     counts = grain_spots(
         pd.read_parquet(
             snakemake.input.spots, columns=["scan_y", "scan_x", "x", "y", "is_direct_beam"]
         ),
         pd.read_parquet(snakemake.input.truth_spots),
-        truth,
     )
     errors = pattern_errors(
-        pd.read_parquet(snakemake.input.orientations), truth, symmetries, counts
+        pd.read_parquet(snakemake.input.orientations),
+        truth,
+        symmetries,
+        zone_turns,
+        counts,
+        snakemake.params.min_spots,
     )
     provenance = figure_provenance(dict(snakemake.params.items()), snakemake.input)
     write_json(

@@ -10,12 +10,22 @@ import pytest
 from conftest import REPO
 
 from acomflow.acom.export import write_ang, write_hdf5
-from acomflow.acom.library import load_library, proper_symmetry
-from acomflow.acom.match import TOO_FEW_SPOTS, match_pattern, pattern_spots
-from acomflow.acom.rotations import about_z, distance, from_vector, matrix, multiply
+from acomflow.acom.library import load_library, proper_symmetry, zone_half_turns
+from acomflow.acom.match import (
+    PSEUDO_180,
+    TOO_FEW_SPOTS,
+    match_pattern,
+    pattern_spots,
+    zone_twins,
+)
+from acomflow.acom.rotations import about_z, distance, from_vector, matrix, multiply, positive
 from acomflow.acom.settings import MatchSettings
 from acomflow.crystal.bank import write_bank
-from acomflow.crystal.orientations import random_orientations, rotation_matrices
+from acomflow.crystal.orientations import (
+    random_orientations,
+    rotation_matrices,
+    zone_axis_orientation,
+)
 from acomflow.crystal.phase import read_cif
 from acomflow.crystal.reflections import reflections
 from acomflow.crystal.settings import TemplateSettings
@@ -84,8 +94,9 @@ def template_pattern(phase, q, diffraction, settings):
 def test_noise_free_templates_give_back_their_orientation_and_phase(libraries):
     """Random orientations of Al (m-3m) and PbI2 (-3m1) with at least 8 spots, half of them
     with beam directions outside the bank's sector (reached only through the mirror): the
-    right phase, within 0.05 deg, with the in-plane angle and the tilt both right. (Fewer spots
-    can fit two orientations exactly.)"""
+    right phase, within 0.05 deg, with the in-plane angle and the tilt both right, of the truth
+    or, for a pattern flagged as zero-order, of its zone twin (both fit it exactly). (Fewer
+    spots can fit two orientations exactly.)"""
     libraries, diffraction = libraries
     settings = MatchSettings()
     rng = np.random.default_rng(7)
@@ -100,6 +111,11 @@ def test_noise_free_templates_give_back_their_orientation_and_phase(libraries):
         for spots, weight, q in patterns:
             result = match_pattern(spots, weight, libraries, settings)
             assert result["phase"] == k
+            if result["flags"] & PSEUDO_180:  # a zero-order pattern: the truth or its zone twin
+                q = min(
+                    [q, *zone_twins(q, library.zone_turns)],
+                    key=lambda t: distance(t, result["quaternion"], library.symmetry),
+                )
             error, in_plane, tilt = error_parts(q, result["quaternion"], library.symmetry)
             assert error < 0.05 and in_plane < 0.05 and tilt < 0.05
             assert result["index"] > 0.99 and result["matched"] == len(spots)
@@ -125,54 +141,106 @@ def test_error_parts_split_in_plane_and_tilt():
     assert error_parts(q, multiply(symmetry[5], q), symmetry)[0] == pytest.approx(0, abs=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("name", "uvw"), [("Al", (0, 1, 3)), ("Al", (1, 1, 1)), ("PbI2", (0, 0, 1))]
+)
+def test_zone_twins_put_the_zero_layer_on_the_same_lab_points(name, uvw):
+    """Three degrees off a zone axis whose half turn is no symmetry: the zone twin puts every
+    reflection of the zero layer on a lab point of one of the orientation's own with the same
+    |F|^2 (the same zero-order pattern), but not every one of the first layer; half turns that
+    are symmetries (Al [001]) are not listed."""
+    phase = PHASES[name]
+    symmetry = proper_symmetry(phase)
+    turns = zone_half_turns(phase, symmetry)
+    q = multiply(zone_axis_orientation(phase, uvw, 35.0), from_vector([0.04, 0.03, 0.0]))
+    axis = np.asarray(uvw) @ phase.direct_basis()
+    twin = positive(multiply(np.r_[0.0, axis / np.linalg.norm(axis)], q))
+    assert min(distance(twin, t, symmetry) for t in zone_twins(q, turns)) < 1e-6
+    lattice = reflections(phase, 1.5)
+    layer = np.rint(lattice.hkl @ np.asarray(uvw)).astype(int)
+    mine, theirs = lattice.g @ matrix(q), lattice.g @ matrix(twin)
+
+    def unmatched(n):
+        """Reflections of layer n of the twin with no reflection of q at the same lab point
+        with the same |F|^2."""
+        at = np.linalg.norm(theirs[layer == n, None] - mine[None], axis=2) < 1e-9
+        same = np.isclose(lattice.intensity[layer == n, None], lattice.intensity[None])
+        return int((~(at & same).any(axis=1)).sum())
+
+    assert unmatched(0) == 0
+    assert unmatched(layer[layer > 0].min()) > 0
+    al = zone_half_turns(PHASES["Al"], proper_symmetry(PHASES["Al"]))
+    assert not (np.abs(al[:, 1:] @ np.array([0.0, 0.0, 1.0])) > 1 - 1e-9).any()
+
+
 def test_accuracy_summary_counts_what_it_says():
     """Four Al patterns (right, 1.5 deg off, too few own spots, the 180 deg twin flagged), one
-    PbI2 pattern given the wrong phase, one amorphous: each counted where it belongs."""
+    PbI2 pattern given the wrong phase, one amorphous, and one at a boundary of Al grain 0 that
+    shows PbI2 grain 4 too and is given grain 4's orientation: each counted where it belongs."""
     q = random_orientations(5, np.random.default_rng(4))
+    # grain 3 two degrees off Al [111], whose half turn is no symmetry of m-3m
+    q[3] = multiply(
+        zone_axis_orientation(PHASES["Al"], (1, 1, 1), 20.0),
+        from_vector(np.array([0.03, 0.0, 0.0])),
+    )
     truth = pd.DataFrame(
         {
-            "scan_y": [0, 0, 0, 0, 0, 1],
-            "scan_x": [0, 1, 2, 3, 4, 0],
-            "region": ["crystal"] * 5 + ["amorphous"],
-            "phase": ["Al", "Al", "Al", "Al", "PbI2", None],
-            **{c: [*q[:, k], np.nan] for k, c in enumerate(("qw", "qx", "qy", "qz"))},
+            "scan_y": [0, 0, 0, 0, 0, 1, 1],
+            "scan_x": [0, 1, 2, 3, 4, 0, 1],
+            "region": ["crystal"] * 5 + ["amorphous", "crystal"],
+            "grain": [0, 1, 2, 3, 4, -1, 0],
+            "phase": ["Al", "Al", "Al", "Al", "PbI2", None, "Al"],
+            **{c: [*q[:, k], np.nan, q[0, k]] for k, c in enumerate(("qw", "qx", "qy", "qz"))},
         }
     )
     off = multiply(q[1], about_z(math.radians(1.5)))
-    twin = multiply(q[3], about_z(math.pi))
-    found = np.array([q[0], off, q[2], twin, q[4], [np.nan] * 4])
+    symmetries = {name: proper_symmetry(phase) for name, phase in PHASES.items()}
+    turns = {name: zone_half_turns(PHASES[name], s) for name, s in symmetries.items()}
+    (twin,) = zone_twins(q[3], turns["Al"])
+    found = np.array([q[0], off, q[2], twin, q[4], [np.nan] * 4, q[4]])
     table = pd.DataFrame(
         {
             "scan_y": truth.scan_y,
             "scan_x": truth.scan_x,
-            "phase": ["Al", "Al", "Al", "Al", "Al", ""],
+            "phase": ["Al", "Al", "Al", "Al", "Al", "", "PbI2"],
             **{c: found[:, k] for k, c in enumerate(("qw", "qx", "qy", "qz"))},
-            "n_spots": [20, 20, 20, 20, 20, 1],
-            "reliability": [30.0, 10.0, 5.0, 0.0, 1.0, 0.0],
-            "flags": [0, 0, 0, 1, 0, 2],
+            "n_spots": [20, 20, 20, 20, 20, 1, 21],
+            "reliability": [30.0, 10.0, 5.0, 20.0, 1.0, 0.0, 25.0],
+            "flags": [0, 0, 0, 1, 0, 2, 0],
         }
     )
-    counts = truth[["scan_y", "scan_x"]].assign(grain_spots=[20, 20, 3, 20, 20, 0])
-    symmetries = {name: proper_symmetry(phase) for name, phase in PHASES.items()}
-    errors = pattern_errors(table, truth, symmetries, counts)
-    assert errors["error"].to_numpy()[:2] == pytest.approx([0.0, 1.5], abs=1e-6)
-    assert errors["twin_error"].to_numpy()[3] == pytest.approx(0.0, abs=1e-6)
+    counts = pd.DataFrame(
+        {
+            "scan_y": [0, 0, 0, 0, 0, 1, 1],
+            "scan_x": [0, 1, 2, 3, 4, 1, 1],
+            "grain": [0, 1, 2, 3, 4, 0, 4],
+            "spots": [20, 20, 3, 20, 20, 9, 12],
+        }
+    )
+    errors = pattern_errors(table, truth, symmetries, turns, counts, min_spots=8)
+    assert errors["error"].to_numpy()[[0, 1, 6]] == pytest.approx([0.0, 1.5, 0.0], abs=1e-5)
+    assert errors["error"][3] > 30 and errors["twin_error"][3] == pytest.approx(0.0, abs=1e-5)
+    assert errors["grain"].tolist() == [0, 1, 2, 3, 4, -1, 4]
+    assert errors["phase_true"].fillna("").tolist()[4:] == ["PbI2", "", "PbI2"]
+    assert errors["grain_spots"].tolist() == [20, 20, 3, 20, 20, 0, 9]
     summary = summarise(errors, min_spots=8)
     al, pbi2 = summary["phases"]["Al"], summary["phases"]["PbI2"]
     assert (al["patterns"], al["within_1_deg"], al["within_2_deg"]) == (3, 1 / 3, 2 / 3)
     assert (al["within_1_deg_up_to_flag"], al["flagged_180"]) == (2 / 3, 1 / 3)
-    assert (pbi2["patterns"], pbi2["phase_right"], pbi2["within_2_deg"]) == (1, 0.0, 0.0)
-    assert summary["reliability_auc"] == 1.0  # the right ones above the wrong ones
+    assert (pbi2["patterns"], pbi2["phase_right"], pbi2["within_2_deg"]) == (2, 0.5, 0.5)
+    # right (the twin up to its flag) above wrong: all patterns; Al alone has no wrong one
+    assert summary["reliability_auc"] == 1.0
+    assert np.isnan(al["reliability_auc"]) and al["median_reliability"] == 20.0
     assert summary["non_crystal_matched"] == 0
     assert roc_auc(np.array([1.0, 2.0]), np.array([True, True])) != roc_auc(
         np.array([1.0, 2.0]), np.array([True, True])
     )  # NaN: one class only
 
 
-def test_own_grain_spots_leave_out_the_other_grain_and_the_beam():
-    """A boundary pattern of grain 0 with spots of grain 0 and 1: only registered spots on
-    grain 0's discs count, each true spot once, the direct beam never."""
-    truth = pd.DataFrame({"scan_y": [0], "scan_x": [0], "grain": [0]})
+def test_grain_spots_count_each_grain_each_true_spot_once_and_never_the_beam():
+    """A boundary pattern with spots of grains 0 and 1: each grain counts the true spots that
+    registered spots lie on, each once (two on one disc), the direct beam and a spot on no disc
+    never."""
     true = pd.DataFrame(
         {
             "scan_y": 0,
@@ -193,7 +261,12 @@ def test_own_grain_spots_leave_out_the_other_grain_and_the_beam():
             "is_direct_beam": [False, False, False, False, True, False],
         }
     )
-    assert grain_spots(registered, true, truth)["grain_spots"].tolist() == [1]
+    assert grain_spots(registered, true).to_dict("list") == {
+        "scan_y": [0, 0],
+        "scan_x": [0, 0],
+        "grain": [0, 1],
+        "spots": [1, 2],
+    }
 
 
 def test_exports_are_read_back_by_orix(tmp_path):
@@ -333,21 +406,23 @@ def diffsims_pattern(phase, q, rng, settings, window):
 
 
 def test_patterns_simulated_by_diffsims_are_matched(libraries):
-    """The matcher on another simulator's noisy patterns (random orientations): the phase right
-    for every pattern of at least 8 spots; PbI2 (many spots) within 2 deg for >= 90 % (measured
-    over 100: 0.93 within 1 deg, 0.98 within 2 deg). Al at random orientations rarely shows 8
-    spots at 200 kV; its tilt is the weak part (validation.md)."""
+    """The matcher on another simulator's noisy patterns (random orientations; Al rarely shows
+    8 spots at 200 kV, so more are drawn): the phase right for every pattern of at least 8
+    spots, and >= 90 % within 2 deg of the truth or, flagged, of its zone twin (measured over
+    500 orientations per phase: Al 0.99 of 75, PbI2 1.00 of 100; validation.md)."""
     libraries, _ = libraries
     settings = MatchSettings()
     rng = np.random.default_rng(21)
-    for k, library in enumerate(libraries):
-        errors = []
-        for q in random_orientations(30, rng):
+    for k, (library, draws) in enumerate(zip(libraries, (200, 30))):
+        right = []
+        for q in random_orientations(draws, rng):
             spots, weight = diffsims_pattern(PHASES[library.name], q, rng, settings, library.window)
             if len(spots) < 8:
                 continue
             result = match_pattern(spots, weight, libraries, settings)
             assert result["phase"] == k
-            errors.append(error_parts(q, result["quaternion"], library.symmetry)[0])
-        if library.name == "PbI2":
-            assert len(errors) == 30 and np.mean(np.array(errors) < 2.0) >= 0.9
+            flagged = result["flags"] & PSEUDO_180
+            truths = [q, *zone_twins(q, library.zone_turns)] if flagged else [q]
+            error = min(error_parts(t, result["quaternion"], library.symmetry)[0] for t in truths)
+            right.append(error < 2.0)
+        assert len(right) >= 20 and np.mean(right) >= 0.9

@@ -18,7 +18,10 @@ from ..crystal.phase import read_cif
 from ..crystal.reflections import reflections
 from ..crystal.templates import DiffractionSettings
 from ..tables import read_metadata
+from .rotations import distance
 from .settings import MatchSettings
+
+ZONE_MAX_INDEX = 3  # the zone axes [uvw] whose half turns the matcher tries: indices up to 3
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -45,6 +48,7 @@ class PhaseLibrary:
     s_max: float
     window: np.ndarray
     resolution: float
+    zone_turns: np.ndarray
 
 
 def physics_of(diffraction: DiffractionSettings) -> np.ndarray:
@@ -68,6 +72,23 @@ def proper_symmetry(phase) -> np.ndarray:
     return np.asarray(point_group(phase).laue.proper_subgroup.data, dtype=np.float64)
 
 
+def zone_half_turns(phase, symmetry: np.ndarray, max_index: int = ZONE_MAX_INDEX) -> np.ndarray:
+    """(z, 4) quaternions of the 180 deg rotations about the lattice directions [uvw] (indices
+    up to `max_index`, one of each +-pair, crystal frame) that are not among the proper
+    rotations `symmetry`. Turned so about a zone axis, a crystal puts its zero-order Laue zone
+    on the same lab points (g -> -g, and Friedel's law): the ambiguity of zero-order patterns."""
+    indices = np.arange(-max_index, max_index + 1)
+    uvw = np.array([(u, v, w) for u in indices for v in indices for w in indices])
+    uvw = uvw[(np.gcd.reduce(np.abs(uvw), axis=1) == 1)]
+    uvw = uvw[[tuple(-row) < tuple(row) for row in uvw]]
+    axes = uvw @ phase.direct_basis()
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    turns = np.column_stack([np.zeros(len(axes)), axes])
+    identity = np.array([1.0, 0.0, 0.0, 0.0])
+    keep = [distance(identity, turn, symmetry) > 1e-6 for turn in turns]
+    return np.ascontiguousarray(turns[keep])
+
+
 def load_library(
     name: str, cif, directions_path, spots_path, reach: float, settings: MatchSettings
 ) -> PhaseLibrary:
@@ -88,6 +109,7 @@ def load_library(
     counts = np.bincount(index, minlength=len(directions))
     phase = read_cif(cif, name)
     lattice = reflections(phase, g_max)
+    symmetry = proper_symmetry(phase)
     return PhaseLibrary(
         name=name,
         directions=directions[["qw", "qx", "qy", "qz"]].to_numpy(np.float64),
@@ -98,9 +120,10 @@ def load_library(
         norms=np.sqrt(np.bincount(index, weights=strength**2, minlength=len(directions))),
         g=lattice.g,
         structure=lattice.intensity,
-        symmetry=proper_symmetry(phase),
+        symmetry=symmetry,
         physics=physics_of(diffraction),
         s_max=diffraction.s_max,
         window=window,
         resolution=math.radians(metadata["parameters"]["templates"]["resolution_deg"]),
+        zone_turns=zone_half_turns(phase, symmetry),
     )

@@ -1,12 +1,18 @@
 """Orientation and phase of one pattern from its registered spots (method.md §10).
 
 Per phase: the coarse search over the bank (`search`) ranks every direction and mirror at its
-best in-plane angle; the best candidates more than `distinct_deg` apart (symmetry-reduced), and
-the best one turned 180 deg about the beam, are refined (`refine`). The solution is the best
+best in-plane angle; the best candidates more than `distinct_deg` apart (symmetry-reduced) are
+refined (`refine`), and so are the best one's zone twins (`zone_twins`). The solution is the best
 refined score S over all phases (`index`); `reliability` R = 100 (1 - S2 / S1) against the best
 solution of the same phase more than `distinct_deg` from it, `phase_reliability` the same against
 the best solution of any other phase (NaN with one phase).
-"""
+
+A zero-order pattern is the same for an orientation and that orientation turned 180 deg about a
+zone axis near the beam (its zero layer lands on the same lab points; Friedel's law): only
+higher-order Laue zones, mostly beyond the detector, tell them apart. Where such a twin scores
+within 10 % of the solution (flag `PSEUDO_180`), it is left out of S2: the flag names the
+ambiguity and R measures the solution against every other alternative, so that a map of
+near-zone-axis grains keeps a reliability that tells right from wrong up to the flagged twin."""
 
 from __future__ import annotations
 
@@ -19,12 +25,13 @@ import numpy as np
 from ..crystal.excitation import excited
 from .library import PhaseLibrary
 from .refine import MOVE, N_PARAMETERS, fit, links, refine, score
-from .rotations import about_z, distance, from_vector, matrix, multiply, positive
+from .rotations import distance, from_vector, matrix, multiply, positive
 from .search import coarse_search, distinct_candidates
 from .settings import MatchSettings
 
-PSEUDO_180 = 1  # flag: the solution turned 180 deg about the beam scores within 10 % of it
+PSEUDO_180 = 1  # flag: the solution turned 180 deg about a zone axis scores within 10 % of it
 TOO_FEW_SPOTS = 2  # flag: fewer than min_spots spots in the window, no orientation
+ZONE_DEG = 8.0  # deg: zone axes this close to the beam give zero-order patterns their twins
 STEP = 0.006  # rad: the refinement's first step in each rotation (about a third of a bank step)
 WIDTH_STEP = 0.3  # the refinement's first step in ln(relrod width)
 EVALUATIONS = 400  # the most scores one refinement computes
@@ -95,11 +102,16 @@ def _candidates(spots, weight, library: PhaseLibrary, settings: MatchSettings):
             settings.candidates,
         )[0]
     )
-    if chosen:
-        twin = positive(multiply(chosen[0], about_z(math.pi)))
-        if distance(chosen[0], twin, library.symmetry) > distinct:
-            chosen.append(twin)
     return chosen
+
+
+def zone_twins(q, turns: np.ndarray) -> list:
+    """Orientation q turned by each of a phase's zone-axis half turns `turns` (`zone_turns` of
+    its library) whose axis lies within ZONE_DEG of the beam: the orientations whose zero-order
+    Laue zone falls on the same lab points as q's."""
+    beam = matrix(q)[:, 2]  # the crystal direction along the lab's z
+    near = np.abs(turns[:, 1:] @ beam) >= math.cos(math.radians(ZONE_DEG))
+    return [positive(multiply(turn, q)) for turn in turns[near]]
 
 
 def _near(q, library: PhaseLibrary):
@@ -167,40 +179,42 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
     if len(spots) < settings.min_spots:
         return none
     distinct = math.radians(settings.distinct_deg)
-    best_of_phase = []
-    for library in libraries:
-        solutions = sorted(
+    best_of_phase = [
+        sorted(
             (
                 _refined(q, spots, weight, library, settings)
                 for q in _candidates(spots, weight, library, settings)
             ),
             key=lambda s: -s.score,
         )
-        best_of_phase.append(solutions)
+        for library in libraries
+    ]
     tops = [sol[0].score if sol else 0.0 for sol in best_of_phase]
     phase = int(np.argmax(tops))
+    library = libraries[phase]
     solutions = best_of_phase[phase]
     if not solutions or solutions[0].score <= 0:
         return none
-    best = solutions[0]
-    symmetry = libraries[phase].symmetry
+    twins = [
+        _refined(q, spots, weight, library, settings)
+        for q in zone_twins(solutions[0].quaternion, library.zone_turns)
+    ]
+    solutions = sorted(solutions + twins, key=lambda s: -s.score)
+    best, symmetry = solutions[0], library.symmetry
+    tops[phase] = best.score
+    twins_of_best = zone_twins(best.quaternion, library.zone_turns)
+    alternatives = [
+        (s, any(distance(t, s.quaternion, symmetry) <= distinct for t in twins_of_best))
+        for s in solutions[1:]
+        if distance(best.quaternion, s.quaternion, symmetry) > distinct
+    ]
+    pseudo = any(twin and s.score >= 0.9 * best.score for s, twin in alternatives)
     second = max(
-        (
-            s.score
-            for s in solutions[1:]
-            if distance(best.quaternion, s.quaternion, symmetry) > distinct
-        ),
+        (s.score for s, twin in alternatives if not (pseudo and twin)),
         default=0.0,
     )
-    twin = positive(multiply(best.quaternion, about_z(math.pi)))
-    flags = 0
-    if distance(best.quaternion, twin, symmetry) > distinct and any(
-        distance(twin, s.quaternion, symmetry) <= distinct and s.score >= 0.9 * best.score
-        for s in solutions[1:]
-    ):
-        flags |= PSEUDO_180
+    flags = PSEUDO_180 if pseudo else 0
     others = [t for k, t in enumerate(tops) if k != phase]
-    library = libraries[phase]
     g0, structure = _near(best.quaternion, library)
     x = np.array([0.0, 0.0, 0.0, math.log(best.scale), math.log(best.width)])
     matched, residual = fit(

@@ -3,14 +3,16 @@
 The error of a pattern is the symmetry-reduced disorientation between the found and the true
 orientation (deg), split into its in-plane part (the rotation about the beam) and its tilt
 (about an axis in the detector plane), measured on the lab rotation from the truth to the
-nearest equivalent of the solution. Patterns count when crystalline in the truth with at least
-`min_spots` registered diffracted spots of their own grain: where a grain boundary mixes two
-grains, the other grain's spots say nothing about this one's orientation.
+nearest equivalent of the solution. A pattern shows the grains with at least `min_spots`
+registered diffracted spots on their true discs; it counts when crystalline in the truth and
+showing a grain, and the solution is measured against the shown grain of its phase nearest to it:
+at a grain boundary either grain's orientation is a right answer, and the spots of a grain the
+pattern barely shows say nothing about its orientation.
 
-A zero-order pattern is the same for an orientation and that orientation turned 180 deg about
-the beam, but for the excitation errors; for such pseudo-symmetric patterns (flag 1) the error
-to the truth's twin is reported beside the error, and "within 1 deg up to the flag" counts a
-flagged pattern right when either is within 1 deg.
+A zero-order pattern is the same for an orientation and that orientation turned 180 deg about a
+zone axis near the beam (`acom.match.zone_twins`); for such pseudo-symmetric patterns (flag 1)
+the error to the truth's nearest zone twin is reported beside the error, and "within 1 deg up to
+the flag" counts a flagged pattern right when either is within 1 deg.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..acom.match import PSEUDO_180
-from ..acom.rotations import about_z, multiply, nearest_equivalent, positive
+from ..acom.match import PSEUDO_180, zone_twins
+from ..acom.rotations import multiply, nearest_equivalent, positive
 from ..crystal.orientations import QUATERNION
 from .accuracy import match
 
@@ -40,54 +42,86 @@ def error_parts(truth: np.ndarray, found: np.ndarray, symmetry: np.ndarray) -> t
     )
 
 
-def grain_spots(
-    spots: pd.DataFrame, truth_spots: pd.DataFrame, truth: pd.DataFrame
-) -> pd.DataFrame:
-    """Per scan position of the truth's orientations table: the number of true diffracted spots
-    of the position's grain that a registered diffracted spot lies on (`match`)."""
-    grain = truth.set_index(["scan_y", "scan_x"])["grain"]
+def grain_spots(spots: pd.DataFrame, truth_spots: pd.DataFrame) -> pd.DataFrame:
+    """Per scan position and grain: the number of the grain's true diffracted spots that a
+    registered diffracted spot lies on (`match`), for every grain with at least one."""
     registered = {
         key: rows for key, rows in spots[~spots["is_direct_beam"]].groupby(["scan_y", "scan_x"])
     }
-    counts = dict.fromkeys(grain.index, 0)
+    rows = []
     for key, true in truth_spots[~truth_spots["is_direct_beam"]].groupby(["scan_y", "scan_x"]):
-        if key not in registered or key not in counts:
+        if key not in registered:
             continue
         _, index, inside = match(registered[key], true)
-        own = inside & (true["grain"].to_numpy()[index] == grain[key])
-        counts[key] = len(np.unique(index[own]))
-    keys = np.array(list(counts), dtype=np.int64).reshape(-1, 2)
-    return pd.DataFrame(
-        {"scan_y": keys[:, 0], "scan_x": keys[:, 1], "grain_spots": list(counts.values())}
-    )
+        hit = np.unique(index[inside])
+        grains, counts = np.unique(true["grain"].to_numpy()[hit], return_counts=True)
+        rows += [(*key, grain, count) for grain, count in zip(grains, counts) if grain >= 0]
+    return pd.DataFrame(rows, columns=["scan_y", "scan_x", "grain", "spots"], dtype=np.int64)
 
 
 def pattern_errors(
-    table: pd.DataFrame, truth: pd.DataFrame, symmetries: dict, counts: pd.DataFrame
+    table: pd.DataFrame,
+    truth: pd.DataFrame,
+    symmetries: dict,
+    zone_turns: dict,
+    counts: pd.DataFrame,
+    min_spots: int = 8,
 ) -> pd.DataFrame:
-    """Per scan position: the truth's region and phase, the solution's phase, its errors and
-    its error to the truth turned 180 deg about the beam (NaN where either has no orientation
-    or the phases differ), with the own-grain spot `counts` of `grain_spots`."""
+    """Per scan position: the truth's region, the grain the solution is measured against and
+    its phase, the solution's phase, its errors and its error to that grain's nearest zone twin
+    (`acom.match.zone_twins`, from the phase's `zone_turns`; NaN where the solution has no
+    orientation, the phases differ or no zone axis is near the beam). Phases by name in
+    `symmetries` and `zone_turns`.
+
+    `grain_spots` is the count of the position's own grain in `counts` (`grain_spots`): the
+    registered spots on its true discs. The solution is measured against the grain of its phase
+    nearest to it (up to the zone twin) among the position's own grain and the others with at
+    least `min_spots` such spots: at a grain boundary either grain's orientation is a right
+    answer. With none of its phase, it is measured against the own grain (phase wrong)."""
+    grains = truth[truth["grain"] >= 0].groupby("grain").first()
+    known = counts["grain"].isin(grains.index) & (counts["spots"] >= min_spots)
+    shown = {
+        key: rows["grain"].tolist() for key, rows in counts[known].groupby(["scan_y", "scan_x"])
+    }
+    own = counts.set_index(["scan_y", "scan_x", "grain"])["spots"]
     merged = table.merge(truth, on=["scan_y", "scan_x"], suffixes=("", "_true"))
-    merged = merged.merge(counts, on=["scan_y", "scan_x"], how="left")
-    errors = np.full((len(merged), 4), np.nan)
-    found = merged[list(QUATERNION)].to_numpy()
-    true = merged[[f"{c}_true" for c in QUATERNION]].to_numpy()
-    same = (merged["phase"] == merged["phase_true"]).fillna(False).to_numpy()
-    turn = about_z(math.pi)
-    for k in np.flatnonzero(same & np.isfinite(found[:, 0]) & np.isfinite(true[:, 0])):
-        symmetry = symmetries[merged["phase"].iloc[k]]
-        errors[k, :3] = error_parts(true[k], found[k], symmetry)
-        errors[k, 3] = error_parts(positive(multiply(true[k], turn)), found[k], symmetry)[0]
+    n = len(merged)
+    measured = merged["grain"].to_numpy().copy()
+    errors = np.full((n, 4), np.nan)
+    for k, row in enumerate(merged.itertuples(index=False)):
+        candidates = [row.grain] if row.grain >= 0 else []
+        candidates += [g for g in shown.get((row.scan_y, row.scan_x), []) if g != row.grain]
+        found = np.array([getattr(row, c) for c in QUATERNION])
+        if not np.isfinite(found[0]):
+            continue
+        best = np.inf
+        for grain in candidates:
+            if grains.at[grain, "phase"] != row.phase:
+                continue
+            true = grains.loc[grain, list(QUATERNION)].to_numpy(np.float64)
+            symmetry = symmetries[row.phase]
+            parts = error_parts(true, found, symmetry)
+            twin = min(
+                (
+                    error_parts(q, found, symmetry)[0]
+                    for q in zone_twins(true, zone_turns[row.phase])
+                ),
+                default=np.nan,
+            )
+            nearest = np.fmin(parts[0], twin)
+            if nearest < best:
+                best, measured[k], errors[k] = nearest, grain, (*parts, twin)
+    spots = [own.get(key, 0) for key in zip(merged["scan_y"], merged["scan_x"], merged["grain"])]
     return pd.DataFrame(
         {
             "scan_y": merged["scan_y"],
             "scan_x": merged["scan_x"],
             "region": merged["region"],
-            "phase_true": merged["phase_true"],
+            "grain": measured,
+            "phase_true": [grains.at[g, "phase"] if g >= 0 else None for g in measured],
             "phase": merged["phase"],
             "n_spots": merged["n_spots"],
-            "grain_spots": merged["grain_spots"].fillna(0).astype(np.int64),
+            "grain_spots": np.array(spots, dtype=np.int64),
             "reliability": merged["reliability"],
             "flags": merged["flags"],
             "error": errors[:, 0],
@@ -114,34 +148,41 @@ def _median(values: pd.Series) -> float | None:
     return float(finite.median()) if len(finite) else None
 
 
+def _up_to_flag(rows: pd.DataFrame, limit_deg: float) -> np.ndarray:
+    """Whether each pattern is within `limit_deg` of the truth, or, flagged, of the truth's
+    nearest zone twin."""
+    flagged = rows["flags"].to_numpy() & PSEUDO_180 > 0
+    return (rows["error"].to_numpy() < limit_deg) | (
+        flagged & (rows["twin_error"].to_numpy() < limit_deg)
+    )
+
+
 def summarise(errors: pd.DataFrame, min_spots: int = 8) -> dict:
     """Accuracy by true phase over crystalline patterns with at least `min_spots` own-grain
-    spots, the reliability's ROC AUC for right (within 2 deg, right phase) against wrong, over
-    all of them and over those without the 180 deg flag, and the reliability of amorphous and
-    vacuum patterns."""
+    spots, the reliability's ROC AUC for right (within 2 deg up to the flag, right phase)
+    against wrong, over all of them and by phase, and the reliability of amorphous and vacuum
+    patterns."""
     crystal = errors[(errors["region"] == "crystal") & (errors["grain_spots"] >= min_spots)]
-    flagged = crystal["flags"].to_numpy() & PSEUDO_180 > 0
+    right = _up_to_flag(crystal, 2.0)
     by_phase = {}
     for name, rows in crystal.groupby("phase_true"):
         error = rows["error"].to_numpy()
-        twin = (rows["flags"].to_numpy() & PSEUDO_180 > 0) & (rows["twin_error"].to_numpy() < 1.0)
         by_phase[name] = {
             "patterns": len(rows),
             "within_1_deg": float(np.mean(error < 1.0)),
             "within_2_deg": float(np.mean(error < 2.0)),
-            "within_1_deg_up_to_flag": float(np.mean((error < 1.0) | twin)),
+            "within_1_deg_up_to_flag": float(np.mean(_up_to_flag(rows, 1.0))),
             "phase_right": float(np.mean(rows["phase"] == name)),
             **{f"median_{part}_deg": _median(rows[part]) for part in ("error", "in_plane", "tilt")},
             "flagged_180": float(np.mean(rows["flags"].to_numpy() & PSEUDO_180 > 0)),
+            "median_reliability": _median(rows["reliability"]),
+            "reliability_auc": roc_auc(rows["reliability"].to_numpy(), _up_to_flag(rows, 2.0)),
         }
-    right = (crystal["error"] < 2.0).to_numpy()
-    reliability = crystal["reliability"].to_numpy()
     other = errors[errors["region"] != "crystal"]
     return {
         "min_spots": min_spots,
         "phases": by_phase,
-        "reliability_auc": roc_auc(reliability, right),
-        "reliability_auc_unflagged": roc_auc(reliability[~flagged], right[~flagged]),
+        "reliability_auc": roc_auc(crystal["reliability"].to_numpy(), right),
         "crystal_median_reliability": _median(crystal["reliability"]),
         "non_crystal_patterns": len(other),
         "non_crystal_matched": int((other["phase"].fillna("") != "").sum()),
