@@ -152,7 +152,7 @@ def test_zone_twins_put_the_zero_layer_on_the_same_lab_points(name, uvw):
     phase = PHASES[name]
     symmetry = proper_symmetry(phase)
     turns = zone_half_turns(phase, symmetry)
-    q = multiply(zone_axis_orientation(phase, uvw, 35.0), from_vector([0.04, 0.03, 0.0]))
+    q = multiply(zone_axis_orientation(phase, uvw, 35.0), from_vector(np.array([0.04, 0.03, 0.0])))
     axis = np.asarray(uvw) @ phase.direct_basis()
     twin = positive(multiply(np.r_[0.0, axis / np.linalg.norm(axis)], q))
     assert min(distance(twin, t, symmetry) for t in zone_twins(q, turns)) < 1e-6
