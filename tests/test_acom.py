@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
+from acomflow.acom.dataset import match_shard, merge_orientations
 from acomflow.acom.export import write_ang, write_hdf5
 from acomflow.acom.library import load_library, proper_symmetry, zone_half_turns
 from acomflow.acom.match import (
@@ -37,6 +38,10 @@ from acomflow.metrics.orientations import (
     roc_auc,
     summarise,
 )
+from acomflow.register.dataset import merge_shards, register_shard
+from acomflow.register.settings import RegistrationSettings
+from acomflow.simulate.dataset import simulate
+from acomflow.simulate.settings import SyntheticSettings
 
 PHASES = {name: read_cif(REPO / f"config/phases/{name}.cif", name) for name in ("Al", "PbI2")}
 REACH = 1.25  # 1/Å: the demo detector's reach
@@ -61,17 +66,27 @@ def test_quaternion_kernels_are_orix():
 
 
 @pytest.fixture(scope="module")
-def libraries(tmp_path_factory):
-    """Banks of both phases at 1 deg, 200 kV, 1 deg precession, and the matcher's libraries."""
+def banks(tmp_path_factory):
+    """Bank tables of both phases at 1 deg, 200 kV, 1 deg precession: {name: (cif, directions,
+    spots)}, and the diffraction settings."""
     out = tmp_path_factory.mktemp("banks")
     settings = TemplateSettings()
     diffraction = settings.diffraction(200.0, 1.0)
-    libraries = []
+    tables = {}
     for name, phase in PHASES.items():
         paths = out / f"{name}.directions.parquet", out / f"{name}.spots.parquet"
         write_bank(phase, settings, diffraction, *paths)
-        libraries.append(load_library(name, phase.cif, *paths, REACH, MatchSettings()))
-    return libraries, diffraction
+        tables[name] = (phase.cif, *paths)
+    return tables, diffraction
+
+
+@pytest.fixture(scope="module")
+def libraries(banks):
+    """The matcher's libraries of `banks`, for the demo detector's reach."""
+    tables, diffraction = banks
+    return [
+        load_library(name, *paths, REACH, MatchSettings()) for name, paths in tables.items()
+    ], diffraction
 
 
 def template_pattern(phase, q, diffraction, settings):
@@ -426,3 +441,44 @@ def test_patterns_simulated_by_diffsims_are_matched(libraries):
             error = min(error_parts(t, result["quaternion"], library.symmetry)[0] for t in truths)
             right.append(error < 2.0)
         assert len(right) >= 20 and np.mean(right) >= 0.9
+
+
+def test_a_noisy_synthetic_scan_meets_the_accuracy_targets(banks, tmp_path):
+    """The whole chain on the project's noisy synthetic truth (Al and PbI2 grains, two on zone
+    axes, amorphous and vacuum regions, Poisson noise, 1 deg precession; 16 x 20 positions, seed
+    5, whose Al grain lies near [111]), registered and matched with the defaults: over patterns
+    with at least 8 registered spots of their own grain, >= 95 % within 1 deg of the truth (up
+    to the flagged zone twin) and the phase right for >= 98 %, per phase; the reliability tells
+    right from wrong (AUC >= 0.95 where some are wrong); no amorphous or vacuum pattern matched,
+    and their R below every phase's median. (Measured: Al 36 patterns, 0.97; PbI2 96, 0.99; AUC
+    1.0. Seeds 0-2 at 32 x 40 and seed 6: validation.md.)"""
+    tables, _ = banks
+    synthetic = SyntheticSettings(
+        scan_shape=(16, 20),
+        seed=5,
+        phases=("Al", "PbI2"),
+        zone_axis_grains=2,
+        precession_deg=1.0,
+    )
+    simulate(synthetic, tmp_path, PHASES)
+    registration = RegistrationSettings()
+    register_shard(tmp_path / "raw", 0, 1, registration, tmp_path / "s.pq", tmp_path / "p.pq")
+    spots, patterns = tmp_path / "spots.parquet", tmp_path / "patterns.parquet"
+    merge_shards(
+        tmp_path / "raw", [tmp_path / "s.pq"], [tmp_path / "p.pq"], registration, spots, patterns
+    )
+    settings = MatchSettings()
+    match_shard(spots, patterns, tables, settings, 0, 1, tmp_path / "o.pq")
+    table = merge_orientations([tmp_path / "o.pq"], spots, tables, settings, tmp_path / "or.pq")
+    truth = pd.read_parquet(tmp_path / "truth/orientations.parquet")
+    counts = grain_spots(pd.read_parquet(spots), pd.read_parquet(tmp_path / "truth/spots.parquet"))
+    symmetries = {name: proper_symmetry(phase) for name, phase in PHASES.items()}
+    turns = {name: zone_half_turns(PHASES[name], s) for name, s in symmetries.items()}
+    summary = summarise(pattern_errors(table, truth, symmetries, turns, counts, 8), 8)
+    for name, phase in summary["phases"].items():
+        assert phase["patterns"] >= 30, name
+        assert phase["within_1_deg_up_to_flag"] >= 0.95 and phase["phase_right"] >= 0.98, name
+        assert summary["non_crystal_max_reliability"] < phase["median_reliability"]
+    auc = summary["reliability_auc"]
+    assert np.isnan(auc) or auc >= 0.95
+    assert summary["non_crystal_patterns"] > 0 and summary["non_crystal_matched"] == 0
