@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from .. import plots
+from ..acom.match import PSEUDO_180
 from ..crystal.orientations import QUATERNION, point_group
 from ..crystal.phase import Phase
 
@@ -117,12 +118,27 @@ def figure_orientations(
 
 def figure_accuracy(errors: pd.DataFrame, min_spots: int, path, provenance: dict) -> None:
     """The orientation error against the truth (deg, log scale) over the reliability, for
-    crystalline patterns with at least `min_spots` spots of their own grain, by true phase."""
+    crystalline patterns with at least `min_spots` spots of their own grain, by true phase;
+    flagged zero-order patterns (crosses) at their error to the nearer of the truth and its zone
+    twin."""
     figure, (ax_error, ax_parts) = plots.subplots(1, 2, (11, 4.5))
     crystal = errors[(errors["region"] == "crystal") & (errors["grain_spots"] >= min_spots)]
-    for name, rows in crystal.groupby("phase_true"):
-        shown = rows["error"].fillna(180.0).clip(lower=1e-3)
-        ax_error.scatter(rows["reliability"], shown, s=6, label=f"{name} ({len(rows)})")
+    for k, (name, rows) in enumerate(crystal.groupby("phase_true")):
+        flagged = rows["flags"].to_numpy() & PSEUDO_180 > 0
+        error = np.where(flagged, np.fmin(rows["error"], rows["twin_error"]), rows["error"])
+        shown = np.clip(np.nan_to_num(error, nan=180.0), 1e-3, None)
+        reliability = rows["reliability"].to_numpy()
+        for marks, label, style in (
+            (~flagged, name, {"s": 6}),
+            (flagged, f"{name}, flag 1", {"s": 12, "marker": "x", "linewidths": 0.6}),
+        ):
+            ax_error.scatter(
+                reliability[marks],
+                shown[marks],
+                color=f"C{k}",
+                label=f"{label} ({marks.sum()})",
+                **style,
+            )
         ax_parts.scatter(
             rows["in_plane"].clip(lower=1e-4), rows["tilt"].clip(lower=1e-4), s=6, label=name
         )
@@ -131,7 +147,7 @@ def figure_accuracy(errors: pd.DataFrame, min_spots: int, path, provenance: dict
     ax_error.axhline(1.0, color="grey", lw=0.8, ls="--")
     ax_error.set(
         xlabel="reliability R",
-        ylabel="disorientation to the truth (deg; wrong phase: 180)",
+        ylabel="disorientation to the truth (deg)\nx: or to its zone twin; wrong phase: 180",
         yscale="log",
         title=f"error against reliability, >= {min_spots} own spots",
     )
