@@ -29,8 +29,34 @@ rule template_bank:
         "../scripts/template_bank.py"
 
 
-# Orientation and phase mapping (method.md §10) in shards of scan lines, as registration; the
-# shard count belongs to the platform (`--set-scatter match=N`).
+# Orientation and phase mapping (method.md §10): the relrod width of each phase measured on a
+# sample of the patterns, then every pattern matched in shards of scan lines, as registration;
+# the shard count belongs to the platform (`--set-scatter match=N`).
+
+
+rule relrod_width:
+    input:
+        unpack(acom_inputs),
+    output:
+        "results/{dataset}/acom/relrod_width.json",
+    log:
+        "logs/{dataset}/match/relrod_width.log",
+    benchmark:
+        "benchmarks/{dataset}/match/relrod_width.tsv"
+    wildcard_constraints:
+        dataset=one_of(ACOM),
+    conda:
+        "../envs/acomflow.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=config["matching"],
+        phases=acom_phases,
+        code=code_of("relrod_width"),
+    script:
+        "../scripts/relrod_width.py"
 
 
 scattergather:
@@ -40,6 +66,7 @@ scattergather:
 rule match_shard:
     input:
         unpack(acom_inputs),
+        widths="results/{dataset}/acom/relrod_width.json",
     output:
         temp("results/{dataset}/acom/shards/{scatteritem}.parquet"),
     log:
@@ -65,6 +92,7 @@ rule match_shard:
 rule match_merge:
     input:
         unpack(acom_inputs),
+        widths="results/{dataset}/acom/relrod_width.json",
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
         shards=gather.match("results/{{dataset}}/acom/shards/{scatteritem}.parquet"),
     output:

@@ -16,6 +16,7 @@ with job(snakemake):
         list(snakemake.input.shards),
         snakemake.input.spots,
         banks,
+        snakemake.input.widths,
         MatchSettings.from_config(snakemake.params.settings),
         snakemake.output.orientations,
     )

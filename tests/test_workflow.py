@@ -48,6 +48,7 @@ def registered(n):
 def matched(n):
     """Jobs that re-run, per dataset with phases, when its registered table changes."""
     return {
+        "relrod_width": n,
         "match_shard": 2 * n,
         "match_merge": n,
         "orientation_figure": n,
@@ -318,7 +319,7 @@ def test_orientation_outputs(workflow):
     assert list(table.columns) == [
         *("scan_y", "scan_x", "phase", "qw", "qx", "qy", "qz", "phi1", "Phi", "phi2"),
         *("index", "reliability", "phase_reliability", "n_spots", "matched", "residual"),
-        *("scale", "flags"),
+        *("scale", "relrod_width", "flags"),
     ]
     assert len(table) == 12 and set(table["phase"]) <= {"", "Al", "PbI2"}
     found = (table["phase"] != "").to_numpy()
@@ -415,6 +416,7 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
         (
             "acom/search.py",
             {
+                "relrod_width": 1,
                 "match_shard": 2,
                 "match_merge": 1,
                 "orientation_figure": 1,

@@ -1,14 +1,17 @@
 """Orientation mapping of a registered dataset in shards of scan lines, and the merge into
 results/{dataset}/acom/orientations.parquet (one row per scan position, method.md §10).
 
-A shard reads its lines of the registered spots table (and the patterns' noise), matches every
-pattern against the libraries of the dataset's phases and writes its rows; the merge
-concatenates shards in line order, names the phases and adds Bunge angles. The per-pattern work
-does not depend on the shard, so the table is byte-identical whatever the shard count.
+First the relrod width of each phase is measured on a sample of the dataset's patterns
+(`relrod_widths`, `acom.relrod`). A shard reads its lines of the registered spots table (and the
+patterns' noise), matches every pattern against the libraries of the dataset's phases at those
+widths and writes its rows; the merge concatenates shards in line order, names the phases and
+adds Bunge angles. The per-pattern work does not depend on the shard, so the table is
+byte-identical whatever the shard count.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +19,13 @@ import pandas as pd
 
 from ..crystal.orientations import QUATERNION, bunge_euler_deg
 from ..logs import logger
-from ..provenance import record
+from ..provenance import record, write_json
 from ..scan import Stage, run_shard, scan_lines
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
 from .export import write_ang, write_hdf5
-from .library import load_library
+from .library import at_width, load_library
 from .match import match_pattern, pattern_spots
+from .relrod import measure_widths, sample_positions
 from .settings import MatchSettings
 
 SHARD_DTYPES = {
@@ -36,6 +40,7 @@ SHARD_DTYPES = {
     "matched": "int32",
     "residual": "float32",
     "scale": "float32",
+    "relrod_width": "float32",
     "flags": "int32",
 }
 EULER = ("phi1", "Phi", "phi2")
@@ -62,21 +67,88 @@ def detector_geometry(spots_path) -> tuple[tuple[int, int], float, float]:
     return tuple(metadata["scan_shape"]), d, reach
 
 
+def libraries_of(banks: dict[str, tuple], reach: float, settings: MatchSettings) -> list:
+    """The matcher's library of every phase of `banks`, for a detector reaching `reach` 1/Å."""
+    return [
+        load_library(name, cif, directions, spots, reach, settings)
+        for name, (cif, directions, spots) in banks.items()
+    ]
+
+
+def frame_spots(rows: dict, noise_sigma: float, d: float, settings: MatchSettings, window):
+    """A frame's diffracted spots and weights (`match.pattern_spots`) from its rows of the
+    registered table, its noise sigma (for the spots' significance) and `d` 1/Å per px."""
+    diffracted = ~rows["is_direct_beam"]
+    return pattern_spots(
+        rows["x_c"][diffracted],
+        rows["y_c"][diffracted],
+        rows["integrated"][diffracted],
+        rows["prominence"][diffracted] / max(noise_sigma, 1e-12),
+        d,
+        settings,
+        window,
+    )
+
+
+def _patterns(patterns_path) -> pd.DataFrame:
+    return pd.read_parquet(patterns_path, columns=["scan_y", "scan_x", "noise_sigma", "n_spots"])
+
+
+def relrod_widths(
+    spots_path, patterns_path, banks: dict[str, tuple], settings: MatchSettings, out_path
+) -> dict:
+    """The relrod width (1/Å) each phase is matched at, written as JSON with provenance:
+    measured on up to `settings.width_patterns` patterns spread over the scan
+    (`relrod.measure_widths`) with `relrod_width: measured`, else the bank's (from which
+    `per_pattern` refines each pattern's)."""
+    scan_shape, d, reach = detector_geometry(spots_path)
+    libraries = libraries_of(banks, reach, settings)
+    if settings.relrod_width == "measured":
+        patterns = _patterns(patterns_path)
+        chosen = set(sample_positions(patterns["n_spots"].to_numpy(), settings.width_patterns))
+        noise = patterns["noise_sigma"].to_numpy(np.float64)
+        lines = scan_lines(scan_shape, (0, scan_shape[0]), spots=spots_path, columns=SPOT_COLUMNS)
+        sampled = (
+            frame_spots(frame.rows, float(noise[k]), d, settings, libraries[0].window)
+            for _, frames in lines
+            for frame in frames
+            if (k := frame.y * scan_shape[1] + frame.x) in chosen
+        )
+        phases = measure_widths(sampled, libraries, settings)
+    else:
+        phases = {
+            library.name: {"width": float(library.physics[2]), "patterns": 0, "quartiles": None}
+            for library in libraries
+        }
+    for name, width in phases.items():
+        logger.info(
+            "relrod width of %s: %.4f 1/Å (%s)",
+            name,
+            width["width"],
+            f"median of {width['patterns']} patterns, quartiles "
+            + " - ".join(f"{v:.4f}" for v in width["quartiles"])
+            if width["quartiles"]
+            else f"the bank's; {settings.relrod_width}, {width['patterns']} patterns",
+        )
+    inputs = [Path(spots_path), Path(patterns_path)] + [
+        Path(path) for bank in banks.values() for path in bank
+    ]
+    result = {
+        **record({"matching": settings.as_dict(), "phases": list(banks)}, inputs=inputs),
+        "relrod_width": settings.relrod_width,
+        "phases": phases,
+    }
+    write_json(out_path, result)
+    return result
+
+
 def matching_stage(libraries, settings: MatchSettings, d: float, noise: np.ndarray) -> Stage:
     """Matching as a per-frame stage on the registered spots (`noise` (ny, nx): each pattern's
     noise sigma, for the spots' significance)."""
 
     def per_frame(frame):
-        rows = frame.rows
-        diffracted = ~rows["is_direct_beam"]
-        spots, weight = pattern_spots(
-            rows["x_c"][diffracted],
-            rows["y_c"][diffracted],
-            rows["integrated"][diffracted],
-            rows["prominence"][diffracted] / max(float(noise[frame.y, frame.x]), 1e-12),
-            d,
-            settings,
-            libraries[0].window,
+        spots, weight = frame_spots(
+            frame.rows, float(noise[frame.y, frame.x]), d, settings, libraries[0].window
         )
         result = match_pattern(spots, weight, libraries, settings)
         row = {k: v for k, v in result.items() if k not in ("phase", "quaternion")}
@@ -90,20 +162,23 @@ def match_shard(
     spots_path,
     patterns_path,
     banks: dict[str, tuple],
+    widths_path,
     settings: MatchSettings,
     shard: int,
     n_shards: int,
     out_path,
 ) -> None:
     """Match shard `shard` (0-based) of `n_shards` blocks of scan lines against `banks`
-    ({phase: (cif, directions table, spots table)}), written for `merge_orientations`."""
+    ({phase: (cif, directions table, spots table)}) at the relrod widths of `relrod_widths`
+    (its JSON at `widths_path`), written for `merge_orientations`."""
     scan_shape, d, reach = detector_geometry(spots_path)
     block = shard_lines(scan_shape[0], n_shards, shard)
+    widths = json.loads(Path(widths_path).read_text(encoding="utf-8"))["phases"]
     libraries = [
-        load_library(name, cif, directions, spots, reach, settings)
-        for name, (cif, directions, spots) in banks.items()
+        at_width(library, widths[library.name]["width"])
+        for library in libraries_of(banks, reach, settings)
     ]
-    patterns = pd.read_parquet(patterns_path, columns=["scan_y", "scan_x", "noise_sigma"])
+    patterns = _patterns(patterns_path)
     noise = patterns["noise_sigma"].to_numpy(np.float64).reshape(scan_shape)
     lines = scan_lines(scan_shape, block, spots=spots_path, columns=SPOT_COLUMNS)
     run_shard(
@@ -116,7 +191,7 @@ def match_shard(
 
 
 def merge_orientations(
-    shards, spots_path, banks: dict[str, tuple], settings: MatchSettings, out_path
+    shards, spots_path, banks: dict[str, tuple], widths_path, settings: MatchSettings, out_path
 ) -> pd.DataFrame:
     """The shard tables in line order as the orientation table: the phase by name (empty where
     none), Bunge angles (deg) beside the quaternion, with provenance."""
@@ -131,7 +206,8 @@ def merge_orientations(
     at = table.columns.get_loc("qz") + 1
     for k, name in enumerate(EULER):
         table.insert(at + k, name, euler[:, k])
-    inputs = [Path(spots_path)] + [Path(path) for bank in banks.values() for path in bank]
+    inputs = [Path(spots_path), Path(widths_path)]
+    inputs += [Path(path) for bank in banks.values() for path in bank]
     metadata = {
         **record({"matching": settings.as_dict(), "phases": list(banks)}, inputs=inputs),
         "scan_shape": list(detector_geometry(spots_path)[0]),

@@ -32,7 +32,8 @@ class PhaseLibrary:
     `window` (r_min, r_max, 1/Å); `norms` (D,) their weight norms; `g` (m, 3) and `structure`
     (m,): every reflection to g_max in the crystal frame, for refinement; `symmetry` (k, 4):
     the proper rotations of the Laue group; `physics`: the relrod model as `refine.placed`
-    takes it; `s_max` (1/Å): the bank's excitation cutoff; `resolution`: its step (rad)."""
+    takes it (the bank's, or the width measured on the dataset: `at_width`); `resolution`: the
+    bank's step (rad); `zone_turns` (z, 4): `zone_half_turns`."""
 
     name: str
     directions: np.ndarray
@@ -45,7 +46,6 @@ class PhaseLibrary:
     structure: np.ndarray
     symmetry: np.ndarray
     physics: np.ndarray
-    s_max: float
     window: np.ndarray
     resolution: float
     zone_turns: np.ndarray
@@ -65,6 +65,16 @@ def physics_of(diffraction: DiffractionSettings) -> np.ndarray:
             diffraction.s_max,
         ]
     )
+
+
+def at_width(library: PhaseLibrary, width: float) -> PhaseLibrary:
+    """`library` with the relrod width `width` (1/Å) and its excitation cutoff in the same
+    proportion to it as the bank's."""
+    physics = library.physics.copy()
+    factor = width / physics[2]
+    physics[2] *= factor
+    physics[6] *= factor
+    return dataclasses.replace(library, physics=physics)
 
 
 def proper_symmetry(phase) -> np.ndarray:
@@ -122,7 +132,6 @@ def load_library(
         structure=lattice.intensity,
         symmetry=symmetry,
         physics=physics_of(diffraction),
-        s_max=diffraction.s_max,
         window=window,
         resolution=math.radians(metadata["parameters"]["templates"]["resolution_deg"]),
         zone_turns=zone_half_turns(phase, symmetry),

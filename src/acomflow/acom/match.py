@@ -24,7 +24,7 @@ import numpy as np
 
 from ..crystal.excitation import excited
 from .library import PhaseLibrary
-from .refine import MOVE, N_PARAMETERS, fit, links, refine, score
+from .refine import MOVE, N_PARAMETERS, WIDTH_RANGE, fit, links, refine, score
 from .rotations import distance, from_vector, matrix, multiply, positive
 from .search import coarse_search, distinct_candidates
 from .settings import MatchSettings
@@ -36,8 +36,8 @@ STEP = 0.006  # rad: the refinement's first step in each rotation (about a third
 WIDTH_STEP = 0.3  # the refinement's first step in ln(relrod width)
 EVALUATIONS = 400  # the most scores one refinement computes
 BOUND_STEPS = 4.0  # a refinement stays within this many bank steps of its candidate
-WIDTH_STARTS = (0.0, math.log(0.25))  # ln b: the bank's relrod width, and a quarter of it
-WIDTH_MIN_SPOTS = 8  # the relrod width is free for patterns with at least this many spots
+WIDTH_STARTS = (0.0, math.log(0.25))  # ln b: the library's relrod width, and a quarter of it
+WIDTH_MIN_SPOTS = 8  # a per-pattern relrod width needs at least this many spots
 # A reflection counts in the score when its weight, relative to the strongest reflection's, is at
 # least this fraction of the weakest registered spot's relative to the strongest spot's: fainter
 # ones would not have been registered, so their absence says nothing.
@@ -47,7 +47,7 @@ DETECTION_MARGIN = 0.5
 @dataclasses.dataclass(frozen=True)
 class Solution:
     """A refined orientation: unit quaternion (4,), score S, calibration scale, relrod width
-    as a factor of the bank's."""
+    as a factor of the library's."""
 
     quaternion: np.ndarray
     score: float
@@ -114,21 +114,23 @@ def zone_twins(q, turns: np.ndarray) -> list:
     return [positive(multiply(turn, q)) for turn in turns[near]]
 
 
-def _near(q, library: PhaseLibrary):
+def _near(q, library: PhaseLibrary, free_width: bool):
     """The lab vectors (m, 3) and |F|^2 of the reflections that a refinement from q can bring
-    into the window and onto the sphere."""
+    into the window and onto the sphere (with the relrod width, and so the cutoff, free or
+    not)."""
     g0 = library.g @ matrix(q)
     rho = np.hypot(g0[:, 0], g0[:, 1])
     near = (rho >= library.window[0] - MOVE) & (rho <= library.window[1] + MOVE)
-    near &= excited(g0, 1.0 / library.physics[0], library.physics[1], library.s_max + MOVE)
+    cutoff = library.physics[6] * (WIDTH_RANGE if free_width else 1.0)
+    near &= excited(g0, 1.0 / library.physics[0], library.physics[1], cutoff + MOVE)
     return g0[near], library.structure[near]
 
 
 @functools.cache
 def _starts(resolution: float, free_width: bool) -> np.ndarray:
     """The refinement's trial starts (k, 5), read-only and built once per bank: tilts of 0, 1
-    and 2 bank steps `resolution` (rad) about the lab's x and y, at the bank's relrod width and,
-    if free, at WIDTH_STARTS."""
+    and 2 bank steps `resolution` (rad) about the lab's x and y, at the library's relrod width
+    and, if free, at WIDTH_STARTS."""
     tilts = resolution * np.arange(-2, 3)
     widths = WIDTH_STARTS if free_width else (0.0,)
     starts = np.array([(vx, vy, 0.0, 0.0, b) for vx in tilts for vy in tilts for b in widths])
@@ -141,21 +143,17 @@ def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -
     without `settings.refine`."""
     floor = DETECTION_MARGIN * weight.min() / weight.max()
     args = (library.physics, settings.intensity_exponent, settings.tolerance, library.window, floor)
+    free_width = settings.relrod_width == "per_pattern" and len(spots) >= WIDTH_MIN_SPOTS
     if not settings.refine:
         x = np.zeros(N_PARAMETERS)
-        g0, structure = _near(q, library)
+        g0, structure = _near(q, library, False)
         found = links(spots, weight, g0, settings.tolerance, 0.0)
         return Solution(q, score(x, spots, weight, g0, structure, found, *args), 1.0, 1.0)
     step = np.array([STEP, STEP, STEP, 0.01, WIDTH_STEP])
-    free = np.array(
-        [0, 1, 2]
-        + [3] * settings.refine_scale
-        + [4] * (settings.refine_width and len(spots) >= WIDTH_MIN_SPOTS),
-        dtype=np.int64,
-    )
+    free = np.array([0, 1, 2] + [3] * settings.refine_scale + [4] * free_width, dtype=np.int64)
     bound = BOUND_STEPS * max(library.resolution, math.radians(settings.in_plane_step_deg))
-    g0, structure = _near(q, library)
-    starts = _starts(library.resolution, bool(free[-1] == 4))
+    g0, structure = _near(q, library, free_width)
+    starts = _starts(library.resolution, free_width)
     x, s = refine(spots, weight, g0, structure, *args, starts, free, step, bound, EVALUATIONS)
     q = positive(multiply(q, from_vector(x[:3])))
     return Solution(q, s, math.exp(x[3]), math.exp(x[4]))
@@ -164,7 +162,7 @@ def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -
 def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchSettings) -> dict:
     """The solution of one pattern (spots (n, 2) 1/Å and weights from `pattern_spots`): phase
     index into `libraries` (-1: none), quaternion, index S, reliability, phase reliability,
-    matched spots, residual (1/Å), scale and flags."""
+    matched spots, residual (1/Å), scale, relrod width (1/Å) and flags."""
     none = {
         "phase": -1,
         "quaternion": np.full(4, np.nan),
@@ -174,6 +172,7 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
         "matched": 0,
         "residual": np.nan,
         "scale": np.nan,
+        "relrod_width": np.nan,
         "flags": TOO_FEW_SPOTS,
     }
     if len(spots) < settings.min_spots:
@@ -215,7 +214,7 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
     )
     flags = PSEUDO_180 if pseudo else 0
     others = [t for k, t in enumerate(tops) if k != phase]
-    g0, structure = _near(best.quaternion, library)
+    g0, structure = _near(best.quaternion, library, settings.relrod_width == "per_pattern")
     x = np.array([0.0, 0.0, 0.0, math.log(best.scale), math.log(best.width)])
     matched, residual = fit(
         x,
@@ -237,5 +236,6 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
         "matched": matched,
         "residual": residual,
         "scale": best.scale,
+        "relrod_width": library.physics[2] * best.width,
         "flags": flags,
     }

@@ -5,7 +5,8 @@ the Ewald sphere at q0, and their |F|^2. At a small lab rotation v (rotation vec
 v_z in-plane, v_x and v_y tilts) and a calibration scale c, reflection j lies at g_j =
 G0_j @ matrix(v), on the detector at (g_x, g_y) / c, with the weight t_j = (|F|^2 x shape
 factor(g_j))^gamma, its excitation re-computed from the 3D vector (`crystal.excitation`), and
-the relrod width b times the bank's (a nuisance parameter: the width follows the thickness).
+the relrod width b times the library's, and so its excitation cutoff (a nuisance parameter: the
+width follows the thickness).
 With the Gaussian kernel K(a, b) = exp(-|a - b|^2 / 2 tolerance^2), the score is the cosine of
 the two weighted point sets blurred by it,
 
@@ -31,7 +32,7 @@ from ..crystal.excitation import is_excited, shape_of
 from .rotations import from_vector, matrix
 
 MOVE = 0.03  # 1/Å: the largest move of a reflection a refinement is expected to make
-WIDTH_RANGE = 8.0  # a free relrod width stays within this factor of the bank's
+WIDTH_RANGE = 4.0  # a free relrod width stays within this factor of the library's
 LN_WIDTH_RANGE = math.log(WIDTH_RANGE)
 N_PARAMETERS = 5  # (v_x, v_y, v_z, ln c, ln b)
 
@@ -72,12 +73,13 @@ def links(spots, weight, g0, tolerance, move):
 @njit(cache=True, nogil=True)
 def placed(x, g0, structure, physics, gamma):
     """Detector positions (m, 2) 1/Å and weights t (m,) of the reflections at parameters x =
-    (v_x, v_y, v_z, ln c, ln b), the relrod width b times the bank's, 0 for those not excited
-    within the bank's s_max (as in the bank). `physics` = (1/lambda, precession rad, width,
-    model, closed form, azimuths, s_max)."""
+    (v_x, v_y, v_z, ln c, ln b): the relrod width and the excitation cutoff both b times those
+    of `physics` = (1/lambda, precession rad, width, model, closed form, azimuths, s_max), 0 for
+    the reflections not excited within the cutoff."""
     rot = matrix(from_vector(x[:3]))
     scale = math.exp(x[3])
-    radius, precession, width = physics[0], physics[1], physics[2] * math.exp(x[4])
+    radius, precession = physics[0], physics[1]
+    width, cutoff = physics[2] * math.exp(x[4]), physics[6] * math.exp(x[4])
     model, closed, azimuths = int(physics[3]), physics[4] != 0.0, int(physics[5])
     m = g0.shape[0]
     position = np.empty((m, 2))
@@ -87,7 +89,7 @@ def placed(x, g0, structure, physics, gamma):
         gy = g0[j, 0] * rot[0, 1] + g0[j, 1] * rot[1, 1] + g0[j, 2] * rot[2, 1]
         gz = g0[j, 0] * rot[0, 2] + g0[j, 1] * rot[1, 2] + g0[j, 2] * rot[2, 2]
         position[j, 0], position[j, 1] = gx / scale, gy / scale
-        if is_excited(gx, gy, gz, radius, precession, physics[6]):
+        if is_excited(gx, gy, gz, radius, precession, cutoff):
             shape = shape_of(gx, gy, gz, radius, precession, width, model, closed, azimuths)
             weight[j] = (structure[j] * shape) ** gamma
         else:
@@ -130,7 +132,7 @@ def _bounded(
     x, spots, weight, g0, structure, found, physics, gamma, tolerance, window, floor, bound
 ):
     """`score`, and -1 (worse than any) beyond `bound` rad of rotation or a relrod width
-    beyond a factor `WIDTH_RANGE` of the bank's."""
+    beyond a factor `WIDTH_RANGE` of the library's."""
     if x[0] * x[0] + x[1] * x[1] + x[2] * x[2] > bound * bound or abs(x[4]) > LN_WIDTH_RANGE:
         return -1.0
     return score(x, spots, weight, g0, structure, found, physics, gamma, tolerance, window, floor)

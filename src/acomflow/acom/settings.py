@@ -18,10 +18,12 @@ class MatchSettings(ConfigSection):
     agree within a Gaussian of `tolerance` (1/Å); the in-plane angle is searched in steps of
     `in_plane_step_deg`; the best `candidates` distinct solutions of each phase (more than
     `distinct_deg` apart) are refined below the bank's step, with the calibration's scale free
-    if `refine_scale`, and the relrod width with `refine_width` (for patterns of at least 8
-    spots)."""
+    if `refine_scale`, at the relrod width `relrod_width`: `measured` on the dataset (one per
+    phase, from up to `width_patterns` patterns of at least 8 spots: `acom.relrod`),
+    `per_pattern` (refined for each pattern of at least 8 spots) or the `bank`'s."""
 
     SECTION: ClassVar[str] = "matching"
+    CHOICES: ClassVar[dict[str, tuple]] = {"relrod_width": ("measured", "per_pattern", "bank")}
 
     min_spots: int = 3
     min_g: float = 0.1
@@ -33,4 +35,5 @@ class MatchSettings(ConfigSection):
     distinct_deg: float = 5.0
     refine: bool = True
     refine_scale: bool = False
-    refine_width: bool = True
+    relrod_width: str = "measured"
+    width_patterns: int = 200
