@@ -185,7 +185,7 @@ def _match(phase):
             PHASES / f"{phase}.cif",
             args.work / f"{phase}.directions.parquet",
             args.work / f"{phase}.spots.parquet",
-            1.25,
+            (0.0, 1.25),
             settings,
         )
         lattice = reflections(read_cif(PHASES / f"{phase}.cif"), 1.25)

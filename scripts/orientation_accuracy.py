@@ -7,8 +7,9 @@ from acomflow.acom.library import proper_symmetry, zone_half_turns
 from acomflow.crystal.phase import read_cif
 from acomflow.figures.acom import figure_accuracy
 from acomflow.figures.common import figure_provenance
-from acomflow.metrics.orientations import grain_spots, pattern_errors, summarise
+from acomflow.metrics.orientations import grain_spots, pattern_errors, summarise, window_px
 from acomflow.provenance import write_json
+from acomflow.tables import read_metadata
 from acomflow.workflow import job
 
 with job(snakemake):
@@ -21,9 +22,11 @@ with job(snakemake):
     truth = pd.read_parquet(snakemake.input.truth)
     counts = grain_spots(
         pd.read_parquet(
-            snakemake.input.spots, columns=["scan_y", "scan_x", "x", "y", "is_direct_beam"]
+            snakemake.input.spots,
+            columns=["scan_y", "scan_x", "x", "y", "x_c", "y_c", "is_direct_beam"],
         ),
         pd.read_parquet(snakemake.input.truth_spots),
+        window_px(read_metadata(snakemake.input.orientations)),
     )
     errors = pattern_errors(
         pd.read_parquet(snakemake.input.orientations),

@@ -245,7 +245,8 @@ def test_every_rendered_spot_is_a_template_spot_of_the_true_orientation(crystals
     )
     d = CRYSTALS.inv_angstrom_per_px
     model = TemplateSettings().diffraction(CRYSTALS.beam_energy_kev, CRYSTALS.precession_deg)
-    lattices = {name: reflections(phase, 1.3) for name, phase in phases.items()}
+    reach = CRYSTALS.frame_size / np.sqrt(2.0) * d  # 1/Å: the generator draws to the corners
+    lattices = {name: reflections(phase, reach) for name, phase in phases.items()}
     single = (patterns["region"] == "crystal") & (patterns["mix"] == 1.0)
     measured = 0
     for row, pattern in zip(orientations[single].itertuples(), patterns[single].itertuples()):

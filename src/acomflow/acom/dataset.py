@@ -45,7 +45,7 @@ SHARD_DTYPES = {
 }
 EULER = ("phi1", "Phi", "phi2")
 SPOT_COLUMNS = ("scan_y", "scan_x", "x_c", "y_c", "integrated", "prominence", "is_direct_beam")
-EDGE_PX = 3  # a reflection counts up to this many px inside the frame's inscribed circle
+DISC_QUANTILE = 0.9  # the band keeps spots of this quantile of the registered radii whole
 
 
 def phase_banks(phases, cifs, directions, spots) -> dict[str, tuple]:
@@ -53,8 +53,13 @@ def phase_banks(phases, cifs, directions, spots) -> dict[str, tuple]:
     return {name: bank for name, *bank in zip(phases, cifs, directions, spots, strict=True)}
 
 
-def detector_geometry(spots_path) -> tuple[tuple[int, int], float, float]:
-    """(scan shape, 1/Å per px, reach 1/Å from the beam) of a registered table; stops, naming
+def detector_geometry(spots_path, patterns_path) -> tuple[tuple[int, int], float, tuple]:
+    """(scan shape, 1/Å per px, band) of a registered dataset. The band (r_min, r_max) 1/Å is
+    where, about every pattern's beam centre, a spot shows whole and apart: a disc (the
+    DISC_QUANTILE of the diffracted spots' radii, r) and a gap as wide again beyond the direct
+    beam's disc (its median registered radius), and r inside the frame (the least distance from
+    a centre to the frame's edge), each with 1 px more. A spot on the beam's flank is not
+    registered apart from it, and a disc the edge cuts has its intensity cut too. Stops, naming
     the table, when its calibration lacks the reciprocal pixel size."""
     metadata = read_metadata(spots_path)
     d = metadata["calibration"].get("inv_angstrom_per_px")
@@ -63,14 +68,27 @@ def detector_geometry(spots_path) -> tuple[tuple[int, int], float, float]:
             f"{spots_path}: orientation mapping needs the reciprocal pixel size; set "
             "calibration.inv_angstrom_per_px for this dataset"
         )
-    reach = (min(metadata["frame_shape"]) / 2 - EDGE_PX) * d
-    return tuple(metadata["scan_shape"]), d, reach
+    ky, kx = metadata["frame_shape"]
+    centres = pd.read_parquet(patterns_path, columns=["centre_x", "centre_y"]).to_numpy()
+    centres = centres[np.isfinite(centres).all(axis=1)]
+    if len(centres) == 0:
+        centres = np.array([[(kx - 1) / 2, (ky - 1) / 2]])
+    x, y = centres[:, 0], centres[:, 1]
+    edge = min(np.min(x + 0.5), np.min(y + 0.5), np.min(kx - 0.5 - x), np.min(ky - 0.5 - y))
+    spots = pd.read_parquet(spots_path, columns=["radius", "is_direct_beam"])
+    beam = spots["is_direct_beam"].to_numpy()
+    radii = spots["radius"].to_numpy(np.float64)
+    disc = float(np.quantile(radii[~beam], DISC_QUANTILE)) if (~beam).any() else 0.0
+    inner = (float(np.median(radii[beam])) if beam.any() else 0.0) + 2.0 * disc + 1.0
+    outer = max(float(edge) - disc - 1.0, 0.0)
+    return tuple(metadata["scan_shape"]), d, (inner * d, outer * d)
 
 
-def libraries_of(banks: dict[str, tuple], reach: float, settings: MatchSettings) -> list:
-    """The matcher's library of every phase of `banks`, for a detector reaching `reach` 1/Å."""
+def libraries_of(banks: dict[str, tuple], band: tuple, settings: MatchSettings) -> list:
+    """The matcher's library of every phase of `banks`, for a detector's `band` (1/Å,
+    `detector_geometry`)."""
     return [
-        load_library(name, cif, directions, spots, reach, settings)
+        load_library(name, cif, directions, spots, band, settings)
         for name, (cif, directions, spots) in banks.items()
     ]
 
@@ -101,8 +119,8 @@ def relrod_widths(
     measured on up to `settings.width_patterns` patterns spread over the scan
     (`relrod.measure_widths`) with `relrod_width: measured`, else the bank's (from which
     `per_pattern` refines each pattern's)."""
-    scan_shape, d, reach = detector_geometry(spots_path)
-    libraries = libraries_of(banks, reach, settings)
+    scan_shape, d, band = detector_geometry(spots_path, patterns_path)
+    libraries = libraries_of(banks, band, settings)
     if settings.relrod_width == "measured":
         patterns = _patterns(patterns_path)
         chosen = set(sample_positions(patterns["n_spots"].to_numpy(), settings.width_patterns))
@@ -171,12 +189,12 @@ def match_shard(
     """Match shard `shard` (0-based) of `n_shards` blocks of scan lines against `banks`
     ({phase: (cif, directions table, spots table)}) at the relrod widths of `relrod_widths`
     (its JSON at `widths_path`), written for `merge_orientations`."""
-    scan_shape, d, reach = detector_geometry(spots_path)
+    scan_shape, d, band = detector_geometry(spots_path, patterns_path)
     block = shard_lines(scan_shape[0], n_shards, shard)
     widths = json.loads(Path(widths_path).read_text(encoding="utf-8"))["phases"]
     libraries = [
         at_width(library, widths[library.name]["width"])
-        for library in libraries_of(banks, reach, settings)
+        for library in libraries_of(banks, band, settings)
     ]
     patterns = _patterns(patterns_path)
     noise = patterns["noise_sigma"].to_numpy(np.float64).reshape(scan_shape)
@@ -187,6 +205,7 @@ def match_shard(
         block,
         scan_shape[1],
         {"orientations": out_path},
+        {"window": [float(v) for v in libraries[0].window], "inv_angstrom_per_px": d},
     )
 
 
@@ -194,7 +213,8 @@ def merge_orientations(
     shards, spots_path, banks: dict[str, tuple], widths_path, settings: MatchSettings, out_path
 ) -> pd.DataFrame:
     """The shard tables in line order as the orientation table: the phase by name (empty where
-    none), Bunge angles (deg) beside the quaternion, with provenance."""
+    none), Bunge angles (deg) beside the quaternion, with provenance and the radial window the
+    spots were matched in (`window`, 1/Å, and `inv_angstrom_per_px`)."""
     table = concat_shards(shards, SHARD_DTYPES)
     names = np.array(["", *banks], dtype=object)
     phase = names[table.pop("phase_id").to_numpy() + 1]
@@ -210,7 +230,8 @@ def merge_orientations(
     inputs += [Path(path) for bank in banks.values() for path in bank]
     metadata = {
         **record({"matching": settings.as_dict(), "phases": list(banks)}, inputs=inputs),
-        "scan_shape": list(detector_geometry(spots_path)[0]),
+        "scan_shape": read_metadata(spots_path)["scan_shape"],
+        **{key: read_metadata(shards[0])[key] for key in ("window", "inv_angstrom_per_px")},
     }
     write_table(table, out_path, metadata)
     matched = table["phase"] != ""

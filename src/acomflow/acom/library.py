@@ -1,7 +1,7 @@
 """What the matcher holds of one phase: its bank in polar form, its reflections and symmetry.
 
 Built once per job from the bank's two tables (`crystal.bank`) and the phase's CIF, for a
-detector whose reach (1/Å from the beam) bounds the radial window.
+detector whose radial band (1/Å from the beam) bounds the radial window.
 """
 
 from __future__ import annotations
@@ -100,14 +100,15 @@ def zone_half_turns(phase, symmetry: np.ndarray, max_index: int = ZONE_MAX_INDEX
 
 
 def load_library(
-    name: str, cif, directions_path, spots_path, reach: float, settings: MatchSettings
+    name: str, cif, directions_path, spots_path, detector: tuple, settings: MatchSettings
 ) -> PhaseLibrary:
-    """The library of phase `name` from its CIF and bank tables, for a detector reaching `reach`
-    1/Å from the beam."""
+    """The library of phase `name` from its CIF and bank tables, for a detector that shows spots
+    whole between the radii `detector` (1/Å from the beam: beyond the direct beam's disc, inside
+    the frame)."""
     metadata = read_metadata(spots_path)
     diffraction = DiffractionSettings(**metadata["parameters"]["diffraction"])
     g_max = metadata["parameters"]["templates"]["g_max"]
-    window = np.array([settings.min_g, min(g_max, reach)])
+    window = np.array([max(settings.min_g, detector[0]), min(g_max, detector[1])])
     directions = pd.read_parquet(directions_path)
     spots = pd.read_parquet(spots_path)
     rho = np.hypot(spots["gx"].to_numpy(np.float64), spots["gy"].to_numpy(np.float64))

@@ -64,9 +64,10 @@ def pattern_spots(x_c, y_c, integrated, significance, d, settings: MatchSettings
     r = np.hypot(p[:, 0], p[:, 1])
     keep = (r >= window[0]) & (r <= window[1])
     weight = np.clip(np.asarray(integrated, np.float64), 0.0, None) ** settings.intensity_exponent
-    weight *= np.clip(
-        np.asarray(significance, np.float64) / settings.full_weight_significance, 0, 1
-    )
+    if settings.full_weight_significance > 0:
+        weight *= np.clip(
+            np.asarray(significance, np.float64) / settings.full_weight_significance, 0, 1
+        )
     keep &= weight > 0
     return p[keep], weight[keep]
 

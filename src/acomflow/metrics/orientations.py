@@ -4,10 +4,11 @@ The error of a pattern is the symmetry-reduced disorientation between the found 
 orientation (deg), split into its in-plane part (the rotation about the beam) and its tilt
 (about an axis in the detector plane), measured on the lab rotation from the truth to the
 nearest equivalent of the solution. A pattern shows the grains with at least `min_spots`
-registered diffracted spots on their true discs; it counts when crystalline in the truth and
-showing a grain, and the solution is measured against the shown grain of its phase nearest to it:
-at a grain boundary either grain's orientation is a right answer, and the spots of a grain the
-pattern barely shows say nothing about its orientation.
+registered diffracted spots on their true discs inside the matcher's radial window; it counts
+when crystalline in the truth and showing a grain, and the solution is measured against the
+shown grain of its phase nearest to it: at a grain boundary either grain's orientation is a
+right answer, and the spots of a grain the pattern barely shows say nothing about its
+orientation.
 
 A zero-order pattern is the same for an orientation and that orientation turned 180 deg about a
 zone axis near the beam (`acom.match.zone_twins`); for such pseudo-symmetric patterns (flag 1)
@@ -42,12 +43,22 @@ def error_parts(truth: np.ndarray, found: np.ndarray, symmetry: np.ndarray) -> t
     )
 
 
-def grain_spots(spots: pd.DataFrame, truth_spots: pd.DataFrame) -> pd.DataFrame:
+def window_px(metadata: dict) -> list[float]:
+    """The radial window (r_min, r_max) px the matcher took spots from, from the orientation
+    table's metadata."""
+    return [r / metadata["inv_angstrom_per_px"] for r in metadata["window"]]
+
+
+def grain_spots(spots: pd.DataFrame, truth_spots: pd.DataFrame, window_px=None) -> pd.DataFrame:
     """Per scan position and grain: the number of the grain's true diffracted spots that a
-    registered diffracted spot lies on (`match`), for every grain with at least one."""
-    registered = {
-        key: rows for key, rows in spots[~spots["is_direct_beam"]].groupby(["scan_y", "scan_x"])
-    }
+    registered diffracted spot lies on (`match`), for every grain with at least one; only the
+    registered spots `window_px` (r_min, r_max) px from the beam centre (x_c, y_c) count, if
+    given."""
+    diffracted = spots[~spots["is_direct_beam"]]
+    if window_px is not None:
+        r = np.hypot(diffracted["x_c"], diffracted["y_c"])
+        diffracted = diffracted[(r >= window_px[0]) & (r <= window_px[1])]
+    registered = {key: rows for key, rows in diffracted.groupby(["scan_y", "scan_x"])}
     rows = []
     for key, true in truth_spots[~truth_spots["is_direct_beam"]].groupby(["scan_y", "scan_x"]):
         if key not in registered:

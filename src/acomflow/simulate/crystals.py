@@ -2,11 +2,14 @@
 of its phase at its orientation (`crystal.templates`), drawn on the detector.
 
 Detector convention (method.md §9): a reflection at lab (gx, gy) 1/Å lies at column offset
-gx / d and row offset -gy / d from the direct beam, for d 1/Å per px. Reflections beyond 0.46 of
-the frame from the beam, and those weaker than `WEAKEST` of the grain's strongest, are left out.
+gx / d and row offset -gy / d from the direct beam, for d 1/Å per px. Every reflection that can
+fall on the detector is drawn, to its corners (a detector has no cutoff of its own; the matcher's
+window ends inside it), except those weaker than `WEAKEST` of the grain's strongest.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -56,7 +59,7 @@ def crystal_grains(settings: SyntheticSettings, phases: dict[str, Phase]) -> lis
     if missing:
         raise ValueError(f"synthetic phases {missing} were not given (have {sorted(phases)})")
     d = settings.inv_angstrom_per_px
-    reach = 0.46 * settings.frame_size
+    reach = settings.frame_size / math.sqrt(2.0)  # px: the half diagonal
     lattices = {name: reflections(phases[name], reach * d) for name in set(settings.phases)}
     model = diffraction(settings)
     rng = np.random.default_rng([settings.seed, 4])
