@@ -15,6 +15,7 @@ from acomflow.acom.library import at_width, load_library, proper_symmetry, zone_
 from acomflow.acom.match import (
     PSEUDO_180,
     TOO_FEW_SPOTS,
+    UNDERDETERMINED,
     match_pattern,
     pattern_spots,
     zone_twins,
@@ -139,6 +140,19 @@ def test_noise_free_templates_give_back_their_orientation_and_phase(libraries):
             assert error < 0.05 and in_plane < 0.05 and tilt < 0.05
             assert result["index"] > 0.99 and result["matched"] == len(spots)
             assert result["residual"] < 1e-4
+
+
+def test_a_solution_that_explains_too_few_spots_gets_no_reliability(libraries):
+    """One strong spot where Al has its 111 ring and three fainter ones at radii where Al has no
+    reflection: whatever orientation puts a 111 on the strong spot explains one spot, which
+    leaves a turn about that g free: flagged underdetermined, reliability 0."""
+    libraries, _ = libraries
+    angles = np.deg2rad([10.0, 100.0, 200.0, 300.0])
+    radii = np.array([1.0 / 4.0495 * math.sqrt(3), 0.30, 0.33, 0.36])  # 1/Å
+    spots = np.column_stack([radii * np.cos(angles), radii * np.sin(angles)])
+    result = match_pattern(spots, np.array([10.0, 1.0, 1.0, 1.0]), libraries[:1], MatchSettings())
+    assert result["phase"] == 0 and result["matched"] < 3
+    assert result["flags"] & UNDERDETERMINED and result["reliability"] == 0
 
 
 def test_too_few_spots_get_no_orientation(libraries):

@@ -245,7 +245,7 @@ def test_every_rendered_spot_is_a_template_spot_of_the_true_orientation(crystals
     )
     d = CRYSTALS.inv_angstrom_per_px
     model = TemplateSettings().diffraction(CRYSTALS.beam_energy_kev, CRYSTALS.precession_deg)
-    reach = CRYSTALS.frame_size / np.sqrt(2.0) * d  # 1/Å: the generator draws to the corners
+    reach = CRYSTALS.frame_size / 2.0 * d  # 1/Å: the generator draws to the inscribed circle
     lattices = {name: reflections(phase, reach) for name, phase in phases.items()}
     single = (patterns["region"] == "crystal") & (patterns["mix"] == 1.0)
     measured = 0

@@ -31,6 +31,9 @@ from .settings import MatchSettings
 
 PSEUDO_180 = 1  # flag: the solution turned 180 deg about a zone axis scores within 10 % of it
 TOO_FEW_SPOTS = 2  # flag: fewer than min_spots spots in the window, no orientation
+# flag: the solution's reflections explain fewer than min_spots spots, too few to fix an
+# orientation (one leaves a turn about its g free), whatever its score: reliability 0
+UNDERDETERMINED = 4
 ZONE_DEG = 8.0  # deg: zone axes this close to the beam give zero-order patterns their twins
 STEP = 0.006  # rad: the refinement's first step in each rotation (about a third of a bank step)
 WIDTH_STEP = 0.3  # the refinement's first step in ln(relrod width)
@@ -213,7 +216,6 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
         (s.score for s, twin in alternatives if not (pseudo and twin)),
         default=0.0,
     )
-    flags = PSEUDO_180 if pseudo else 0
     others = [t for k, t in enumerate(tops) if k != phase]
     g0, structure = _near(best.quaternion, library, settings.relrod_width == "per_pattern")
     x = np.array([0.0, 0.0, 0.0, math.log(best.scale), math.log(best.width)])
@@ -228,11 +230,12 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
         settings.tolerance,
         library.window,
     )
+    flags = (PSEUDO_180 if pseudo else 0) | (UNDERDETERMINED if matched < settings.min_spots else 0)
     return {
         "phase": phase,
         "quaternion": best.quaternion,
         "index": best.score,
-        "reliability": 100.0 * (1.0 - second / best.score),
+        "reliability": 0.0 if flags & UNDERDETERMINED else 100.0 * (1.0 - second / best.score),
         "phase_reliability": 100.0 * (1.0 - max(others) / best.score) if others else np.nan,
         "matched": matched,
         "residual": residual,

@@ -227,15 +227,15 @@ def refine(
 
 @njit(cache=True, nogil=True)
 def fit(x, spots, weight, g0, structure, physics, gamma, tolerance, window):
-    """At parameters x: the number of spots within 2 tolerances of a reflection of the window,
-    and their weighted RMS distance to the nearest one (1/Å; NaN with none)."""
+    """At parameters x: the number of spots within 2 tolerances of an excited reflection of the
+    window, and their weighted RMS distance to the nearest one (1/Å; NaN with none)."""
     position, t = placed(x, g0, structure, physics, gamma)
     matched, total, weights = 0, 0.0, 0.0
     for i in range(spots.shape[0]):
         nearest = np.inf
         for j in range(g0.shape[0]):
             rho = math.hypot(position[j, 0], position[j, 1])
-            if rho < window[0] or rho > window[1]:
+            if t[j] <= 0.0 or rho < window[0] or rho > window[1]:
                 continue
             d2 = (spots[i, 0] - position[j, 0]) ** 2 + (spots[i, 1] - position[j, 1]) ** 2
             nearest = min(nearest, d2)

@@ -2,14 +2,13 @@
 of its phase at its orientation (`crystal.templates`), drawn on the detector.
 
 Detector convention (method.md §9): a reflection at lab (gx, gy) 1/Å lies at column offset
-gx / d and row offset -gy / d from the direct beam, for d 1/Å per px. Every reflection that can
-fall on the detector is drawn, to its corners (a detector has no cutoff of its own; the matcher's
-window ends inside it), except those weaker than `WEAKEST` of the grain's strongest.
+gx / d and row offset -gy / d from the direct beam, for d 1/Å per px. Every reflection within
+the frame's inscribed circle is drawn (the matcher's window ends inside it), except those weaker
+than `WEAKEST` of the grain's strongest; the corners stay free of spots, as registration's
+noise floor (`register.noise`) reads them.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -59,7 +58,7 @@ def crystal_grains(settings: SyntheticSettings, phases: dict[str, Phase]) -> lis
     if missing:
         raise ValueError(f"synthetic phases {missing} were not given (have {sorted(phases)})")
     d = settings.inv_angstrom_per_px
-    reach = settings.frame_size / math.sqrt(2.0)  # px: the half diagonal
+    reach = settings.frame_size / 2.0  # px: the inscribed circle
     lattices = {name: reflections(phases[name], reach * d) for name in set(settings.phases)}
     model = diffraction(settings)
     rng = np.random.default_rng([settings.seed, 4])
