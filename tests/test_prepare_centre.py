@@ -51,8 +51,25 @@ def test_descan_fit_flags_outliers_and_keeps_the_plane():
     assert np.array_equal(np.flatnonzero(outlier), np.sort(bad[3:]))
     np.testing.assert_allclose(coefficients["y"], [120.3, 0.05, -0.02], atol=0.01)
     np.testing.assert_allclose(coefficients["x"], [131.7, -0.03, 0.04], atol=0.01)
-    with pytest.raises(ValueError, match="2 frames with a measured centre, at least 3 needed"):
-        fit_descan(yy[:2], xx[:2], cy[:2], np.full(2, 1.0))
+
+
+def test_descan_of_too_few_centres_is_flat():
+    """Two measured centres give their mean, none the fallback; a single line has no slope
+    across it."""
+    coefficients, plane_y, plane_x, outlier = fit_descan(
+        np.zeros(3), np.arange(3), np.array([10.0, 12.0, np.nan]), np.array([5.0, 7.0, np.nan])
+    )
+    assert coefficients == {"y": [11.0, 0.0, 0.0], "x": [6.0, 0.0, 0.0]}
+    assert plane_y.tolist() == [11.0] * 3 and plane_x.tolist() == [6.0] * 3 and not outlier.any()
+    _, plane_y, plane_x, _ = fit_descan(
+        np.zeros(2), np.arange(2), np.full(2, np.nan), np.full(2, np.nan), fallback=(31.5, 40.5)
+    )
+    assert plane_y.tolist() == [31.5] * 2 and plane_x.tolist() == [40.5] * 2
+    x = np.arange(6.0)
+    coefficients, plane_y, plane_x, _ = fit_descan(np.zeros(6), x, 20 + 0.5 * x, 30 - 0.25 * x)
+    np.testing.assert_allclose(plane_y, 20 + 0.5 * x) and np.testing.assert_allclose(
+        plane_x, 30 - 0.25 * x
+    )
 
 
 @pytest.mark.parametrize("frame", [np.full((64, 64), np.nan), np.zeros((64, 64))])

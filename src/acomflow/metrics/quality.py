@@ -71,9 +71,13 @@ def in_detector_geometry(settings: ReconstructionSettings) -> ReconstructionSett
     )
 
 
+SSIM_WINDOW = 7  # px: scikit-image's default window; smaller frames take their largest odd side
+
+
 def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[float, float, float]:
-    """(PSNR dB, SSIM, RMSE counts) of `reconstruction` against `subtracted`, over the data
-    range of `subtracted` (NaN for a flat frame)."""
+    """(PSNR dB, SSIM, RMSE counts) of `reconstruction` against `subtracted` (frames of one
+    shape, any), over the data range of `subtracted` (PSNR and SSIM NaN for a flat frame; SSIM
+    NaN for a frame under 3 px a side, on a window of the frame's largest odd side under 7 px)."""
     data_range = float(subtracted.max() - subtracted.min())
     rmse = float(np.sqrt(mean_squared_error(subtracted, reconstruction)))
     if data_range == 0:
@@ -83,11 +87,13 @@ def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[f
         if rmse > 0
         else np.inf
     )
-    return (
-        float(psnr),
-        float(structural_similarity(subtracted, reconstruction, data_range=data_range)),
-        rmse,
+    window = min(SSIM_WINDOW, min(subtracted.shape) - (1 - min(subtracted.shape) % 2))
+    ssim = (
+        structural_similarity(subtracted, reconstruction, data_range=data_range, win_size=window)
+        if window >= 3
+        else np.nan
     )
+    return float(psnr), float(ssim), rmse
 
 
 def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSettings):

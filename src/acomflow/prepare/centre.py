@@ -71,17 +71,26 @@ def fit_descan(
     centre_x,
     outlier_px: float = CentringSettings.outlier_px,
     max_rounds: int = 20,
+    fallback=(np.nan, np.nan),
 ):
     """Robust descan plane through measured centres (1D arrays over the scan positions; NaN =
     not measured). Returns (coefficients {axis: [a, b_scan_y, c_scan_x]}, plane_y, plane_x,
-    outlier mask)."""
+    outlier mask). With fewer than 3 measured centres the plane is flat: their mean, or
+    `fallback` (y, x) px where none was measured. A scan of one line or column gets the
+    least-squares plane of least norm (no slope across it)."""
     design = np.column_stack([np.ones(len(scan_y)), scan_y, scan_x]).astype(np.float64)
     measured = np.column_stack([centre_y, centre_x]).astype(np.float64)
     usable = np.isfinite(measured).all(axis=1)
     inliers = usable.copy()
     if usable.sum() < 3:
-        raise ValueError(
-            f"descan fit: {usable.sum()} frames with a measured centre, at least 3 needed"
+        offset = measured[usable].mean(axis=0) if usable.any() else np.asarray(fallback, float)
+        coefficients = np.vstack([offset, np.zeros((2, 2))])
+        plane = design @ coefficients
+        return (
+            {"y": coefficients[:, 0].tolist(), "x": coefficients[:, 1].tolist()},
+            plane[:, 0],
+            plane[:, 1],
+            np.zeros(len(usable), bool),
         )
     for _ in range(max_rounds):
         coefficients, *_ = np.linalg.lstsq(design[inliers], measured[inliers], rcond=None)

@@ -27,6 +27,7 @@ MEASURED_DTYPES = {
     "centre_y": "float64",
     "centre_x": "float64",
     "flags": "int32",
+    "usable": "bool",  # finite and not constant
 }
 
 
@@ -45,15 +46,31 @@ def centre_dataset(
 
     def per_frame(frame):
         centre_y, centre_x, flags = beam_centre(frame.data, None, search, r_start)
-        return {"centres": {"centre_y": centre_y, "centre_x": centre_x, "flags": flags}}
+        usable = bool(np.isfinite(frame.data).all() and frame.data.min() < frame.data.max())
+        row = {"centre_y": centre_y, "centre_x": centre_x, "flags": flags, "usable": usable}
+        return {"centres": row}
 
     stage = Stage(f"beam centres {store_dir}", per_frame, {"centres": MEASURED_DTYPES})
     measured = run(stage, scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny))), ny * nx)[
         "centres"
     ]
+    ky, kx = read_sidecar(store_dir)["frame_shape"]
+    if not measured.pop("usable").any():
+        raise ValueError(
+            f"{store_dir}: none of the {ny * nx} frames can be used: every one is constant "
+            "(all zero, or saturated throughout) or holds NaN or Inf values; check the source "
+            "file, its format and its dtype"
+        )
     yy, xx = measured.scan_y.to_numpy(), measured.scan_x.to_numpy()
     centre_y, centre_x = measured.centre_y.to_numpy(), measured.centre_x.to_numpy()
-    coefficients, plane_y, plane_x, outlier = fit_descan(yy, xx, centre_y, centre_x, outlier_px)
+    if not np.isfinite(centre_y).any():
+        logger.warning(
+            "beam centres of %s: no frame shows a direct beam; the frame's centre is used",
+            store_dir,
+        )
+    coefficients, plane_y, plane_x, outlier = fit_descan(
+        yy, xx, centre_y, centre_x, outlier_px, fallback=((ky - 1) / 2.0, (kx - 1) / 2.0)
+    )
     table = pd.DataFrame(
         {
             "scan_y": yy,

@@ -9,6 +9,8 @@ direct beam may saturate.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -62,6 +64,7 @@ def reconstruct_dataset(
     calibration = Calibration(**meta.get("calibration", {}))
     size = settings.size or max(frame_shape)
     scale = size / max(frame_shape)
+    drawn = dataclasses.replace(settings, size=size)  # square outputs, whatever the detector
     g_limit_px(
         settings, calibration.inv_angstrom_per_px
     )  # a missing calibration fails before any output
@@ -101,7 +104,7 @@ def reconstruct_dataset(
             frame.rows,
             tuple(centres[frame.y, frame.x]),
             frame_shape,
-            settings,
+            drawn,
             calibration.inv_angstrom_per_px,
             values,
         )

@@ -3,7 +3,9 @@
 Geometry: the output frame is size x size px, `scale` = size / max(ky, kx) output px per input
 px. With `centred`, the beam centre maps onto the output's geometric centre ((size - 1) / 2);
 otherwise the input frame's geometric centre does. An input position p (px) maps to
-(p - origin) * scale + (size - 1) / 2 per axis.
+(p - origin) * scale + (n - 1) / 2 along an axis of n output px. Without `size` and not
+centred, the output is the detector's own geometry: (ky, kx) px, every spot where it was
+registered (what the metrics compare with the frame, whatever its shape).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def render_frame(
     inv_angstrom_per_px: float | None = None,
     values: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The reconstructed float32 (size, size) frame of one pattern.
+    """The reconstructed float32 frame of one pattern: (size, size), or (ky, kx) in the
+    detector's own geometry (see the module).
 
     `spots`: arrays x, y (input px), radius, mean, is_direct_beam; `centre` the (y, x) beam
     centre in input px (NaN: the frame's geometric centre is used); `inv_angstrom_per_px` the
@@ -61,6 +64,8 @@ def render_frame(
     g_limit = g_limit_px(settings, inv_angstrom_per_px)
     size = settings.size or max(frame_shape)
     scale = size / max(frame_shape)
+    detector = settings.size is None and not settings.centred
+    shape = tuple(int(n) for n in frame_shape) if detector else (size, size)
     geometric = ((frame_shape[0] - 1) / 2.0, (frame_shape[1] - 1) / 2.0)
     beam = centre if np.all(np.isfinite(centre)) else geometric
     origin = beam if settings.centred else geometric
@@ -81,9 +86,9 @@ def render_frame(
         )
         if settings.direct_beam_radius is not None:
             radii = np.where(direct, settings.direct_beam_radius, radii)
-    out_y = (ys - origin[0]) * scale + (size - 1) / 2.0
-    out_x = (xs - origin[1]) * scale + (size - 1) / 2.0
+    out_y = (ys - origin[0]) * scale + (shape[0] - 1) / 2.0
+    out_x = (xs - origin[1]) * scale + (shape[1] - 1) / 2.0
     values = spot_values(spots, settings) if values is None else values
     draw = render_epattern_v4 if settings.renderer == "epattern-v4" else render_discs
-    image = draw((size, size), out_y[keep], out_x[keep], radii[keep], values[keep])
+    image = draw(shape, out_y[keep], out_x[keep], radii[keep], values[keep])
     return gaussian_blur(image, settings.blur) if settings.blur > 0 else image
