@@ -7,7 +7,7 @@ from acomflow.config import validate_config
 from acomflow.crystal.phase import dataset_phases
 from acomflow.export.names import output_files
 from acomflow.maps.settings import MapSettings
-from acomflow.maps.dataset import MAP_NAMES
+from acomflow.maps.names import MAP_NAMES
 from acomflow.provenance import script_hash
 from acomflow.readers.formats import source_files
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import tifffile
 
-from acomflow.maps.dataset import MAP_NAMES, map_dataset, read_tiff_provenance
+from acomflow.maps.dataset import map_dataset, read_tiff_provenance
 from acomflow.maps.detectors import detector_sums
+from acomflow.maps.names import MAP_NAMES
 from acomflow.maps.settings import MapSettings
 from acomflow.maps.table import table_maps
 from acomflow.register.dataset import merge_shards, register_shard

@@ -63,9 +63,10 @@ def synthetic(datasets):
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory):
     """A copy of the workflow with a tiny synthetic dataset, a synthetic stream and an .npy
-    dataset, run once."""
+    dataset of non-square float32 frames, two of them damaged (NaN, constant), run once."""
     workdir = copy_workflow(tmp_path_factory.mktemp("wf") / "acomflow")
-    stack = np.random.default_rng(1).integers(0, 255, (6, 16, 16), dtype=np.uint8)
+    stack = np.random.default_rng(1).integers(0, 255, (6, 16, 20)).astype(np.float32)
+    stack[1, 3, 4], stack[4] = np.nan, 7.0
     np.save(workdir / "stack.npy", stack)
     datasets = {
         "tiny": TINY,
@@ -86,7 +87,7 @@ def workflow(tmp_path_factory):
 def test_outputs_and_provenance(workflow):
     workdir, stack, datasets = workflow
     data, sidecar = open_store(workdir / "results/stack/raw")
-    np.testing.assert_array_equal(data, stack.reshape(2, 3, 16, 16))
+    np.testing.assert_array_equal(data, stack.reshape(2, 3, 16, 20))
     assert (
         sidecar["calibration"]["scan_step_nm"] == 4.0
         and sidecar["parameters"]["source"] == "stack.npy"
@@ -132,8 +133,9 @@ def test_outputs_and_provenance(workflow):
 
 
 def test_reconstruction_and_masking_outputs(workflow):
-    """Every format holds the same frames; the .blo reads back with rosettasciio; the direct beam
-    is drawn saturated at the frame centre of the (centred) reconstruction."""
+    """Every format holds the same frames, square frames of the detector's larger side; the .blo
+    reads back with rosettasciio; the direct beam is drawn saturated at the frame centre of the
+    (centred) reconstruction; masked non-square frames are padded with zeros."""
     import tifffile
     from rsciio.blockfile import file_reader
 
@@ -144,14 +146,18 @@ def test_reconstruction_and_masking_outputs(workflow):
         ]
         rec = workdir / f"results/{name}/reconstruction"
         frames, sidecar = open_store(rec)
-        assert frames.dtype == np.uint8 and frames.shape == data.shape
+        square = (*data.shape[:2], max(data.shape[2:]), max(data.shape[2:]))
+        assert frames.dtype == np.uint8 and frames.shape == square
         np.testing.assert_array_equal(
             file_reader(str(rec / f"{name}.blo"))[0]["data"].reshape(frames.shape), frames
         )
         np.testing.assert_array_equal(tifffile.imread(rec / f"{name}.tif"), frames)
         assert len(list((rec / "bmp").glob("*.bmp"))) == data.shape[0] * data.shape[1]
         assert any(path.endswith("spots.parquet") for path in sidecar["provenance"]["inputs"])
-        assert open_store(workdir / f"results/{name}/masked")[0].shape == data.shape
+        masked = open_store(workdir / f"results/{name}/masked")[0]
+        assert masked.shape == square
+        if name == "stack":  # 16 x 20 frames: two rows of zeros above and below
+            assert not masked[:, :, [0, 1, 18, 19]].any()
     tiny = open_store(workdir / "results/tiny/reconstruction")[0].reshape(-1, 64, 64)
     spots = pd.read_parquet(workdir / "results/tiny/registration/spots.parquet")
     beam = np.zeros(len(tiny), bool)
@@ -177,7 +183,9 @@ def test_maps_metrics_figures_and_the_report(workflow):
             "scan_shape"
         ]
         count = tifffile.imread(workdir / f"results/{name}/maps/spot_count.tif")
-        np.testing.assert_array_equal(count, patterns.n_spots.to_numpy().reshape(shape))
+        unusable = (patterns["flags"] != 0).to_numpy().reshape(shape)
+        expected = np.where(unusable, np.nan, patterns.n_spots.to_numpy().reshape(shape))
+        np.testing.assert_array_equal(count, expected)  # no value where no frame was usable
         assert tifffile.imread(workdir / f"results/{name}/maps/combined.tif").shape == (*shape, 3)
         assert len(list((workdir / f"results/{name}/maps/png").glob("*.png"))) == 11
         summary = yaml.safe_load((workdir / f"results/{name}/metrics/summary.json").read_text())
@@ -190,6 +198,11 @@ def test_maps_metrics_figures_and_the_report(workflow):
             / f"results/{name}/{'prepared' if datasets[name].get('stream') else 'raw'}/data.npy"
         )
         assert summary["patterns"] == len(patterns)
+        assert summary["unusable_patterns"] == (
+            {"not_finite": 1, "constant": 1}
+            if name == "stack"
+            else {"not_finite": 0, "constant": 0}
+        )
         assert summary["compression_factor"] == pytest.approx(raw.stat().st_size / table_bytes)
         assert all(
             (workdir / f"results/{name}/figures/{f}").stat().st_size > 10_000

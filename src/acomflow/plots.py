@@ -54,11 +54,16 @@ def scale_bar(ax, scan_step_nm: float, width_positions: int) -> None:
     )
 
 
+MISSING = "#b0b0b0"  # the colour of a scan position without a value (NaN)
+
+
 def scan_image(
     figure, ax, image, title: str, label: str, scan_step_nm: float | None = None, **imshow
 ) -> None:
-    """A scan map on `ax`: positions on the axes, a colour bar labelled `label`, and a scale bar
-    when the scan step is known."""
+    """A scan map on `ax`: positions on the axes, positions without a value (NaN) in MISSING, a
+    colour bar labelled `label`, and a scale bar when the scan step is known."""
+    if image.ndim == 2:
+        imshow["cmap"] = plt.get_cmap(imshow.get("cmap")).with_extremes(bad=MISSING)
     shown = ax.imshow(image, interpolation="nearest", **imshow)
     ax.set(title=title, xlabel="scan x (positions)", ylabel="scan y (positions)")
     if image.ndim == 2:

@@ -47,13 +47,20 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path, module: str = "") -> set[str]:
+def _imported_modules(path: Path, module: str = "") -> frozenset[str]:
     """acomflow module names imported by the file `path` of `module` (absolute and relative
     imports; a script outside the package has no module name and only absolute imports)."""
-    is_package = path.name == "__init__.py"
+    return _imports(path.read_text(encoding="utf-8"), module, path.name == "__init__.py")
+
+
+@functools.lru_cache(maxsize=1024)
+def _imports(source: str, module: str, is_package: bool) -> frozenset[str]:
+    """`_imported_modules` of a source text, parsed once per process: every rule's code hash
+    follows the imports of the same modules (the workflow hashes each rule's code when it is
+    read, in every job)."""
     package = module if is_package else module.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -64,7 +71,7 @@ def _imported_modules(path: Path, module: str = "") -> set[str]:
                 base = node.module or ""
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.split(".")[0] == "acomflow"}
+    return frozenset(name for name in found if name.split(".")[0] == "acomflow")
 
 
 def module_closure(*modules: str) -> list[Path]:

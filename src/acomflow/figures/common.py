@@ -28,9 +28,12 @@ def frame_spots(spots: pd.DataFrame, y: int, x: int) -> dict:
 
 
 def crystalline_patterns(patterns: pd.DataFrame, min_spots: int) -> pd.DataFrame:
-    """Patterns with at least `min_spots` spots (all patterns if none has)."""
-    chosen = patterns[patterns.n_spots >= min_spots]
-    return chosen if len(chosen) else patterns
+    """The registered patterns (frames neither non-finite nor constant: `flags` 0) with at least
+    `min_spots` spots (every registered pattern if none has); the datasets' loop stops before
+    this where no frame was registered."""
+    registered = patterns[patterns["flags"] == 0]
+    chosen = registered[registered.n_spots >= min_spots]
+    return chosen if len(chosen) else registered
 
 
 def evenly(table: pd.DataFrame, count: int) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 Outputs in `out_dir`: {name}.tif for every map in MAP_NAMES (scan step as the TIFF resolution,
 in nm, and the provenance as JSON in the ImageJ "Info" field), combined.tif (RGB), and
-png/{name}.png with a colour bar and, when the scan step is known, a scale bar.
+png/{name}.png with a colour bar and, when the scan step is known, a scale bar. Positions whose
+frame could not be registered (not finite, or constant: the patterns table's flags) are NaN in
+every map, drawn in `plots.MISSING`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from .. import plots
 from ..logs import logger
 from ..provenance import atomic_path, record, to_builtin
 from ..store import SIDECAR_NAME, read_sidecar
-from .detectors import DETECTOR_MAPS, detector_maps
+from .detectors import detector_maps
+from .names import MAP_NAMES
 from .settings import MapSettings
-from .table import TABLE_MAPS, table_maps
+from .table import table_maps
 
-MAP_NAMES = TABLE_MAPS + DETECTOR_MAPS
 # name -> (title, colour-bar label, colour map)
 STYLE = {
     "spot_count": ("spot count", "spots per pattern", "magma"),
@@ -55,7 +57,7 @@ def combined_rgb(maps: dict) -> np.ndarray:
         [
             _unit_interval(maps["spot_count"]),
             _unit_interval(maps["amorphous"]),
-            maps["crystalline"],
+            np.nan_to_num(maps["crystalline"]),
         ],
         axis=-1,
     )
@@ -123,6 +125,10 @@ def map_dataset(store_dir, spots_path, patterns_path, out_dir, settings: MapSett
     )
     detectors, radii = detector_maps(store_dir, spots_path, patterns, settings)
     maps.update(detectors)
+    unusable = (patterns["flags"].to_numpy() != 0).reshape(scan_shape)
+    maps = {  # a frame that is not finite, or constant, shows no value
+        name: np.where(unusable, np.float32(np.nan), image) for name, image in maps.items()
+    }
     provenance = record(
         {**settings.as_dict(), "detector_radii_px": radii},
         inputs=[Path(store_dir) / SIDECAR_NAME, spots_path, patterns_path],

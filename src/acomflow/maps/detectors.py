@@ -14,10 +14,10 @@ from numba import njit
 from ..logs import logger
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar
+from .names import DETECTOR_MAPS
 from .settings import MapSettings
 from .table import median_direct_beam_radius
 
-DETECTOR_MAPS = ("bf", "adf", "amorphous")
 DETECTOR_DTYPES = {
     "scan_y": "int32",
     "scan_x": "int32",

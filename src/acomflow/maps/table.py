@@ -10,17 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from .names import TABLE_MAPS
 from .settings import MapSettings
 
-TABLE_MAPS = (
-    "spot_count",
-    "vbf",
-    "full_vbf",
-    "vdf",
-    "noise_sigma",
-    "prominence_min",
-    "crystalline",
-)
 _COLUMNS = ["scan_y", "scan_x", "x_c", "y_c", "mean", "is_direct_beam"]
 
 

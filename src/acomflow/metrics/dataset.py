@@ -85,9 +85,12 @@ def metrics_dataset(
     )
     plot_intensity(pairs, summary["intensity"], out_dir / "intensity.png", provenance)
     logger.info(
-        "compression factor %.0f; %.1f spots per pattern, %.1f per crystalline pattern",
+        "compression factor %.0f; %.1f spots per pattern, %.1f per crystalline pattern; "
+        "frames not registered: %d not finite, %d constant",
         summary["compression_factor"],
         summary["spots_per_pattern"],
         summary["spots_per_crystalline_pattern"],
+        summary["unusable_patterns"]["not_finite"],
+        summary["unusable_patterns"]["constant"],
     )
     return summary

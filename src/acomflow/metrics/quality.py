@@ -121,8 +121,8 @@ def quality_stage(
         spots = frame.rows
         row = {"psnr": np.nan, "ssim": np.nan, "rmse": np.nan, "offset_median": np.nan, "paired": 0}
         data = frame.data.astype(np.float32)
-        if not np.isfinite(data).all():
-            return {"quality": row}
+        if not np.isfinite(data).all() or data.min() == data.max():
+            return {"quality": row}  # a frame registration could not use has no quality
         subtracted = subtract_background(
             data,
             registration.background,

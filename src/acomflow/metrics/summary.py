@@ -4,7 +4,9 @@ Compression factor: raw data bytes over the bytes of the registered table (spots
 patterns.parquet). Spots per pattern: over the whole scan and over crystalline patterns (spot
 count >= the crystalline threshold; the paper: 10.0 and 28.3). Intensity conservation: the
 integrated counts of each diffracted spot in the reconstruction against the table's (raw minus
-background), a least-squares line through the origin, its slope and R^2.
+background), a least-squares line through the origin, its slope and R^2. Frames that could not
+be registered (not finite, or constant: the patterns table's flags) are counted apart and left
+out of every other figure.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
+from ..register.frame import PATTERN_CONSTANT, PATTERN_NON_FINITE
 
 
 def intensity_fit(pairs: pd.DataFrame) -> dict:
@@ -48,13 +51,23 @@ def summarise(
     crystalline_min_spots: int,
 ) -> dict:
     """The dataset's figures of merit (see the module docstring)."""
-    count = patterns.n_spots.to_numpy()
+    flags = patterns["flags"].to_numpy()
+    usable = flags == 0
+    keys = ["scan_y", "scan_x"]
+    kept = patterns.loc[usable, keys]
+    quality = quality.merge(kept, on=keys)
+    pairs = pairs.merge(kept, on=keys)
+    count = patterns.n_spots.to_numpy()[usable]
     crystalline = count >= crystalline_min_spots
     return {
         "patterns": len(patterns),
+        "unusable_patterns": {
+            "not_finite": int(np.count_nonzero(flags & PATTERN_NON_FINITE)),
+            "constant": int(np.count_nonzero(flags & PATTERN_CONSTANT)),
+        },
         "spots": int(count.sum()),
         "compression_factor": raw_bytes / table_bytes,
-        "spots_per_pattern": float(count.mean()),
+        "spots_per_pattern": float(count.mean()) if len(count) else np.nan,
         "crystalline_patterns": int(crystalline.sum()),
         "spots_per_crystalline_pattern": float(count[crystalline].mean())
         if crystalline.any()

@@ -1,7 +1,9 @@
 """Masking (method.md §5), the fast alternative to reconstruction that needs no table: each frame's
 background-subtracted image kept inside discs around its detected prominence maxima, zero
 elsewhere. Discs have `radius` px, at most half the distance to the nearest other maximum, and
-hold the pixels whose centres lie within it. Frames keep the detector geometry (no resampling).
+hold the pixels whose centres lie within it. Frames keep the detector geometry (no resampling);
+a non-square frame is padded with zeros to a square of its larger side (its first pixel at
+((size - ky) // 2, (size - kx) // 2)), as block files and the other outputs hold square frames.
 
 The 8-bit scale is per frame: the brightest kept pixel outside the direct beam's disc (chosen
 among the maxima by `peaks.beam`, their integrated counts those of their discs) maps to
@@ -76,11 +78,8 @@ def mask_dataset(
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     ky, kx = sidecar["frame_shape"]
-    if ky != kx and ({"blo", "bmp"} & set(settings.formats)):
-        raise ValueError(
-            f"{store_dir}: frames are {ky} x {kx}; .blo and BMP outputs of masked frames need "
-            f"square frames"
-        )
+    size = max(ky, kx)
+    top, left = (size - ky) // 2, (size - kx) // 2
     saturation = saturation_level(sidecar["dtype"])
     provenance = record(
         {**settings.as_dict(), "registration": registration.as_dict()},
@@ -98,15 +97,25 @@ def mask_dataset(
 
     def per_frame(frame):
         masked, reference, vbf = mask_frame(frame.data, registration, settings.radius, saturation)
+        square = np.zeros((size, size), np.float32)
+        square[top : top + ky, left : left + kx] = masked
         return {
-            "frame": masked,
+            "frame": square,
             "scale": 255.0 * settings.gain / reference if reference > 0 else 1.0,
             "vbf": vbf,
         }
 
     lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)))
     with FrameOutputs(
-        out_dir, name, settings.formats, (ny, nx), ky, settings.dtype, calibration, ky, out_sidecar
+        out_dir,
+        name,
+        settings.formats,
+        (ny, nx),
+        size,
+        settings.dtype,
+        calibration,
+        size,
+        out_sidecar,
     ) as outputs:
         run(
             Stage("mask", per_frame),
