@@ -9,7 +9,12 @@ from acomflow.workflow import job
 with job(snakemake):
     ds = snakemake.params.dataset
     source = open_source(
-        ds["source"], ds["format"], ds.get("scan_shape"), ds["stream"], ds["calibration"]
+        ds["source"],
+        ds["format"],
+        ds.get("scan_shape"),
+        ds["stream"],
+        ds["calibration"],
+        ds["keep_complete_frames"],
     )
     convert(
         source,

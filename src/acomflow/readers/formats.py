@@ -14,6 +14,7 @@ reads more than the frames asked for, except where a file's own chunks are large
 from __future__ import annotations
 
 import importlib
+import math
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..blockfile import BlockfileFrames
 from ..calibration import Calibration, length_to_nm, reciprocal_pixel
+from ..logs import logger
 from ..store import NpyFrames
 from .sequences import (
     DM_SUFFIXES,
@@ -41,6 +43,20 @@ _RSCIIO_PLUGIN = {
     "emd": "emd",
     "empad": "empad",
     "tiff": "tiff",
+}
+EXPECTED = {  # what a file of each format is, for the error that says it is not
+    "npy": "a NumPy .npy array of frames",
+    "blockfile": "a NanoMegas ASTAR block file (.blo)",
+    "mib": "a Quantum Detectors Merlin .mib file (frames with MQ1 headers)",
+    "app5": "a NanoMegas TopSpin .app5 file (HDF5)",
+    "dm": "a Gatan DigitalMicrograph .dm3/.dm4 image",
+    "dm-frames": "a folder of 2D Gatan .dm3/.dm4 frames",
+    "hspy": "a HyperSpy .hspy file (HDF5)",
+    "zspy": "a HyperSpy .zspy store (zarr)",
+    "emd": "an EMD or py4DSTEM file (HDF5)",
+    "empad": "an EMPAD .xml header beside the .raw file it names",
+    "tiff": "a TIFF image or stack",
+    "images": "a folder of BMP, PNG or TIFF frames",
 }
 _SUFFIX_FORMAT = {
     ".npy": "npy",
@@ -123,6 +139,17 @@ def _companions(path: Path, fmt: str) -> list[Path]:
     return []
 
 
+def promised_frames(signal: dict, fmt: str) -> int | None:
+    """The number of frames a file's header promises, where it says (a Merlin .hdr's "Frames in
+    Acquisition"; None elsewhere): rosettasciio reads a truncated Merlin file's complete frames
+    without a word."""
+    if fmt != "mib":
+        return None
+    header = signal.get("original_metadata", {}).get("hdr_file", {})
+    frames = header.get("Frames in Acquisition (Number)")
+    return int(frames) if frames is not None and str(frames).strip().isdigit() else None
+
+
 def _open_rsciio(path: Path, fmt: str):
     module = importlib.import_module(f"rsciio.{_RSCIIO_PLUGIN[fmt]}")
     signal = _pick_signal(path, module.file_reader(str(path), lazy=True))
@@ -130,21 +157,22 @@ def _open_rsciio(path: Path, fmt: str):
         signal["data"],
         _rsciio_calibration(signal),
         [*source_files(path), *_companions(path, fmt)],
+        promised_frames(signal, fmt),
     )
 
 
 def _open_npy(path: Path, fmt: str):
-    return NpyFrames(path), Calibration(), [path]
+    return NpyFrames(path), Calibration(), [path], None
 
 
 def _open_blockfile(path: Path, fmt: str):
     frames = BlockfileFrames(path)
-    return frames, frames.calibration(), [path]
+    return frames, frames.calibration(), [path], None
 
 
 def _open_images(path: Path, fmt: str):
     stack = FrameStack(list_frames(path, IMAGE_SUFFIXES), load_image)
-    return stack, Calibration(), stack.files
+    return stack, Calibration(), stack.files, None
 
 
 def _open_dm_frames(path: Path, fmt: str):
@@ -152,7 +180,37 @@ def _open_dm_frames(path: Path, fmt: str):
     from rsciio.digitalmicrograph import file_reader
 
     calibration = _rsciio_calibration(file_reader(str(stack.files[0]), lazy=True)[0])
-    return stack, calibration, stack.files
+    return stack, calibration, stack.files, None
+
+
+def _complete_lines(path: Path, array, promised: int, scan_shape, keep: bool):
+    """(array, scan shape) of a truncated file's complete scan lines, where `keep`; else the
+    error that says what is missing."""
+    held = math.prod(array.shape[:-2])
+    truncated = (
+        f"{path}: truncated: its header promises {promised} frames, the file holds {held} "
+        f"complete ones ({path.stat().st_size} bytes)"
+    )
+    if not keep:
+        raise ValueError(f"{truncated}; set keep_complete_frames: true to convert those")
+    if scan_shape is None or math.prod(scan_shape) != promised:
+        raise ValueError(
+            f"{truncated}; keeping its complete frames needs scan_shape, the nominal scan of "
+            f"{promised} frames"
+        )
+    nx = int(scan_shape[1])
+    lines = held // nx
+    if lines == 0:
+        raise ValueError(f"{truncated}, not one complete scan line of {nx} frames")
+    logger.warning(
+        "%s; keeping its %d complete scan lines of %d, %d frames lost",
+        truncated,
+        lines,
+        int(scan_shape[0]),
+        promised - lines * nx,
+    )
+    frames = array.reshape((held, *array.shape[-2:]))
+    return frames[: lines * nx], (lines, nx)
 
 
 FORMATS = {name: _open_rsciio for name in _RSCIIO_PLUGIN} | {
@@ -169,12 +227,15 @@ def open_source(
     scan_shape=None,
     stream: bool = False,
     calibration: dict | None = None,
+    keep_complete_frames: bool = False,
 ) -> FrameSource:
     """Open `path` lazily as a FrameSource; every failure names the file and what is wrong.
 
     `scan_shape` [ny, nx] is needed only where the file lacks it (flat stacks) or to re-arrange
     a scan; `stream` marks an unsynchronised camera stream (stored flat, realigned later);
-    `calibration` entries that are not None override what the file says.
+    `calibration` entries that are not None override what the file says. A file holding fewer
+    frames than its header promises fails, unless `keep_complete_frames`: then its complete
+    lines of `scan_shape` (the nominal scan, required) are kept and the loss is logged.
     """
     path = Path(path)
     if not path.exists():
@@ -183,13 +244,18 @@ def open_source(
     if fmt not in FORMATS:
         raise ValueError(f"{path}: unknown format {fmt!r}; supported: {', '.join(sorted(FORMATS))}")
     try:
-        array, file_calibration, files = FORMATS[fmt](path, fmt)
-    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, ImportError) as error:
+        array, file_calibration, files, promised = FORMATS[fmt](path, fmt)
+    except Exception as error:  # a reader of a damaged file may raise anything
         raise ValueError(
-            f"{path}: cannot be read as {fmt} ({type(error).__name__}: {error})"
+            f"{path}: cannot be read as {fmt}, {EXPECTED[fmt]} "
+            f"({type(error).__name__}: {error})"
         ) from error
     if len(array.shape) < 2:
         raise ValueError(f"{path}: holds a {len(array.shape)}D array, not image frames")
+    if promised is not None and math.prod(array.shape[:-2]) < promised:
+        array, scan_shape = _complete_lines(
+            path, array, promised, scan_shape, keep_complete_frames
+        )
     shape = resolve_scan_shape(path, tuple(array.shape[:-2]), scan_shape, stream)
     source = FrameSource(
         array=array,

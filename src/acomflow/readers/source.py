@@ -63,7 +63,7 @@ class FrameSource:
                 first, last = start // width, -(-stop // width)
                 slab = _materialise(self.array[first:last]).reshape(-1, *self.frame_shape)
                 block = slab[start - first * width : stop - first * width]
-        except (OSError, ValueError, EOFError) as error:
+        except Exception as error:  # a reader of a damaged file may raise anything
             raise ValueError(
                 f"{self.files[0]}: cannot read frames {start}-{stop - 1} as {self.format}; "
                 f"the file may be truncated or corrupt ({type(error).__name__}: {error})"
