@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from acomflow.prepare.realign import realign_stream
-from acomflow.prepare.stream import blank_frames, cut_lines, line_frames
+from acomflow.prepare.stream import beam_box, beam_signal, blank_frames, cut_lines, line_frames
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import StoreWriter
@@ -25,20 +25,58 @@ def test_line_frames_choose_a_frame_showing_each_position(count):
         assert np.array_equal(frames, np.arange(nx)) and not filled.any()
 
 
-def test_blank_frames_survive_dose_drift_and_dark_regions():
-    rng = np.random.default_rng(0)
-    nx, lines = 50, 30
-    sums, truth = [], []
+def pedestal_stream(rng, lines=30, nx=20, size=64):
+    """A camera stream of uint16 frames and which are blanked: a dark pedestal of 4.4 counts and
+    read noise everywhere; with the beam on, a direct beam (radius 4 px) and diffuse scattering
+    from 1e4 to 1e6 electrons per frame (a 100x dose range along the scan), in vacuum (the beam
+    alone), thin regions, and thick ones that scatter all but 1 % of the beam away."""
+    yy, xx = np.indices((size, size))
+    centre = (size - 1) / 2.0
+    beam = (np.hypot(yy - centre, xx - centre - 3) <= 4).astype(float)
+    halo = 1.0 / (1.0 + (np.hypot(yy - centre, xx - centre) / 8.0) ** 2)
+    frames, blank = [], []
     for y in range(lines):
-        dose = 1e6 * (0.4 + 2.6 * y / lines)  # the beam current drifts 7x across the scan
-        line = dose * rng.uniform(0.9, 1.1, nx)
-        line[10:30] *= (
-            0.15 if y % 3 == 0 else 1.0
-        )  # a thick region: 15 % of the beam reaches the camera
-        blanks = rng.integers(2, 5)
-        sums += list(rng.normal(2e3, 50, blanks)) + list(line)
-        truth += [True] * blanks + [False] * nx
-    assert np.array_equal(blank_frames(np.array(sums), 2 * nx + 1), np.array(truth))
+        dose = 1e4 * 100.0 ** (y / (lines - 1))
+        for _ in range(rng.integers(2, 5)):
+            frames.append(np.zeros((size, size)))
+            blank.append(True)
+        for x in range(nx):
+            region = (y + x) % 3  # vacuum, thin, thick
+            direct = (1.0, 0.5, 0.01)[region]
+            expected = dose * (direct * beam / beam.sum() + (1 - direct) * halo / halo.sum())
+            frames.append(rng.poisson(expected))
+            blank.append(False)
+    for _ in range(3):  # the blanked frames after the scan's last line
+        frames.append(np.zeros((size, size)))
+        blank.append(True)
+    frames = np.array(frames) + 4.4 + rng.normal(0.0, 1.2, (len(frames), size, size))
+    return np.clip(np.rint(frames), 0, None).astype(np.uint16), np.array(blank)
+
+
+def test_blanked_frames_are_those_without_a_direct_beam():
+    """Over a dark pedestal and a 100x dose range, the frame sum cannot tell a blanked frame from
+    a thick region at low dose; the direct beam's signal can, in every frame."""
+    frames, blank = pedestal_stream(np.random.default_rng(0))
+    box = beam_box(frames.shape[1:])
+    signal = np.array([beam_signal(frame, box) for frame in frames])
+    assert np.array_equal(blank_frames(signal), blank)
+    assert signal[blank].max() < 5 and signal[~blank].min() > 20
+    sums = frames.reshape(len(frames), -1).sum(axis=1)
+    assert sums[~blank].min() < 2 * sums[blank].max()  # the sums overlap within a factor 2
+    assert beam_signal(np.zeros((64, 64), np.uint8), box) == 0.0
+
+
+def test_a_stream_over_a_pedestal_is_realigned_line_by_line(tmp_path):
+    """The pedestal stream of 30 lines of 20 frames, realigned: every scan position holds the
+    frame recorded for it."""
+    frames, blank = pedestal_stream(np.random.default_rng(1))
+    sidecar = {"stream": True, "nominal_scan_shape": [30, 20]}
+    with StoreWriter(tmp_path / "raw", (1, len(frames), 64, 64), np.uint16, sidecar) as store:
+        store.write(0, frames)
+    report = realign_stream(tmp_path / "raw", tmp_path / "prepared")
+    scan = np.flatnonzero(~blank)
+    assert np.array_equal(np.asarray(report["plan"]).ravel(), scan)
+    assert report["dropped"]["blank"] == blank.sum() and report["positions_filled"] == 0
 
 
 def test_cut_lines_names_what_it_found():

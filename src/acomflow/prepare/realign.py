@@ -3,15 +3,16 @@
 A plan gives the stream frame each scan position takes (-1: none, a zero frame); the store is
 then written one scan line at a time, so memory stays bounded by a line's frames. Modes:
 
-- "blanks" (default, method.md §2.2): blanked line-end frames found from the frame sums, lines cut
-  between them, each position taking the frame `stream.line_frames` chooses;
+- "blanks" (default, method.md §2.2): blanked line-end frames found as those without a direct
+  beam (`stream.beam_signal`), lines cut between them, each position taking the frame
+  `stream.line_frames` chooses;
 - "trim": frames first_frame .. first_frame + ny nx - 1 in order (the macros' "move non-scan
   data out");
 - "offset": the stream shifted by sync_offset frames (> 0 skips frames, < 0 pads zero frames).
 
 `realignment.json` records the frames per line, the frames dropped and why, and the positions
-filled from a neighbouring frame; `realignment.png` shows the frame sums with the blanked
-frames, the frames per line, and the virtual bright field (a central disc of a tenth of the
+filled from a neighbouring frame; `realignment.png` shows the direct beam's signal of every
+frame with the blanked ones, the frames per line, and the virtual bright field (a central disc of a tenth of the
 frame) before (the stream read in order) and after realignment.
 """
 
@@ -25,34 +26,44 @@ from .. import plots
 from ..logs import Progress, logger
 from ..provenance import record, write_json
 from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
-from .stream import blank_frames, cut_lines, line_frames
+from .stream import (
+    BEAM_SIGNIFICANCE,
+    beam_box,
+    beam_signal,
+    blank_frames,
+    cut_lines,
+    line_frames,
+)
 
 REALIGN_MODES = ("blanks", "trim", "offset")
 
 
 def frame_sums(
     frames: NpyFrames, block: int = 256, bright_radius: float = 0.1
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sum (float64 counts) of every frame and its virtual bright field (the sum inside a disc
-    of `bright_radius` x the frame size around the frame centre), read `block` frames at a time."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum (float64 counts) of every frame, its virtual bright field (the sum inside a disc of
+    `bright_radius` x the frame size around the frame centre) and its direct beam's signal
+    (`stream.beam_signal`), read `block` frames at a time."""
     rows, cols = frames.shape[1:]
     yy, xx = np.indices((rows, cols))
     disc = np.hypot(yy - (rows - 1) / 2.0, xx - (cols - 1) / 2.0) <= bright_radius * min(rows, cols)
-    sums, bright = np.empty(frames.shape[0]), np.empty(frames.shape[0])
+    box = beam_box((rows, cols))
+    sums, bright, beam = (np.empty(frames.shape[0]) for _ in range(3))
     progress = Progress("frame sums", frames.shape[0])
     for start in range(0, frames.shape[0], block):
         chunk = frames[start : start + block]
-        sums[start : start + len(chunk)] = chunk.reshape(len(chunk), -1).sum(
-            axis=1, dtype=np.float64
-        )
-        bright[start : start + len(chunk)] = chunk[:, disc].sum(axis=1, dtype=np.float64)
+        done = slice(start, start + len(chunk))
+        sums[done] = chunk.reshape(len(chunk), -1).sum(axis=1, dtype=np.float64)
+        bright[done] = chunk[:, disc].sum(axis=1, dtype=np.float64)
+        beam[done] = [beam_signal(frame, box) for frame in chunk]
         progress.update(len(chunk))
-    return sums, bright
+    return sums, bright, beam
 
 
-def plan_blanks(sums: np.ndarray, ny: int, nx: int) -> tuple[np.ndarray, dict]:
-    """(ny, nx) stream frame per position from the blanked frames, and the report."""
-    blank = blank_frames(sums, window=2 * nx + 1)
+def plan_blanks(beam: np.ndarray, ny: int, nx: int) -> tuple[np.ndarray, dict]:
+    """(ny, nx) stream frame per position from the blanked frames (no direct beam: `beam` the
+    frames' `stream.beam_signal`), and the report."""
+    blank = blank_frames(beam)
     cut = cut_lines(blank, ny, nx)
     plan, lines = np.empty((ny, nx), dtype=np.int64), []
     for y, (start, stop) in enumerate(cut["lines"]):
@@ -131,10 +142,10 @@ def realign_stream(
         raise ValueError(f"realignment mode {mode!r} is not one of {REALIGN_MODES}")
     frames = NpyFrames(store_dir / DATA_NAME, flat=True)
     n = frames.shape[0]
-    sums, bright = frame_sums(frames, block_frames)
+    sums, bright, beam = frame_sums(frames, block_frames)
     try:
         if mode == "blanks":
-            plan, report = plan_blanks(sums, ny, nx)
+            plan, report = plan_blanks(beam, ny, nx)
         else:
             plan, report = plan_shift(n, ny, nx, first_frame if mode == "trim" else sync_offset)
             if mode == "trim" and (plan < 0).any():
@@ -176,6 +187,7 @@ def realign_stream(
         **report,
         "plan": plan.tolist(),
         "frame_sums": sums.tolist(),
+        "beam_signal": beam.tolist(),
         "bright_field": bright.tolist(),
     }
     write_json(out_dir / "realignment.json", report)
@@ -193,21 +205,24 @@ def realign_stream(
 
 
 def plot_realignment(report: dict, path) -> None:
-    """Frame sums with the blanked frames, frames per line, and the virtual bright field per
-    position before (the stream read in order) and after realignment."""
-    sums, plan = np.asarray(report["frame_sums"]), np.asarray(report["plan"])
+    """The direct beam's signal of every frame with the blanked frames, frames per line, and the
+    virtual bright field per position before (the stream read in order) and after realignment."""
+    signal, plan = np.maximum(np.asarray(report["beam_signal"]), 0.1), np.asarray(report["plan"])
     bright = np.asarray(report["bright_field"])
     ny, nx = plan.shape
     naive = np.full(ny * nx, np.nan)
     naive[: min(bright.size, ny * nx)] = bright[: ny * nx]
     after = np.where(plan >= 0, bright[np.clip(plan, 0, None)], np.nan)
     figure, axes = plots.subplots(2, 2, (11, 7))
-    axes[0, 0].semilogy(sums, lw=0.6, color="0.3")
+    axes[0, 0].semilogy(signal, lw=0.6, color="0.3")
     if "blank" in report:
         blank = np.flatnonzero(report["blank"])
-        axes[0, 0].semilogy(blank, sums[blank], ".", color="tab:red", ms=3, label="blanked")
+        axes[0, 0].semilogy(blank, signal[blank], ".", color="tab:red", ms=3, label="blanked")
+        axes[0, 0].axhline(BEAM_SIGNIFICANCE, color="tab:red", lw=0.8, ls=":", label="threshold")
         axes[0, 0].legend()
-    axes[0, 0].set(xlabel="stream frame", ylabel="frame sum (counts)", title="Stream")
+    axes[0, 0].set(
+        xlabel="stream frame", ylabel="direct beam signal (noise sigmas)", title="Stream"
+    )
     axes[0, 1].bar(np.arange(ny), [line["frames"] for line in report["lines"]], color="tab:blue")
     axes[0, 1].axhline(nx, color="k", lw=0.8, ls="--", label=f"nx = {nx}")
     axes[0, 1].set(xlabel="scan line", ylabel="frames recorded", title="Frames per line")

@@ -3,7 +3,8 @@
 A camera that is not synchronised with the scan records one flat stream: a few frames before
 the scan, then per scan line a few blanked flyback frames (beam off) and nx +- a few frames spread
 evenly in time over the line, then blanked frames and frames after the scan. These functions
-work on per-frame sums (counts) and frame counts; `realign.py` does the I/O.
+work on per-frame measures (the direct beam's signal) and frame counts; `realign.py` does the
+I/O.
 """
 
 from __future__ import annotations
@@ -11,18 +12,49 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+BEAM_SIGNIFICANCE = 8.0  # a frame with a beam shows a disc this many noise sigmas above its level
 
-def blank_frames(sums: np.ndarray, window: int) -> np.ndarray:
-    """Which frames were recorded with the beam blanked, from their sums (counts).
 
-    A frame is blank when its log sum lies below the midpoint between the darkest frame's and the
-    running median (over `window` frames) of the stream's: a blanked frame holds only the dark
-    level, while a dark region of the sample (thick, or a vacuum hole around a parked beam) and
-    slow dose changes move the sum by a factor of a few, not by orders of magnitude.
+def beam_box(frame_shape) -> int:
+    """Side (px, odd) of the box a direct beam is looked for with: a sixteenth of the frame's
+    smaller side, at least 3 px (a beam's disc is a few to a few tens of px wide)."""
+    return max(3, min(frame_shape) // 16) | 1
+
+
+def beam_signal(frame: np.ndarray, box: int) -> float:
+    """How clearly a frame shows a direct beam: the brightest mean of a `box` x `box` square
+    inside the frame above the median of those means, in units of such a mean's noise (the
+    pixels' robust sigma, from their median absolute deviation or, where the camera clips its
+    noise at 0, from the spread of the upper half, over `box`); 0 for a constant frame.
+
+    A blanked frame holds the camera's dark level (a pedestal and read noise, or nothing): its
+    brightest box lies a few sigma above the level. A frame with the beam on holds the beam's
+    disc, tens to thousands of sigma above it whatever the dose and the sample (vacuum, a thick
+    region that scatters most of the beam away), while the frame sum alone cannot tell a thick
+    region at low dose from a blank over a pedestal.
     """
-    level = np.log1p(np.maximum(np.asarray(sums, dtype=np.float64), 0.0))
-    running = ndimage.median_filter(level, size=max(1, window) | 1, mode="reflect")
-    return level < (level.min() + running) / 2.0
+    frame = np.asarray(frame, dtype=np.float32)
+    box = min(box, *frame.shape)
+    half = box // 2
+    # squares inside the frame only: at an edge, a filter's padding repeats pixels
+    means = ndimage.uniform_filter(frame, box)[
+        half : frame.shape[0] - (box - 1 - half), half : frame.shape[1] - (box - 1 - half)
+    ]
+    level = float(np.median(means))
+    peak = float(means.max()) - level
+    if peak <= 0:
+        return 0.0
+    median, upper = (float(v) for v in np.percentile(frame, [50, 84.13]))
+    # the upper half's spread holds where the camera clips its noise at 0 (most pixels 0, no
+    # absolute deviation); whole counts spread at least sqrt(1/6)
+    sigma = max(1.4826 * float(np.median(np.abs(frame - median))), upper - median, np.sqrt(1 / 6))
+    return peak / (sigma / box)
+
+
+def blank_frames(signals: np.ndarray) -> np.ndarray:
+    """Which frames were recorded with the beam blanked: those whose `beam_signal` stays below
+    BEAM_SIGNIFICANCE."""
+    return np.asarray(signals, dtype=np.float64) < BEAM_SIGNIFICANCE
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
