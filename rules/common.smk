@@ -10,11 +10,14 @@ from acomflow.maps.settings import MapSettings
 from acomflow.maps.names import MAP_NAMES
 from acomflow.provenance import script_hash
 from acomflow.readers.formats import source_files
+from acomflow.workflow import check_writable
 
 # Fails with every problem listed before any job is scheduled; fills in the schema's defaults.
 validate_config(config, os.path.join(workflow.basedir, "config/schema/config.schema.yaml"))
 
 MapSettings.from_config(config["maps"])  # checks what the schema cannot (inner < outer radii)
+
+check_writable("results", "logs", "benchmarks")
 
 DATASETS = config["datasets"]
 SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic"]

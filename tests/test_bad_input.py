@@ -206,9 +206,7 @@ def _broken_configs(schema: dict, config: dict, path=()):
 def test_configs_broken_at_every_key_fail_naming_it():
     schema_path = REPO / "config/schema/config.schema.yaml"
     schema = load_schema(schema_path)
-    config = validate_config(
-        yaml.safe_load((REPO / "config/config.yaml").read_text()), schema_path
-    )
+    config = validate_config(yaml.safe_load((REPO / "config/config.yaml").read_text()), schema_path)
     cases = list(_broken_configs(schema, config))
     assert len(cases) > 100
     for path, broken in cases:

@@ -8,6 +8,7 @@ from acomflow.prepare.centre import CENTRE_NOT_FOUND, beam_centre, fit_descan
 from acomflow.prepare.centring import centre_dataset
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
+from acomflow.store import StoreWriter
 from acomflow.tables import read_metadata
 
 
@@ -76,3 +77,14 @@ def test_descan_of_too_few_centres_is_flat():
 def test_a_frame_without_a_beam_is_flagged(frame):
     cy, cx, flags = beam_centre(frame)
     assert np.isnan(cy) and np.isnan(cx) and flags == CENTRE_NOT_FOUND
+
+
+@pytest.mark.parametrize("value", [0, 65535])
+def test_a_dataset_without_one_usable_frame_stops_saying_so(tmp_path, value):
+    """Frames all zero, or saturated throughout: the centring stops with what is wrong with the
+    data, and writes nothing."""
+    with StoreWriter(tmp_path / "raw", (2, 3, 32, 32), np.uint16, {}) as store:
+        store.write(0, np.full((6, 32, 32), value, np.uint16))
+    with pytest.raises(ValueError, match="none of the 6 frames can be used: every one is constant"):
+        centre_dataset(tmp_path / "raw", tmp_path / "centres.parquet")
+    assert not (tmp_path / "centres.parquet").exists()

@@ -11,10 +11,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import contextvars
+import errno
 import functools
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -176,19 +178,46 @@ def record(parameters: dict, inputs: Iterable[str | os.PathLike] = ()) -> dict:
     }
 
 
+def _running(pid: int) -> bool:
+    """Whether a process `pid` runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def temporary_sibling(path: Path) -> Path:
+    """`.{name}.{pid}.tmp` beside `path`, where this process writes it; the temporary siblings
+    of processes that no longer run (killed mid-write: nothing else leaves one) are removed."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 : -len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary sibling of `path`; rename it onto `path` only if the block succeeds.
 
     A failed or interrupted write never leaves a half-written file under the final name,
-    and never touches an existing file there.
+    and never touches an existing file there; a full disk is an error naming `path`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temporary_sibling(path)
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        raise OSError(
+            errno.ENOSPC, f"{path}: no space left on the device; nothing written under this name"
+        ) from error
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 
 from .logs import log_to
 from .provenance import running
@@ -27,3 +29,18 @@ def compile_shared_kernels() -> None:
 
     turn = Quaternion([0.0, 1.0, 0.0, 0.0])
     (~turn * turn) * Vector3d([0.0, 0.0, 1.0])
+
+
+def check_writable(*folders: str) -> None:
+    """Stop, before any job, when one of the folders the workflow writes into cannot be written
+    (a read-only mount, no permission), naming it; a missing folder is created."""
+    for folder in folders:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            raise ValueError(
+                f"{folder}/: cannot be written ({error.strerror}); the workflow writes its "
+                "outputs there: make it writable, or run the workflow from another folder"
+            ) from None

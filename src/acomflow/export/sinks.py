@@ -25,7 +25,7 @@ import numpy as np
 
 from ..blockfile import BlockfileWriter
 from ..calibration import Calibration
-from ..provenance import atomic_path, to_builtin, write_json
+from ..provenance import atomic_path, temporary_sibling, to_builtin, write_json
 from ..store import StoreWriter
 from .names import FORMATS, output_paths
 
@@ -44,7 +44,7 @@ class _BmpSequence:
     def __init__(self, folder: Path, name: str, n_frames: int, provenance: dict):
         self.folder, self.name, self.provenance = folder, name, provenance
         self.digits = max(4, len(str(max(n_frames - 1, 0))))
-        self.tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        self.tmp = temporary_sibling(folder)
 
     def __enter__(self):
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -12,8 +12,8 @@ then written one scan line at a time, so memory stays bounded by a line's frames
 
 `realignment.json` records the frames per line, the frames dropped and why, and the positions
 filled from a neighbouring frame; `realignment.png` shows the direct beam's signal of every
-frame with the blanked ones, the frames per line, and the virtual bright field (a central disc of a tenth of the
-frame) before (the stream read in order) and after realignment.
+frame with the blanked ones, the frames per line, and the virtual bright field (a central disc
+of a tenth of the frame) before (the stream read in order) and after realignment.
 """
 
 from __future__ import annotations

@@ -247,15 +247,12 @@ def open_source(
         array, file_calibration, files, promised = FORMATS[fmt](path, fmt)
     except Exception as error:  # a reader of a damaged file may raise anything
         raise ValueError(
-            f"{path}: cannot be read as {fmt}, {EXPECTED[fmt]} "
-            f"({type(error).__name__}: {error})"
+            f"{path}: cannot be read as {fmt}, {EXPECTED[fmt]} ({type(error).__name__}: {error})"
         ) from error
     if len(array.shape) < 2:
         raise ValueError(f"{path}: holds a {len(array.shape)}D array, not image frames")
     if promised is not None and math.prod(array.shape[:-2]) < promised:
-        array, scan_shape = _complete_lines(
-            path, array, promised, scan_shape, keep_complete_frames
-        )
+        array, scan_shape = _complete_lines(path, array, promised, scan_shape, keep_complete_frames)
     shape = resolve_scan_shape(path, tuple(array.shape[:-2]), scan_shape, stream)
     source = FrameSource(
         array=array,
