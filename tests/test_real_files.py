@@ -1,7 +1,7 @@
 """Every real microscope file in ../shared/data/real/ through the default workflow, as a user
-would give it (the file, and a scan shape where the file has none): each reaches the end, maps
-and metrics included, whatever its frame shape (non-square, odd, 4 x 5 px) or its frames (one
-frame, no direct beam, float or integer). Skipped when ../shared is absent."""
+would give it (the file, and a scan shape where the file has none): each reaches the end, maps,
+metrics and the report included, whatever its frame shape (non-square, odd, 4 x 5 px) or its
+frames (one frame, no direct beam, float or integer). Skipped when ../shared is absent."""
 
 import json
 import shutil
@@ -55,6 +55,7 @@ def real_run(tmp_path_factory):
             datasets[name]["scan_shape"] = scan_shape
     (workdir / "config/config.yaml").write_text(yaml.safe_dump({"datasets": datasets}))
     snakemake(workdir, "--set-scatter", "register=1", "metrics=1", "match=1", timeout=1500)
+    snakemake(workdir, "--report", "results/report.html", cores=1)
     return workdir
 
 
@@ -70,3 +71,8 @@ def test_every_real_file_reaches_the_maps_and_metrics(real_run, name):
     assert unusable["not_finite"] + unusable["constant"] == int((patterns["flags"] != 0).sum())
     assert (results / "maps/png/spot_count.png").stat().st_size > 5_000
     assert (results / "figures/fig4_registration.png").stat().st_size > 10_000
+
+
+def test_the_report_holds_every_real_file(real_run):
+    report = (real_run / "results/report.html").read_text(errors="replace")
+    assert all(f"results/{name}/maps/png" in report for name in FILES)

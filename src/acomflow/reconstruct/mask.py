@@ -106,16 +106,9 @@ def mask_dataset(
         }
 
     lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)))
+    formats, dtype = settings.formats, settings.dtype
     with FrameOutputs(
-        out_dir,
-        name,
-        settings.formats,
-        (ny, nx),
-        size,
-        settings.dtype,
-        calibration,
-        size,
-        out_sidecar,
+        out_dir, name, formats, (ny, nx), size, dtype, calibration, size, out_sidecar
     ) as outputs:
         run(
             Stage("mask", per_frame),
