@@ -40,6 +40,7 @@ include: "rules/maps.smk"
 include: "rules/metrics.smk"
 include: "rules/figures.smk"
 include: "rules/acom.smk"
+include: "rules/comparison.smk"
 
 
 # Jobs started together would compile the same numba gufuncs at once; compile them here first.

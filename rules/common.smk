@@ -8,6 +8,7 @@ from acomflow.crystal.phase import dataset_phases
 from acomflow.export.names import output_files
 from acomflow.maps.settings import MapSettings
 from acomflow.maps.names import MAP_NAMES
+from acomflow.simulate.settings import SyntheticSettings
 from acomflow.provenance import script_hash
 from acomflow.readers.formats import source_files
 from acomflow.workflow import check_writable
@@ -74,16 +75,20 @@ def convert_inputs(wildcards):
     return [str(path) for path in source_files(DATASETS[wildcards.dataset]["source"])]
 
 
-def synthetic_settings(wildcards):
+def synthetic_settings(name):
     """The generator's settings of a synthetic dataset (its scan shape, stream flag and
     precession angle included)."""
-    ds = DATASETS[wildcards.dataset]
+    ds = DATASETS[name]
     return {
         **ds["synthetic"],
         "scan_shape": ds["scan_shape"],
         "stream": ds["stream"],
         "precession_deg": ds["acom"]["precession_deg"],
     }
+
+
+for synthetic in SYNTHETIC:  # what the schema cannot check: the electrons adding up
+    SyntheticSettings.from_config(synthetic_settings(synthetic))
 
 
 def synthetic_cifs(wildcards):
@@ -160,3 +165,25 @@ def all_targets():
         if name in SYNTHETIC:
             targets.append(f"results/{name}/metrics/orientation_accuracy.json")
     return targets
+
+
+def preparations():
+    """The preparations compared: raw, each ASTAR filter set, and the reconstruction and the
+    masked frames where they are written as stores (npy)."""
+    names = ["raw", *(f"astar_{name}" for name in config["comparison"]["astar"])]
+    names += [
+        stage
+        for stage, section in (("reconstruction", "reconstruction"), ("masked", "masking"))
+        if "npy" in config[section]["formats"]
+    ]
+    return names
+
+
+def preparation_store(wildcards):
+    """The store a preparation is indexed on."""
+    name, dataset = wildcards.preparation, wildcards.dataset
+    if name == "raw":
+        return store_dir(dataset)
+    if name.startswith("astar_"):
+        return f"results/{dataset}/astar/{name[len('astar_'):]}"
+    return f"results/{dataset}/{name}"

@@ -24,7 +24,7 @@ rule simulate:
         mem_mb=2000,
         runtime=runtime_minutes(frames_per_second=20),
     params:
-        settings=synthetic_settings,
+        settings=lambda wildcards: synthetic_settings(wildcards.dataset),
         phases=lambda wildcards: list(synthetic_cifs(wildcards)),
         code=code_of("simulate"),
     script:

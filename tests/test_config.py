@@ -51,7 +51,7 @@ SECTIONS = [
     (("properties", "templates"), TemplateSettings, set(), set()),
     (("properties", "matching"), MatchSettings, set(), set()),
 ]
-WORKFLOW_SWITCHES = {"datasets", "convert", "exports", "phases"}  # read by the rules alone
+WORKFLOW_SWITCHES = {"datasets", "convert", "exports", "phases", "comparison"}  # rules alone
 
 
 def schema_section(path):

@@ -280,3 +280,39 @@ def test_every_rendered_spot_is_a_template_spot_of_the_true_orientation(crystals
             assert np.hypot(centroid[0] - x[i], centroid[1] - y[i]) < 0.01
             measured += 1
     assert measured >= 20
+
+
+def test_liquid_cell_scatters_into_waters_ring_everywhere():
+    """With a water layer, a vacuum position's noise-free frame holds liquid_fraction x the
+    local water thickness of its electrons outside the direct beam, its radial profile peaks
+    at water's 0.32 1/Å, every position has it, and the rest of the sample is that of the dry
+    cell with the same seed."""
+    common = dict(
+        scan_shape=(6, 8),
+        frame_size=128,
+        noise=False,
+        dtype="float32",
+        bragg_fraction=0.3,
+        ring_fraction=0.3,
+    )
+    dry = build_sample(SyntheticSettings(**common, vacuum_fraction=0.4))
+    settings = SyntheticSettings(**common, vacuum_fraction=0.4, liquid_fraction=0.2)
+    wet = build_sample(settings)
+    for field in ("region", "grain", "thickness", "dose", "centre_y", "centre_x"):
+        assert np.array_equal(getattr(dry, field), getattr(wet, field))
+    assert 0.5 <= wet.water.min() < wet.water.max() <= 1.5
+    y, x = np.argwhere(wet.region == 0)[0]
+    image = render_pattern(wet, settings, y, x).expected
+    yy, xx = np.indices(image.shape)
+    rho = np.hypot(yy - wet.centre_y[y, x], xx - wet.centre_x[y, x])
+    dry_image = render_pattern(dry, SyntheticSettings(**common, vacuum_fraction=0.4), y, x)
+    water = image - dry_image.expected * (image[rho < 2].sum() / dry_image.expected[rho < 2].sum())
+    # every electron lands in the frame or beyond its edge: 0.2 x water, less the far tail
+    share = water.sum() / wet.dose[y, x]
+    assert 0.8 * 0.2 * wet.water[y, x] < share <= 0.2 * wet.water[y, x] + 1e-9
+    d = settings.inv_angstrom_per_px
+    radii = np.arange(int(0.15 / d) + 1, int(0.6 / d))
+    profile = [water[np.rint(rho) == r].mean() for r in radii]
+    assert radii[int(np.argmax(profile))] * d == pytest.approx(0.32, abs=0.03)
+    with pytest.raises(ValueError, match="at most 0.95"):
+        SyntheticSettings(liquid_fraction=0.3)

@@ -540,3 +540,39 @@ def test_bad_config_fails_before_any_job(workflow):
         )
     finally:
         write_config(workdir, datasets)
+
+
+def test_the_comparison_of_preparations(workflow):
+    """`snakemake acom_comparison`: ASTAR's index on the raw frames, both ASTAR filter sets, the
+    reconstruction and the masked frames, each a table of the orientation table's columns,
+    and a summary whose figures are those of the tables."""
+    from acomflow.prepare.astar import astar_filters, grey_scale, to_grey
+
+    workdir, _, _ = workflow
+    snakemake(workdir, "acom_comparison")
+    comparison = workdir / "results/tiny/comparison"
+    summary = json.loads((comparison / "summary.json").read_text())["preparations"]
+    names = ["raw", "astar_default", "astar_optimised", "reconstruction", "masked"]
+    assert list(summary) == [*names, "matcher"]
+    patterns = pd.read_parquet(workdir / "results/tiny/registration/patterns.parquet")
+    roi = (patterns["n_spots"] >= 5).to_numpy()
+    matched = pd.read_parquet(workdir / "results/tiny/acom/orientations.parquet")
+    for name in names:
+        table = pd.read_parquet(comparison / f"{name}.parquet")
+        assert list(table.columns) == [
+            *("scan_y", "scan_x", "phase", "qw", "qx", "qy", "qz", "phi1", "Phi", "phi2"),
+            *("index", "reliability", "phase_reliability", "n_spots", "flags"),
+        ]
+        assert (table["n_spots"] == patterns["n_spots"]).all() and len(table) == 12
+        assert summary[name]["mean_reliability_map"] == pytest.approx(table.reliability.mean())
+        assert summary[name]["mean_reliability_roi"] == pytest.approx(table.reliability[roi].mean())
+        truth = summary[name]["truth"]
+        assert 0 <= truth["false_orientations_per_100"] <= 100 and "phases" in truth
+    assert summary["matcher"]["mean_reliability_map"] == pytest.approx(matched.reliability.mean())
+    raw, raw_sidecar = open_store(workdir / "results/tiny/raw")
+    filtered, sidecar = open_store(workdir / "results/tiny/astar/optimised")
+    scale = grey_scale(raw.dtype, workdir / "results/tiny/registration/spots.parquet")
+    assert sidecar["parameters"]["scale"] == pytest.approx(scale)
+    np.testing.assert_array_equal(
+        filtered[1, 2], astar_filters(to_grey(raw[1, 2], scale), 1, 4, 10)
+    )

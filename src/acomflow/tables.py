@@ -93,3 +93,16 @@ def line_frames(line: dict, nx: int) -> list[dict]:
     """One scan line's spots (from `table_lines`, sorted by scan_x) split into its nx frames."""
     bounds = np.searchsorted(line["scan_x"], np.arange(nx + 1), side="left")
     return [{c: v[bounds[x] : bounds[x + 1]] for c, v in line.items()} for x in range(nx)]
+
+
+def brightest_diffracted_mean(spots_path) -> float:
+    """The largest mean (counts per px) of a registered spot that is not the direct beam (of any
+    spot if there is none; 1 if none at all): the 8-bit reference of reconstructions and of the
+    frames the ACOM comparison indexes."""
+    best = best_any = 0.0
+    for batch in pq.ParquetFile(spots_path).iter_batches(columns=["mean", "is_direct_beam"]):
+        mean = batch.column("mean").to_numpy(zero_copy_only=False)
+        direct = batch.column("is_direct_beam").to_numpy(zero_copy_only=False)
+        best_any = max(best_any, float(mean.max(initial=0.0)))
+        best = max(best, float(mean[~direct].max(initial=0.0)))
+    return best or best_any or 1.0

@@ -209,15 +209,11 @@ def match_shard(
     )
 
 
-def merge_orientations(
-    shards, spots_path, banks: dict[str, tuple], widths_path, settings: MatchSettings, out_path
-) -> pd.DataFrame:
-    """The shard tables in line order as the orientation table: the phase by name (empty where
-    none), Bunge angles (deg) beside the quaternion, with provenance and the radial window the
-    spots were matched in (`window`, 1/Å, and `inv_angstrom_per_px`)."""
-    table = concat_shards(shards, SHARD_DTYPES)
-    names = np.array(["", *banks], dtype=object)
-    phase = names[table.pop("phase_id").to_numpy() + 1]
+def named_phases(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """A table of `phase_id` (an index into `names`, -1: none) and quaternions with the phase by
+    name instead (empty where none) and Bunge angles (deg) beside the quaternion."""
+    table = table.copy()
+    phase = np.array(["", *names], dtype=object)[table.pop("phase_id").to_numpy() + 1]
     table.insert(2, "phase", pd.Series(phase, dtype="string"))
     euler = np.full((len(table), 3), np.nan)
     found = table["qw"].notna().to_numpy()
@@ -226,6 +222,16 @@ def merge_orientations(
     at = table.columns.get_loc("qz") + 1
     for k, name in enumerate(EULER):
         table.insert(at + k, name, euler[:, k])
+    return table
+
+
+def merge_orientations(
+    shards, spots_path, banks: dict[str, tuple], widths_path, settings: MatchSettings, out_path
+) -> pd.DataFrame:
+    """The shard tables in line order as the orientation table: the phase by name (empty where
+    none), Bunge angles (deg) beside the quaternion, with provenance and the radial window the
+    spots were matched in (`window`, 1/Å, and `inv_angstrom_per_px`)."""
+    table = named_phases(concat_shards(shards, SHARD_DTYPES), list(banks))
     inputs = [Path(spots_path), Path(widths_path)]
     inputs += [Path(path) for bank in banks.values() for path in bank]
     metadata = {

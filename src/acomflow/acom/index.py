@@ -54,26 +54,38 @@ def polar_image(image, centre_y, centre_x, n_rings, n_bins):
 def index_search(polar, offsets, ring, angle_bin, strength, norms):
     """Q per direction and mirror (directions, 2) at its best in-plane bin, and that bin: each
     reflection at polar ring `ring` and angle bin `angle_bin` (of the polar grid)."""
-    n_bins = polar.shape[1]
+    n_rings, n_bins = polar.shape
+    # Each ring twice in a row, so that a turn is a contiguous slice (vectorised, no modulo);
+    # single precision doubles the vector width, and Q needs far less than its 1e-7.
+    doubled = np.empty((n_rings, 2 * n_bins), dtype=np.float32)
+    doubled[:, :n_bins] = polar
+    doubled[:, n_bins:] = polar
     n_directions = offsets.shape[0] - 1
     score = np.zeros((n_directions, 2))
     best = np.zeros((n_directions, 2), dtype=np.int64)
-    sums = np.zeros((2, n_bins))
+    turned_sums = np.zeros(n_bins, dtype=np.float32)
+    mirrored_sums = np.zeros(n_bins, dtype=np.float32)
     half_turn = n_bins // 2
     for d in range(n_directions):
         if norms[d] == 0.0:
             continue
-        sums[:] = 0.0
+        turned_sums[:] = 0.0
+        mirrored_sums[:] = 0.0
         for j in range(offsets[d], offsets[d + 1]):
-            if ring[j] >= polar.shape[0]:
+            if ring[j] >= n_rings:
                 continue
-            values = polar[ring[j]]
+            values = doubled[ring[j]]
+            s = np.float32(strength[j])
+            turned = angle_bin[j]
+            mirrored = (half_turn - angle_bin[j]) % n_bins
+            turned_values = values[turned : turned + n_bins]
+            mirrored_values = values[mirrored : mirrored + n_bins]
             for t in range(n_bins):
-                sums[0, t] += strength[j] * values[(angle_bin[j] + t) % n_bins]
-                sums[1, t] += strength[j] * values[(half_turn - angle_bin[j] + t) % n_bins]
-        for m in range(2):
-            k = np.argmax(sums[m])
-            score[d, m], best[d, m] = sums[m, k] / norms[d], k
+                turned_sums[t] += s * turned_values[t]
+                mirrored_sums[t] += s * mirrored_values[t]
+        for m, sums in enumerate((turned_sums, mirrored_sums)):
+            k = np.argmax(sums)
+            score[d, m], best[d, m] = sums[k] / norms[d], k
     return score, best
 
 
@@ -126,4 +138,23 @@ def image_index(
         "index": float(scores[0]),
         "reliability": 100.0 * (1.0 - second / scores[0]),
         "quaternion": orientations[0],
+    }
+
+
+def index_pattern(frame: np.ndarray, centre: tuple[float, float], grids, distinct: float) -> dict:
+    """The image index of one frame against every phase's grid (`index_grid`), as the matcher
+    reports a pattern: the phase with the best Q (index into `grids`; -1 where no template
+    touches the frame), its orientation, Q, its reliability (`image_index`) and the phase
+    reliability, 100 (1 - Q of the best other phase / Q1) (NaN with one phase)."""
+    results = [image_index(frame, centre, grid, distinct) for grid in grids]
+    scores = [result["index"] for result in results]
+    phase = int(np.argmax(scores))
+    best = results[phase]
+    if best["index"] <= 0:
+        return {**best, "phase": -1, "phase_reliability": 0.0}
+    others = [score for k, score in enumerate(scores) if k != phase]
+    return {
+        **best,
+        "phase": phase,
+        "phase_reliability": 100.0 * (1.0 - max(others) / best["index"]) if others else np.nan,
     }

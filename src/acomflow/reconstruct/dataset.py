@@ -13,30 +13,17 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from ..calibration import Calibration
 from ..export.sinks import FrameOutputs
 from ..logs import logger
 from ..provenance import record
 from ..scan import Stage, run, scan_lines
-from ..tables import read_metadata
+from ..tables import brightest_diffracted_mean, read_metadata
 from .frame import g_limit_px, render_frame, spot_values
 from .settings import ReconstructionSettings
 
 COLUMNS = ["scan_y", "scan_x", "x", "y", "radius", "mean", "is_direct_beam"]
-
-
-def brightest_diffracted_mean(spots_path) -> float:
-    """The largest mean of a spot that is not the direct beam (of any spot if there is none; 1 if
-    empty)."""
-    best = best_any = 0.0
-    for batch in pq.ParquetFile(spots_path).iter_batches(columns=["mean", "is_direct_beam"]):
-        mean = batch.column("mean").to_numpy(zero_copy_only=False)
-        direct = batch.column("is_direct_beam").to_numpy(zero_copy_only=False)
-        best_any = max(best_any, float(mean.max(initial=0.0)))
-        best = max(best, float(mean[~direct].max(initial=0.0)))
-    return best or best_any or 1.0
 
 
 def _frame_scale(

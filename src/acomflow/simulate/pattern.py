@@ -5,7 +5,9 @@ according to the region and thickness t in [0, 1] of the scan position:
   crystal:   Bragg  bragg_fraction * (1 - exp(-2.5 t)),  rings (support film) film_fraction * t
   amorphous: rings  ring_fraction * (1 - exp(-2.5 t)),   no Bragg spots
   vacuum:    direct beam only (2 % halo for the beam tail)
-and a halo of halo_fraction * (0.3 + t) outside vacuum; the direct beam takes the rest.
+and a halo of halo_fraction * (0.3 + t) outside vacuum; in a liquid cell, everywhere,
+liquid_fraction * w into water's diffuse scattering (w the water thickness, 0.5..1.5): a broad
+ring at WATER_RING 1/Å and its small-angle tail; the direct beam takes the rest.
 Integrated SNR of a spot: S / sqrt(S + B), with S its electrons and B the expected diffuse
 electrons plus the read-noise and (integer dtypes) rounding variances, in electrons^2, inside its
 disc (pi r^2 px).
@@ -21,6 +23,11 @@ import numpy as np
 from .render import add_discs, disc_area, halo, radial_distance, ring
 from .sample import AMORPHOUS, CRYSTAL, VACUUM, Sample
 from .settings import SyntheticSettings
+
+# Water's first structure-factor peak (q = 2.0 1/Å, s = q / 2 pi) and its width (sigma), 1/Å;
+# 30 % of its scattering in a small-angle tail of WATER_TAIL 1/Å.
+WATER_RING = (0.32, 0.07)
+WATER_TAIL = 0.15
 
 
 @dataclasses.dataclass
@@ -58,6 +65,13 @@ def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) 
             rho, 0.30 * size, 0.035 * size
         )
         diffuse += dose * ring_f * rings
+    liquid_f = settings.liquid_fraction * float(sample.water[y, x])
+    if liquid_f > 0:
+        d = settings.inv_angstrom_per_px
+        water = 0.7 * ring(rho, WATER_RING[0] / d, WATER_RING[1] / d) + 0.3 * halo(
+            rho, WATER_TAIL / d
+        )
+        diffuse += dose * liquid_f * water
 
     db_radius = float(np.clip(settings.direct_beam_radius * settings.scale, 2.0, 8.0))
     parts = [
@@ -65,7 +79,7 @@ def render_pattern(sample: Sample, settings: SyntheticSettings, y: int, x: int) 
             x=[cx],
             y=[cy],
             radius=[db_radius],
-            electrons=[dose * (1.0 - halo_f - ring_f - bragg_f)],
+            electrons=[dose * (1.0 - halo_f - ring_f - bragg_f - liquid_f)],
             grain=[-1],
             h=[0],
             k=[0],

@@ -1,6 +1,6 @@
 """The synthetic sample: grains (random 2D reciprocal lattices, or crystal phases at known
-orientations, `crystals`), amorphous and vacuum regions, thickness, dose and the descan of the
-direct beam, drawn once per dataset from its seed.
+orientations, `crystals`), amorphous and vacuum regions, thickness, the water layer of a liquid
+cell, dose and the descan of the direct beam, drawn once per dataset from its seed.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class Sample:
     grain2: np.ndarray
     mix: np.ndarray
     thickness: np.ndarray
+    water: np.ndarray
     dose: np.ndarray
     centre_y: np.ndarray
     centre_x: np.ndarray
@@ -142,6 +143,8 @@ def build_sample(settings: SyntheticSettings, phases: dict[str, Phase] | None = 
     centre_y = descan["centre_y0"] + descan["dy_dscan_y"] * yy + descan["dy_dscan_x"] * xx
     centre_x = descan["centre_x0"] + descan["dx_dscan_y"] * yy + descan["dx_dscan_x"] * xx
     crystal = region == CRYSTAL
+    # Drawn last, so that a seed's sample without liquid does not change.
+    water = 0.5 + _smooth_field((ny, nx), rng) if settings.liquid_fraction > 0 else yy * 0.0
     return Sample(
         grains=grains,
         region=region,
@@ -149,6 +152,7 @@ def build_sample(settings: SyntheticSettings, phases: dict[str, Phase] | None = 
         grain2=np.where(crystal & (mix < 1.0), grain2, -1),
         mix=np.where(crystal, mix, 0.0),
         thickness=thickness,
+        water=water,
         dose=dose,
         centre_y=centre_y,
         centre_x=centre_x,

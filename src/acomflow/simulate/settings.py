@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -24,6 +25,10 @@ class SyntheticSettings(ConfigSection):
     phases in turn at known orientations: the first `zone_axis_grains` along one of `zone_axes`
     ([uvw], drawn per grain), the others uniformly random; their spots are kinematic templates at
     `precession_deg` with relrods of `relrod_width` (1/Å) and shape `relrod_model`.
+
+    A liquid cell (`liquid_fraction` > 0): a water layer covers every scan position, vacuum
+    included, its thickness a smooth field of 0.5..1.5; it scatters `liquid_fraction` x that
+    thickness of the electrons into water's broad diffuse ring (`pattern.WATER_RING`).
     """
 
     SECTION: ClassVar[str] = "synthetic"
@@ -60,6 +65,7 @@ class SyntheticSettings(ConfigSection):
     film_fraction: float = 0.03
     vacuum_fraction: float = 0.12
     amorphous_fraction: float = 0.15
+    liquid_fraction: float = 0.0
     boundary_width: float = 1.0
     descan: float = 3.0
     scan_step_nm: float = 10.0
@@ -68,6 +74,20 @@ class SyntheticSettings(ConfigSection):
     stream_blank_frames: tuple[int, int] = (2, 4)
     stream_pre_frames: int = 6
     stream_post_frames: int = 4
+
+    def __post_init__(self):
+        super().__post_init__()
+        # The thickest crystal or amorphous position (t = 1, water 1.5) must leave the direct
+        # beam a share of the electrons.
+        grow = 1.0 - math.exp(-2.5)
+        scattered = 1.3 * self.halo_fraction + 1.5 * self.liquid_fraction
+        scattered += max(self.bragg_fraction * grow + self.film_fraction, self.ring_fraction * grow)
+        if scattered > 0.95:
+            raise ValueError(
+                f"synthetic halo_fraction, bragg_fraction, film_fraction, ring_fraction and "
+                f"liquid_fraction scatter {scattered:.2f} of the electrons at the thickest "
+                "position; at most 0.95 may leave the direct beam"
+            )
 
     @property
     def scale(self) -> float:
