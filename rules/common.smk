@@ -164,6 +164,8 @@ def all_targets():
         ]
         if name in SYNTHETIC:
             targets.append(f"results/{name}/metrics/orientation_accuracy.json")
+        if config["comparison"]["enabled"]:
+            targets += comparison_files(name)
     return targets
 
 
@@ -177,6 +179,22 @@ def preparations():
         if "npy" in config[section]["formats"]
     ]
     return names
+
+
+def comparison_files(name):
+    """The comparison's summary and figures of an ACOM dataset (Fig. 2 and 6 need the
+    reconstruction as a store)."""
+    files = [
+        f"results/{name}/comparison/summary.json",
+        f"results/{name}/figures/fig5_preparations.png",
+        f"results/{name}/figures/fig7_masks.png",
+    ]
+    if "reconstruction" in preparations():
+        files += [
+            f"results/{name}/figures/fig6_raw_and_reconstructed.png",
+            f"results/{name}/figures/fig2_overview.png",
+        ]
+    return files
 
 
 def preparation_store(wildcards):

@@ -1,7 +1,8 @@
 # The comparison of preparations for orientation mapping (method.md §12), on request
-# (`snakemake acom_comparison`): ASTAR's image index on the raw frames, the frames after
-# ASTAR's filters (each parameter set of `comparison.astar`), the reconstruction and the
-# masked frames (where their formats hold npy), beside the spot matcher.
+# (`snakemake acom_comparison`) or in every run (`comparison.enabled`): ASTAR's image index on
+# the raw frames, the frames after ASTAR's filters (each parameter set of `comparison.astar`),
+# the reconstruction and the masked frames (where their formats hold npy), beside the spot
+# matcher; the paper's Fig. 2, 5, 6 and 7.
 
 
 rule astar_filter:
@@ -52,7 +53,10 @@ rule image_index:
         mem_mb=2000,
         runtime=runtime_minutes(frames_per_second=2),
     params:
-        settings=config["matching"],
+        settings={
+            **config["matching"],
+            "intensity_exponent": config["comparison"]["intensity_exponent"],
+        },
         phases=acom_phases,
         centred=lambda wildcards: wildcards.preparation == "reconstruction"
         and config["reconstruction"]["centred"],
@@ -94,6 +98,116 @@ rule comparison_summary:
         "../scripts/comparison_summary.py"
 
 
+rule comparison_figures:
+    input:
+        tables=expand(
+            "results/{{dataset}}/comparison/{preparation}.parquet", preparation=preparations()
+        ),
+        matched="results/{dataset}/acom/orientations.parquet",
+        patterns="results/{dataset}/registration/patterns.parquet",
+        summary="results/{dataset}/comparison/summary.json",
+        sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+        cifs=lambda wildcards: [config["phases"][name]["cif"] for name in acom_phases(wildcards)],
+    output:
+        fig5=report(
+            "results/{dataset}/figures/fig5_preparations.png",
+            caption="../report/fig5.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "Fig. 5"},
+        ),
+        fig5_table=report(
+            "results/{dataset}/figures/fig5_preparations.csv",
+            caption="../report/fig5_table.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "Fig. 5, table: the paper's and ours"},
+        ),
+        fig7=report(
+            "results/{dataset}/figures/fig7_masks.png",
+            caption="../report/fig7.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "Fig. 7"},
+        ),
+        fig7_table="results/{dataset}/figures/fig7_masks.csv",
+    log:
+        "logs/{dataset}/comparison_figures.log",
+    wildcard_constraints:
+        dataset=one_of(ACOM),
+    conda:
+        "../envs/acomflow.yaml"
+    params:
+        preparations=preparations(),
+        phases=acom_phases,
+        code=code_of("comparison_figures"),
+    script:
+        "../scripts/comparison_figures.py"
+
+
+rule figure_6:
+    input:
+        raw=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+        rebuilt="results/{dataset}/reconstruction/data.json",
+        raw_table="results/{dataset}/comparison/raw.parquet",
+        rebuilt_table="results/{dataset}/comparison/reconstruction.parquet",
+        patterns="results/{dataset}/registration/patterns.parquet",
+        cifs=lambda wildcards: [config["phases"][name]["cif"] for name in acom_phases(wildcards)],
+    output:
+        figure=report(
+            "results/{dataset}/figures/fig6_raw_and_reconstructed.png",
+            caption="../report/fig6.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "Fig. 6"},
+        ),
+        table="results/{dataset}/figures/fig6_reliability.csv",
+    log:
+        "logs/{dataset}/figure_6.log",
+    wildcard_constraints:
+        dataset=one_of(ACOM),
+    conda:
+        "../envs/acomflow.yaml"
+    params:
+        phases=acom_phases,
+        min_spots=config["maps"]["crystalline_min_spots"],
+        code=code_of("figure_6"),
+    script:
+        "../scripts/figure_6.py"
+
+
+rule figure_2:
+    input:
+        raw=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
+        rebuilt="results/{dataset}/reconstruction/data.json",
+        spots="results/{dataset}/registration/spots.parquet",
+        patterns="results/{dataset}/registration/patterns.parquet",
+        spot_count="results/{dataset}/maps/spot_count.tif",
+        amorphous="results/{dataset}/maps/amorphous.tif",
+        table="results/{dataset}/comparison/reconstruction.parquet",
+        cifs=lambda wildcards: [config["phases"][name]["cif"] for name in acom_phases(wildcards)],
+    output:
+        report(
+            "results/{dataset}/figures/fig2_overview.png",
+            caption="../report/fig2.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "figure": "Fig. 2"},
+        ),
+    log:
+        "logs/{dataset}/figure_2.log",
+    wildcard_constraints:
+        dataset=one_of(ACOM),
+    conda:
+        "../envs/acomflow.yaml"
+    params:
+        phases=acom_phases,
+        min_spots=config["maps"]["crystalline_min_spots"],
+        code=code_of("figure_2"),
+    script:
+        "../scripts/figure_2.py"
+
+
 rule acom_comparison:
     input:
-        [f"results/{name}/comparison/summary.json" for name in ACOM],
+        [path for name in ACOM for path in comparison_files(name)],

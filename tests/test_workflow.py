@@ -576,3 +576,53 @@ def test_the_comparison_of_preparations(workflow):
     np.testing.assert_array_equal(
         filtered[1, 2], astar_filters(to_grey(raw[1, 2], scale), 1, 4, 10)
     )
+
+
+def test_the_comparison_figures_tables_are_the_maps_they_summarise(workflow):
+    """Fig. 5, 6 and 7 (and Fig. 2) come with `acom_comparison`; each figure's table holds the
+    figures of the orientation tables it draws, recomputed here from their definitions: mean R
+    in the grain ROI (>= 5 registered spots) and over the map, the fraction of the map each
+    mask keeps (index above Otsu's threshold, R >= 15, both, >= 5 spots), and the reliability
+    statistics of raw and reconstructed frames."""
+    from skimage.filters import threshold_otsu
+
+    workdir, _, _ = workflow
+    snakemake(workdir, "acom_comparison")
+    figures = workdir / "results/tiny/figures"
+    for name in ("fig2_overview", "fig5_preparations", "fig6_raw_and_reconstructed", "fig7_masks"):
+        assert (figures / f"{name}.png").stat().st_size > 10_000
+    n_spots = pd.read_parquet(workdir / "results/tiny/registration/patterns.parquet")["n_spots"]
+    roi = (n_spots >= 5).to_numpy()
+    comparison = workdir / "results/tiny/comparison"
+    tables = {
+        name: pd.read_parquet(comparison / f"{name}.parquet")
+        for name in ("raw", "astar_default", "astar_optimised", "reconstruction", "masked")
+    }
+    tables["matcher"] = pd.read_parquet(workdir / "results/tiny/acom/orientations.parquet")
+    fig5 = pd.read_csv(figures / "fig5_preparations.csv").set_index("preparation")
+    fig7 = pd.read_csv(figures / "fig7_masks.csv").set_index(["preparation", "mask"])
+    assert list(fig5.index) == list(tables)
+    for name, table in tables.items():
+        reliability = table["reliability"].to_numpy(np.float64)
+        index = table["index"].to_numpy(np.float64)
+        assert fig5.at[name, "mean_reliability_roi"] == pytest.approx(reliability[roi].mean())
+        assert fig5.at[name, "mean_reliability_map"] == pytest.approx(reliability.mean())
+        assert fig5.at[name, "index_median"] == pytest.approx(np.median(index))
+        above = index > (threshold_otsu(index) if np.ptp(index) > 0 else index.max())
+        for mask, kept in (
+            ("index", above),
+            ("reliability", reliability >= 15),
+            ("index_and_reliability", above & (reliability >= 15)),
+            ("spot_count", roi),
+        ):
+            assert fig7.at[(name, mask), "kept"] == pytest.approx(kept.mean())
+    assert fig5.at["reconstruction", "paper_mean_reliability_roi"] == 29.4
+    assert fig5.at["raw", "paper_mean_reliability_roi"] == 15.0
+    fig6 = pd.read_csv(figures / "fig6_reliability.csv").set_index(["preparation", "region"])
+    for name in ("raw", "reconstruction"):
+        reliability = tables[name]["reliability"].to_numpy(np.float64)
+        for region, values in (("map", reliability), ("grain ROI", reliability[roi])):
+            assert fig6.at[(name, region), "mean_reliability"] == pytest.approx(values.mean())
+            assert fig6.at[(name, region), "reliable_fraction"] == pytest.approx(
+                np.mean(values >= 15)
+            )

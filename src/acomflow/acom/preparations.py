@@ -6,7 +6,10 @@ columns (`acom.dataset`), so that maps, masks and the accuracy treat both alike.
 Geometry: each store's own reciprocal pixel size; the beam centre is the registered one (the
 descan plane) in the detector's geometry, shifted by the padding of a squared frame, or the
 frame's centre for a centred reconstruction. Templates are the bank's, in the matcher's radial
-window (`dataset.detector_geometry`), on a polar grid of 1 deg.
+window (`dataset.detector_geometry`), on a polar grid of 1 deg, weighted by their kinematic
+intensity to `settings.intensity_exponent` (the comparison's own, 1 by default: with the spot
+matcher's 0.5, the many weak reflections of a zone axis weigh so much that templates a few
+degrees off it, with fewer of them, score higher).
 """
 
 from __future__ import annotations

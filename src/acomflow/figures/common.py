@@ -14,7 +14,8 @@ from ..store import DATA_NAME, NpyFrames, saturation_level
 def read_frame(store_dir, scan_shape, y: int, x: int) -> np.ndarray:
     """Frame (y, x) of a store as float32 (reads one frame)."""
     frames = NpyFrames(Path(store_dir) / DATA_NAME, flat=True)
-    return frames[y * scan_shape[1] + x : y * scan_shape[1] + x + 1][0].astype(np.float32)
+    k = int(y) * scan_shape[1] + int(x)
+    return frames[k : k + 1][0].astype(np.float32)
 
 
 def store_saturation(store_dir) -> float:

@@ -40,7 +40,7 @@ STYLE = {
 }
 
 
-def _unit_interval(image: np.ndarray) -> np.ndarray:
+def stretched(image: np.ndarray) -> np.ndarray:
     """`image` mapped linearly from its 1st..99th percentile onto [0, 1] (NaN: 0)."""
     finite = image[np.isfinite(image)]
     if finite.size == 0:
@@ -55,8 +55,8 @@ def combined_rgb(maps: dict) -> np.ndarray:
     signal (each stretched over its 1st..99th percentile), blue the crystalline ROI."""
     rgb = np.stack(
         [
-            _unit_interval(maps["spot_count"]),
-            _unit_interval(maps["amorphous"]),
+            stretched(maps["spot_count"]),
+            stretched(maps["amorphous"]),
             np.nan_to_num(maps["crystalline"]),
         ],
         axis=-1,

@@ -1,8 +1,10 @@
-"""The comparison of preparations for orientation mapping (the paper's Fig. 5; method.md §12):
-per preparation, the mean reliability in the grain ROI (patterns of at least `roi_spots`
+"""The comparison of preparations for orientation mapping (the paper's Fig. 5 and 7; method.md
+§12): per preparation, the mean reliability in the grain ROI (patterns of at least `roi_spots`
 registered spots, the direct beam included: the paper's 5) and over the whole map, and the
-index's distribution; against a synthetic truth also the accuracy (`orientations.summarise`)
-and the false orientations: non-crystalline patterns given one with R >= RELIABLE, per 100.
+index's distribution; the masks of non-crystalline points (index, reliability, both, spot
+count); against a synthetic truth also the accuracy (`orientations.summarise`, and pooled over
+phases), the false orientations (non-crystalline patterns given one with R >= RELIABLE, per
+100) and what each mask keeps.
 """
 
 from __future__ import annotations
@@ -34,16 +36,79 @@ def preparation_summary(
     }
 
 
-def against_truth(table, truth, symmetries, zone_turns, counts, min_spots: int = 8) -> dict:
-    """The accuracy of one preparation's table against the truth (`orientations.summarise`)
-    and its false orientations per 100 non-crystalline patterns (R >= RELIABLE)."""
-    errors = pattern_errors(table, truth, symmetries, zone_turns, counts, min_spots)
-    other = errors[errors["region"] != "crystal"]
-    false = (other["phase"] != "") & (other["reliability"] >= RELIABLE)
+def index_threshold(index: np.ndarray) -> float:
+    """The index below which a pattern is taken as non-crystalline: Otsu's threshold of the
+    map's index distribution (the paper's user sets it by eye; Q's scale differs with each
+    preparation's grey levels)."""
+    from skimage.filters import threshold_otsu
+
+    finite = index[np.isfinite(index)]
+    return float(threshold_otsu(finite)) if np.ptp(finite) > 0 else float(finite.max())
+
+
+def masks(
+    table: pd.DataFrame, registered_spots: np.ndarray, roi_spots: int = ROI_SPOTS
+) -> dict[str, np.ndarray]:
+    """The paper's Fig. 7 masks of crystalline points (True: kept), in scan order: index above
+    `index_threshold`, reliability >= RELIABLE, both, and at least `roi_spots` registered
+    spots."""
+    index = table["index"].to_numpy(np.float64)
+    by_index = index > index_threshold(index)
+    by_reliability = table["reliability"].to_numpy(np.float64) >= RELIABLE
     return {
-        **summarise(errors, min_spots),
-        "false_orientations_per_100": 100.0 * float(false.mean()) if len(other) else np.nan,
+        "index": by_index,
+        "reliability": by_reliability,
+        "index_and_reliability": by_index & by_reliability,
+        "spot_count": np.asarray(registered_spots) >= roi_spots,
     }
+
+
+def _right(errors: pd.DataFrame, limit_deg: float) -> np.ndarray:
+    """Within `limit_deg` of the truth or of its nearest zone twin (either is a right answer
+    of a pattern whose two solutions look alike), right phase."""
+    error = np.fmin(errors["error"].to_numpy(), errors["twin_error"].to_numpy())
+    return (error < limit_deg) & (errors["phase"] == errors["phase_true"]).to_numpy()
+
+
+def against_truth(
+    table, truth, symmetries, zone_turns, counts, registered_spots, min_spots: int = 8
+) -> dict:
+    """The accuracy of one preparation's table against the truth: `orientations.summarise`;
+    pooled over the crystalline patterns of at least `min_spots` own-grain spots, the fractions
+    within 1 and 2 deg (up to the zone twin, right phase); the false orientations per 100
+    non-crystalline patterns (R >= RELIABLE); and per mask (`masks`) the fraction of those
+    crystalline patterns it keeps, the non-crystalline ones it keeps per 100 and the fraction of
+    the crystalline ones it keeps that are right within 2 deg."""
+    errors = pattern_errors(table, truth, symmetries, zone_turns, counts, min_spots)
+    errors = errors.set_index(["scan_y", "scan_x"]).loc[
+        list(zip(table["scan_y"], table["scan_x"], strict=True))
+    ]
+    other = (errors["region"] != "crystal").to_numpy()
+    crystal = ~other & (errors["grain_spots"] >= min_spots).to_numpy()
+    false = other & (errors["phase"].fillna("") != "").to_numpy()
+    false &= errors["reliability"].to_numpy() >= RELIABLE
+    right = _right(errors, 2.0)
+    kept = {
+        name: {
+            "crystal_kept": _fraction(mask[crystal]),
+            "non_crystal_kept_per_100": 100.0 * _fraction(mask[other]),
+            "right_of_kept": _fraction(right[crystal & mask]),
+        }
+        for name, mask in masks(table, registered_spots).items()
+    }
+    return {
+        **summarise(errors.reset_index(), min_spots),
+        "patterns": int(crystal.sum()),
+        "within_1_deg": _fraction(_right(errors, 1.0)[crystal]),
+        "within_2_deg": _fraction(right[crystal]),
+        "false_orientations_per_100": 100.0 * _fraction(false[other]),
+        "masks": kept,
+    }
+
+
+def _fraction(selected: np.ndarray) -> float:
+    """The mean of a boolean array (NaN when empty)."""
+    return float(np.mean(selected)) if len(selected) else np.nan
 
 
 def compare_preparations(
@@ -74,9 +139,15 @@ def compare_preparations(
     summary = {}
     for name, path in paths.items():
         table = pd.read_parquet(path)
-        summary[name] = preparation_summary(table, registered)
+        summary[name] = {
+            **preparation_summary(table, registered),
+            "index_threshold": index_threshold(table["index"].to_numpy(np.float64)),
+            "masks_kept": {
+                mask: float(kept.mean()) for mask, kept in masks(table, registered).items()
+            },
+        }
         if truth is not None:
-            summary[name]["truth"] = against_truth(table, *truth)
+            summary[name]["truth"] = against_truth(table, *truth, registered)
     inputs = [patterns_path, *paths.values(), *(truth_paths or [])]
     write_json(out_path, {"preparations": summary, **record({}, inputs=inputs)})
     return summary
