@@ -626,3 +626,31 @@ def test_the_comparison_figures_tables_are_the_maps_they_summarise(workflow):
             assert fig6.at[(name, region), "reliable_fraction"] == pytest.approx(
                 np.mean(values >= 15)
             )
+
+
+def test_the_comparison_of_a_dataset_given_only_a_file_and_a_cif(workflow):
+    """A microscope file (here the tiny scan's frames as .npy) with its calibration (reciprocal
+    pixel size, beam energy) and one CIF: `snakemake acom_comparison` compares its
+    preparations and draws the figures, without the accuracy columns a truth would give."""
+    workdir, _, datasets = workflow
+    data, sidecar = open_store(workdir / "results/tiny/raw")
+    np.save(workdir / "scan.npy", np.asarray(data))
+    scan = {
+        "source": "scan.npy",
+        "calibration": {
+            "inv_angstrom_per_px": sidecar["calibration"]["inv_angstrom_per_px"],
+            "beam_energy_kev": 200.0,
+        },
+        "acom": {"phases": ["Al"], "precession_deg": 1.0},
+    }
+    write_config(workdir, {**datasets, "scan": scan})
+    try:
+        snakemake(workdir, "acom_comparison")
+    finally:
+        write_config(workdir, datasets)
+    summary = json.loads((workdir / "results/scan/comparison/summary.json").read_text())
+    assert all("truth" not in entry for entry in summary["preparations"].values())
+    fig5 = pd.read_csv(workdir / "results/scan/figures/fig5_preparations.csv")
+    assert "within_2_deg" not in fig5.columns and len(fig5) == 6
+    for name in ("fig2_overview", "fig6_raw_and_reconstructed", "fig7_masks"):
+        assert (workdir / f"results/scan/figures/{name}.png").is_file()
