@@ -36,6 +36,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/detection.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake

@@ -148,3 +148,42 @@ def test_compression_falls_with_spots_per_pattern(registered):
     assert groups.patterns.sum() == 36
     assert np.all(np.diff(groups.spots_per_pattern) >= 0)
     assert np.all(np.diff(groups.compression_factor) < 0)
+
+
+def test_recall_over_all_spots_counts_overlapping_discs_as_one():
+    """Two overlapping discs make one group, found when either is; a group with the direct
+    beam is left out; each group's neighbour distance is in its best member's radii."""
+    truth_patterns = pd.DataFrame(
+        {"scan_y": [0], "scan_x": [0], "region": ["crystal"], "dose": [1e4]}
+    )
+    truth = pd.DataFrame(
+        {
+            "scan_y": 0,
+            "scan_x": 0,
+            "x": [50.0, 70.0, 75.0, 50.0, 30.0],
+            "y": [50.0, 50.0, 50.0, 80.0, 30.0],
+            "radius": 4.0,
+            "snr": [100.0, 6.0, 12.0, 8.0, 3.0],
+            "is_direct_beam": [True, False, False, False, False],
+        }
+    )
+    spots = pd.DataFrame(
+        {
+            "scan_y": 0,
+            "scan_x": 0,
+            "x": [50.0, 70.5],
+            "y": [50.0, 50.0],
+            "is_direct_beam": [True, False],
+        }
+    )
+    summary, _ = truth_accuracy(spots, truth, truth_patterns, frame_size=100)
+    recall = summary["recall_all"]
+    # groups: {70, 75} (SNR 12, found through its fainter member), (50, 80) SNR 8 missed;
+    # (30, 30) below SNR 5
+    assert recall["groups"] == 2 and recall["recall"] == 0.5 and recall["recall_snr_10"] == 1.0
+    assert recall["snr"] == {
+        "[7.0, 10.0)": {"groups": 1, "recall": 0.0},
+        "[10.0, 15.0)": {"groups": 1, "recall": 1.0},
+    }
+    # (75, 50) to (50, 80): 39.05 px = 9.8 radii; (50, 80) to the beam: 30 px = 7.5 radii
+    assert set(recall["neighbour_radii"]) == {"[5.0, inf)"}

@@ -316,3 +316,16 @@ def test_liquid_cell_scatters_into_waters_ring_everywhere():
     assert radii[int(np.argmax(profile))] * d == pytest.approx(0.32, abs=0.03)
     with pytest.raises(ValueError, match="at most 0.95"):
         SyntheticSettings(liquid_fraction=0.3)
+
+
+@pytest.mark.parametrize("size", [256, 512])
+def test_dense_lattices_have_the_spacing_asked_for(size):
+    """`lattice_spacing` (px at 256) sets the first basis vector of every 2D lattice, scaled
+    with the frame; the default keeps the demo's lattices unchanged (size/11 to size/6.5)."""
+    settings = SyntheticSettings(frame_size=size, lattice_spacing=(8.0, 14.0), n_grains=8)
+    for grain in build_sample(settings).grains:
+        first = grain.offsets[(grain.hkl[:, 0] == 1) & (grain.hkl[:, 1] == 0)]
+        assert 8.0 * size / 256 <= np.hypot(*first[0]) <= 14.0 * size / 256
+    defaults = SyntheticSettings(frame_size=size)
+    assert defaults.lattice_spacing[0] * defaults.scale == size / 11
+    assert defaults.lattice_spacing[1] * defaults.scale == size / 6.5

@@ -5,7 +5,10 @@ in its disc; see simulate/pattern.py).
 A registered spot is matched when it lies inside the disc of its nearest true spot (radius at
 least 2 px). Recall counts true diffracted spots whose disc touches no other true disc (two
 overlapping discs make one maximum in any detector) and that lie at least `border` px inside
-the frame.
+the frame. The recall over *all* spots (`recall_all`) counts every true diffracted spot instead,
+overlapping discs as one group (found when a registered spot lies in any of its discs; its SNR
+the best of its members'), by SNR, by the distance to the nearest other group (centre to centre,
+in the spot's radii) and by the pattern's dose.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from ..store import read_sidecar
 from .summary import plot_accuracy
 
 SNR_BINS = (0.0, 5.0, 10.0, 20.0, 50.0, np.inf)
+ALL_SNR_BINS = (5.0, 7.0, 10.0, 15.0, 20.0, 50.0, np.inf)  # recall_all, from the detection limit
+NEIGHBOUR_BINS = (0.0, 2.3, 3.4, 5.0, np.inf)  # nearest other group, in the spot's radii
+GROUP_COLUMNS = ["snr", "found", "neighbour_radii", "dose"]
 
 
 def match(spots, truth: pd.DataFrame):
@@ -41,6 +47,65 @@ def discs_apart(truth: pd.DataFrame) -> np.ndarray:
     )
     np.fill_diagonal(gaps, np.inf)
     return gaps.min(axis=1) > 0
+
+
+def spot_groups(truth: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The group of each true spot (overlapping discs join one group; labels 0..) and the
+    distance from its centre to the nearest spot of another group, in its radii (inf alone)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    yx, radius = np.c_[truth.y, truth.x], truth.radius.to_numpy(np.float64)
+    distance = np.hypot(*(yx[:, None, :] - yx[None, :, :]).transpose(2, 0, 1))
+    touching = distance < radius[:, None] + radius[None, :]
+    _, group = connected_components(coo_matrix(touching), directed=False)
+    other = np.where(group[:, None] != group[None, :], distance, np.inf)
+    return group, other.min(axis=1, initial=np.inf) / np.maximum(radius, 1e-9)
+
+
+def _group_recall(truth, index, inside, eligible, dose) -> pd.DataFrame:
+    """One row per eligible group of a crystalline pattern's true spots: its best SNR, whether
+    a registered spot lies in one of its discs, its nearest-neighbour distance (radii of its
+    best member) and the pattern's dose."""
+    group, neighbour = spot_groups(truth)
+    hit = np.zeros(len(truth), bool)
+    hit[index[inside]] = True
+    beam_groups = set(group[truth.is_direct_beam.to_numpy()])
+    rows = []
+    snr = truth.snr.to_numpy()
+    for label in np.unique(group):
+        members = np.flatnonzero(group == label)
+        if label in beam_groups or not eligible[members].any():
+            continue
+        best = members[np.argmax(snr[members])]
+        rows.append((snr[best], hit[members].any(), neighbour[best], dose))
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS)
+
+
+def recall_table(groups: pd.DataFrame) -> dict:
+    """Recall of the groups of SNR >= 5 (`_group_recall`): overall, at SNR >= 10, and by SNR,
+    nearest-neighbour distance and pattern dose (quartiles, electrons)."""
+    groups = groups[groups.snr >= ALL_SNR_BINS[0]]
+    if groups.empty:
+        return {"groups": 0}
+    by = {
+        "snr": pd.cut(groups.snr, ALL_SNR_BINS, right=False),
+        "neighbour_radii": pd.cut(groups.neighbour_radii, NEIGHBOUR_BINS, right=False),
+        "dose": pd.qcut(groups.dose, 4, duplicates="drop"),
+    }
+    tables = {
+        name: {
+            str(interval): {"groups": int(len(rows)), "recall": float(rows.found.mean())}
+            for interval, rows in groups.groupby(bins, observed=True)
+        }
+        for name, bins in by.items()
+    }
+    return {
+        "groups": int(len(groups)),
+        "recall": float(groups.found.mean()),
+        "recall_snr_10": float(groups.found[groups.snr >= 10].mean()),
+        **tables,
+    }
 
 
 def _patterns(table: pd.DataFrame, nx: int):
@@ -69,7 +134,7 @@ def truth_accuracy(
         "false_vacuum": [],
         "beam": [],
     }
-    found_snr, found, errors = [], [], []
+    found_snr, found, errors, groups = [], [], [], []
     for pattern in truth_patterns.itertuples():
         row = pattern.scan_y * nx + pattern.scan_x
         truth = truth_spots.iloc[true[row]].reset_index(drop=True)
@@ -95,11 +160,13 @@ def truth_accuracy(
             error, index[inside], distance[inside]
         )  # the nearest registered spot inside each disc
         error[np.isinf(error)] = np.nan
-        eligible = (
+        inner = (
             ~truth.is_direct_beam
             & truth.x.between(border, frame_size - 1 - border)
             & truth.y.between(border, frame_size - 1 - border)
-        ).to_numpy() & discs_apart(truth)
+        ).to_numpy()
+        groups.append(_group_recall(truth, index, inside, inner, getattr(pattern, "dose", np.nan)))
+        eligible = inner & discs_apart(truth)
         found_snr.append(truth.snr.to_numpy()[eligible])
         found.append(np.isfinite(error[eligible]))
         errors.append(error[eligible])
@@ -137,6 +204,9 @@ def truth_accuracy(
         "position_error_median_px": float(np.nanmedian(error))
         if np.isfinite(error).any()
         else np.nan,
+        "recall_all": recall_table(
+            pd.concat(groups) if groups else pd.DataFrame(columns=GROUP_COLUMNS)
+        ),
     }
     return summary, by_snr
 

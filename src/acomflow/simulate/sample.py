@@ -39,7 +39,7 @@ class Sample:
 def _lattice(settings: SyntheticSettings, rng: np.random.Generator) -> Grain:
     """A grain: random 2D reciprocal lattice, Wilson-like |F|^2 with extinctions, |g| envelope."""
     size = settings.frame_size
-    a_len = rng.uniform(size / 11.0, size / 6.5)
+    a_len = rng.uniform(*(length * settings.scale for length in settings.lattice_spacing))
     b_len = a_len * rng.uniform(0.8, 1.4)
     gamma, phi = np.deg2rad(rng.uniform(60.0, 120.0)), rng.uniform(0.0, 2.0 * np.pi)
     basis = np.array(

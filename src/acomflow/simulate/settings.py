@@ -56,6 +56,7 @@ class SyntheticSettings(ConfigSection):
     saturation: float | None = None
     direct_beam_overexposure: float = 2.5
     direct_beam_radius: float = 5.0
+    lattice_spacing: tuple[float, float] = (256 / 11, 256 / 6.5)
     spot_radius: tuple[float, float] = (2.0, 4.0)
     edge_sigma: float = 0.5
     supersample: int = 8
