@@ -211,6 +211,32 @@ def truth_accuracy(
     return summary, by_snr
 
 
+def registration_accuracy(scan_dir, registration, frame_size: int) -> dict:
+    """Register the synthetic scan that `simulate` wrote in `scan_dir` (one shard, into its
+    spots.parquet and patterns.parquet) with `registration` settings and compare it with its
+    truth: `truth_accuracy`'s summary."""
+    from ..register.dataset import merge_shards, register_shard
+
+    root = Path(scan_dir)
+    shard = root / "shard_spots.parquet", root / "shard_patterns.parquet"
+    register_shard(root / "raw", 0, 1, registration, *shard)
+    merge_shards(
+        root / "raw",
+        [shard[0]],
+        [shard[1]],
+        registration,
+        root / "spots.parquet",
+        root / "patterns.parquet",
+    )
+    summary, _ = truth_accuracy(
+        pd.read_parquet(root / "spots.parquet"),
+        pd.read_parquet(root / "truth" / "spots.parquet"),
+        pd.read_parquet(root / "truth" / "patterns.parquet"),
+        frame_size,
+    )
+    return summary
+
+
 def accuracy_dataset(
     spots_path, truth_spots_path, truth_patterns_path, sidecar_dir, out_dir
 ) -> dict:

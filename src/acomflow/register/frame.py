@@ -1,4 +1,5 @@
-"""Registration of one frame: noise -> background -> blur -> prominence maxima -> refinement.
+"""Registration of one frame: noise -> background -> blur -> prominence maxima (or the matched
+-filter significance's maxima) -> refinement.
 
 Returns the frame's spots (direct beam first, then by decreasing prominence) and its pattern
 record. Coordinates: x, y are raw frame px (pixel centres at integers); x_c, y_c are relative
@@ -21,8 +22,16 @@ from ..peaks.refine import (
     refine_paper,
 )
 from .background import subtract_background
+from .matched import local_centroids, significance, significant_maxima
 from .maxima import find_maxima, prominences
-from .noise import is_quantised, sigma_annulus, sigma_corners, sigma_poisson
+from .noise import (
+    ROUNDING_VARIANCE,
+    is_quantised,
+    poisson_gain,
+    sigma_annulus,
+    sigma_corners,
+    sigma_poisson,
+)
 from .settings import RegistrationSettings
 
 PATTERN_NON_FINITE, PATTERN_CONSTANT = 1, 2
@@ -69,7 +78,9 @@ def detect_spots(
     frame: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf
 ) -> Detection:
     """Noise, background, blur and adaptive-prominence maxima of a finite, non-constant float32
-    frame."""
+    frame; with `detection: matched`, the maxima of the matched-filter significance instead
+    (`matched`: `prominence` then holds each maximum's significance and `threshold` its
+    threshold, in sigmas)."""
     subtracted = subtract_background(
         frame, settings.background, settings.background_radius, settings.presmooth, settings.clamp
     )
@@ -78,6 +89,8 @@ def detect_spots(
         if settings.noise == "annulus"
         else sigma_corners(frame)
     )
+    if settings.detection == "matched":
+        return _matched(frame, subtracted, sigma, settings, saturation)
     threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
     detection = gaussian_blur(subtracted, settings.blur_sigma)
     rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
@@ -91,6 +104,20 @@ def detect_spots(
     keep = np.argsort(-prominence, kind="stable")[: settings.n_spots_max]
     rows, cols, prominence = rows[keep], cols[keep], prominence[keep]
     return Detection(subtracted, detection, rows, cols, prominence, sigma, threshold)
+
+
+def _matched(frame, subtracted, sigma, settings, saturation) -> Detection:
+    """`detect_spots` with the matched-filter significance: the frame's own gain, or, where it
+    cannot be read off the frame, its pixel sigma as the noise."""
+    quantised = is_quantised(frame)
+    gain = poisson_gain(frame, saturation, quantised=quantised)
+    floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
+    z = significance(frame, settings.matched_radius, gain, floor)
+    rows, cols, values = significant_maxima(z, settings.significance)
+    keep = slice(0, settings.n_spots_max)
+    return Detection(
+        subtracted, z, rows[keep], cols[keep], values[keep], sigma, settings.significance
+    )
 
 
 def register_frame(
@@ -137,6 +164,15 @@ def register_frame(
         ys, xs, radii, converged = refine_paper(
             image, smooth, rows, cols, limits, settings.tolerance, settings.max_iter
         )
+        if settings.detection == "matched":
+            # A faint spot's centroid over the refinement's wide first radius drifts to its
+            # neighbours: one that left the matched disc takes the centroid within it.
+            drifted = np.hypot(ys - rows, xs - cols) > settings.matched_radius
+            near_y, near_x = local_centroids(
+                subtracted, rows[drifted], cols[drifted], settings.matched_radius + 1.0
+            )
+            ys[drifted], xs[drifted] = near_y, near_x
+            radii[drifted] = settings.matched_radius
     else:
         distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)

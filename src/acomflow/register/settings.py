@@ -8,6 +8,7 @@ from typing import ClassVar
 from ..settings import ConfigSection
 
 NOISE_METHODS = ("poisson", "corners", "annulus")
+DETECTION_METHODS = ("prominence", "matched")
 BACKGROUND_METHODS = ("rolling_ball", "sliding_paraboloid", "none")
 REFINE_MODES = ("paper", "epattern-v4")
 REFINE_IMAGES = ("frame", "subtracted")  # what the "paper" centroid is taken on, above its pedestal
@@ -19,12 +20,16 @@ class RegistrationSettings(ConfigSection):
 
     SECTION: ClassVar[str] = "registration"
     CHOICES: ClassVar[dict[str, tuple]] = {
+        "detection": DETECTION_METHODS,
         "noise": NOISE_METHODS,
         "background": BACKGROUND_METHODS,
         "refine": REFINE_MODES,
         "refine_on": REFINE_IMAGES,
     }
 
+    detection: str = "prominence"
+    matched_radius: float = 2.5
+    significance: float = 6.0
     noise: str = "poisson"
     noise_annulus: tuple[float, float] = (0.8, 1.0)
     background: str = "rolling_ball"

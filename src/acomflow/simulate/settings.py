@@ -106,3 +106,20 @@ class SyntheticSettings(ConfigSection):
 
     def storage_dtype(self) -> np.dtype:
         return np.dtype(self.dtype)
+
+
+# The hard test bed of registration (bench/detection.py, tests/test_matched.py, validation.md):
+# dense 2D lattices (neighbours 2-7 spot radii apart), a 25x dose range falling from 2e5
+# electrons, a strong halo and support-film rings under the crystals, amorphous and vacuum.
+HARD_TEST_BED = {
+    "scan_shape": (8, 10),
+    "n_grains": 5,
+    "lattice_spacing": (8.0, 14.0),
+    "dose": 2.0e5,
+    "dose_variation": 0.97,
+    "halo_fraction": 0.3,
+    "film_fraction": 0.12,
+    "bragg_fraction": 0.35,
+    "vacuum_fraction": 0.12,
+    "amorphous_fraction": 0.2,
+}
