@@ -22,7 +22,7 @@ from ..peaks.refine import (
     refine_paper,
 )
 from .background import subtract_background
-from .matched import local_centroids, significance, significant_maxima
+from .matched import ANNULUS, local_centroids, noise_scale, significance, significant_maxima
 from .maxima import find_maxima, prominences
 from .noise import (
     ROUNDING_VARIANCE,
@@ -113,6 +113,9 @@ def _matched(frame, subtracted, sigma, settings, saturation) -> Detection:
     gain = poisson_gain(frame, saturation, quantised=quantised)
     floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
     z = significance(frame, settings.matched_radius, gain, floor)
+    rows, cols, _ = significant_maxima(z, settings.significance)
+    scale = noise_scale(z, rows, cols, settings.matched_radius + ANNULUS[1])
+    z /= max(scale, 1.0)
     rows, cols, values = significant_maxima(z, settings.significance)
     keep = slice(0, settings.n_spots_max)
     return Detection(

@@ -126,3 +126,17 @@ def local_centroids(signal: np.ndarray, rows, cols, radius: float):
             ys[k] += (weights * dy).sum() / total
             xs[k] += (weights * dx).sum() / total
     return ys, xs
+
+
+def noise_scale(z: np.ndarray, rows, cols, reach: float) -> float:
+    """The spread of z where no candidate lies within `reach` px: 1.4826 x its median absolute
+    deviation (1 where too little of the frame is left to tell). Under the model's noise it is
+    1; noise correlated between pixels, which the gain read off 3 x 3 residuals cannot see,
+    makes it larger."""
+    near = np.zeros(z.shape, bool)
+    near[rows, cols] = True
+    near = ndimage.binary_dilation(near, iterations=int(math.ceil(reach)))
+    quiet = z[~near]
+    if quiet.size < 0.2 * z.size:
+        return 1.0
+    return float(1.4826 * np.median(np.abs(quiet - np.median(quiet))))
