@@ -113,11 +113,12 @@ def _matched(frame, subtracted, sigma, settings, saturation) -> Detection:
     gain = poisson_gain(frame, saturation, quantised=quantised)
     floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
     z = significance(frame, settings.matched_radius, gain, floor)
-    rows, cols, _ = significant_maxima(z, settings.significance)
-    scale = noise_scale(z, rows, cols, settings.matched_radius + ANNULUS[1])
-    z /= max(scale, 1.0)
     rows, cols, values = significant_maxima(z, settings.significance)
-    keep = slice(0, settings.n_spots_max)
+    # Dividing z by its spread keeps its maxima where they are; only the weaker ones drop.
+    scale = max(noise_scale(z, rows, cols, settings.matched_radius + ANNULUS[1]), 1.0)
+    z /= scale
+    values = values / scale
+    keep = np.flatnonzero(values > settings.significance)[: settings.n_spots_max]
     return Detection(
         subtracted, z, rows[keep], cols[keep], values[keep], sigma, settings.significance
     )

@@ -34,34 +34,36 @@ def _half_widths(radius):
     return widths
 
 
+def _padded_prefix(image: np.ndarray, pad: int) -> np.ndarray:
+    """Row prefix sums (float64, a leading 0 column) of `image` padded by `pad` px of its
+    edge pixels repeated."""
+    padded = np.pad(np.asarray(image, np.float64), pad, mode="edge")
+    prefix = np.zeros((padded.shape[0], padded.shape[1] + 1))
+    np.cumsum(padded, axis=1, out=prefix[:, 1:])
+    return prefix
+
+
 @njit(cache=True, nogil=True)
-def disc_sums(image, radius):
-    """The sum over the disc of `radius` px about every pixel (float64), edge pixels repeated
-    beyond the frame: row prefix sums, one span per disc row."""
-    rows, cols = image.shape
+def _disc_sums(prefix, pad, radius, rows, cols):
+    """Disc sums of a `rows` x `cols` image from its `_padded_prefix` (pad >= radius): one
+    span per disc row."""
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
-    prefix = np.zeros((rows, cols + 1))
-    for r in range(rows):
-        for c in range(cols):
-            prefix[r, c + 1] = prefix[r, c] + image[r, c]
     out = np.zeros((rows, cols))
     for r in range(rows):
         for k in range(widths.shape[0]):
-            source = min(max(r + k - reach, 0), rows - 1)
+            source = prefix[r + pad + k - reach]
             w = widths[k]
             for c in range(cols):
-                left, right = c - w, c + w
-                total = (
-                    prefix[source, min(max(right, -1), cols - 1) + 1]
-                    - prefix[source, min(max(left, 0), cols)]
-                )
-                if left < 0:  # the first pixel repeated
-                    total += -left * image[source, 0]
-                if right > cols - 1:  # the last pixel repeated
-                    total += (right - cols + 1) * image[source, cols - 1]
-                out[r, c] += total
+                out[r, c] += source[c + pad + w + 1] - source[c + pad - w]
     return out
+
+
+def disc_sums(image: np.ndarray, radius: float) -> np.ndarray:
+    """The sum over the disc of `radius` px about every pixel (float64), edge pixels repeated
+    beyond the frame."""
+    pad = int(math.floor(radius))
+    return _disc_sums(_padded_prefix(image, pad), pad, radius, *np.shape(image))
 
 
 def disc_count(radius: float) -> int:
@@ -72,10 +74,12 @@ def disc_count(radius: float) -> int:
 def significance(frame: np.ndarray, radius: float, gain: float, variance_floor: float):
     """The matched-filter significance z (float32, see the module: g = `gain`, v =
     `variance_floor`) of every pixel of a frame."""
-    image = np.asarray(frame, np.float64)
     inner, outer = radius + ANNULUS[0], radius + ANNULUS[1]
-    disc = disc_sums(image, radius)
-    annulus = disc_sums(image, outer) - disc_sums(image, inner)
+    pad = int(math.floor(outer))
+    prefix = _padded_prefix(frame, pad)  # once for the three discs
+    shape = np.shape(frame)
+    disc = _disc_sums(prefix, pad, radius, *shape)
+    annulus = _disc_sums(prefix, pad, outer, *shape) - _disc_sums(prefix, pad, inner, *shape)
     n_disc, n_annulus = disc_count(radius), disc_count(outer) - disc_count(inner)
     background = annulus / n_annulus
     variance = (gain * np.maximum(background, 0.0) + variance_floor) * (
@@ -89,22 +93,14 @@ def significance(frame: np.ndarray, radius: float, gain: float, variance_floor: 
 
 def significant_maxima(z: np.ndarray, threshold: float, separation: int = 2):
     """Rows, cols and z of the local maxima of z (over the square of +-`separation` px; of a
-    flat top the first in row-major order) above `threshold`, most significant first."""
+    connected flat top, its first pixel in row-major order) above `threshold`, most
+    significant first."""
     size = 2 * separation + 1
     peaks = (z >= ndimage.maximum_filter(z, size=size, mode="nearest")) & (z > threshold)
+    plateau, _ = ndimage.label(peaks, structure=np.ones((3, 3)))
     rows, cols = np.nonzero(peaks)
-    # a plateau (a saturated disc) keeps one pixel: drop a maximum with an equal one before it
-    keep = np.ones(len(rows), bool)
-    taken = np.zeros(z.shape, bool)
-    for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        window = taken[
-            max(r - separation, 0) : r + separation + 1, max(c - separation, 0) : c + separation + 1
-        ]
-        if window.any():
-            keep[k] = False
-        else:
-            taken[r, c] = True
-    rows, cols = rows[keep], cols[keep]
+    _, first = np.unique(plateau[rows, cols], return_index=True)
+    rows, cols = rows[first], cols[first]
     values = z[rows, cols]
     order = np.argsort(-values, kind="stable")
     return rows[order], cols[order], values[order]
@@ -129,10 +125,10 @@ def local_centroids(signal: np.ndarray, rows, cols, radius: float):
 
 
 def noise_scale(z: np.ndarray, rows, cols, reach: float) -> float:
-    """The spread of z where no candidate lies within `reach` px: 1.4826 x its median absolute
-    deviation (1 where too little of the frame is left to tell). Under the model's noise it is
-    1; noise correlated between pixels, which the gain read off 3 x 3 residuals cannot see,
-    makes it larger."""
+    """The spread of z where no candidate lies within `reach` px (steps along rows and
+    columns): 1.4826 x its median absolute deviation (1 where too little of the frame is left
+    to tell). Under the model's noise it is 1; noise correlated between pixels, which the gain
+    read off 3 x 3 residuals cannot see, makes it larger."""
     near = np.zeros(z.shape, bool)
     near[rows, cols] = True
     near = ndimage.binary_dilation(near, iterations=int(math.ceil(reach)))
