@@ -28,7 +28,7 @@ from .match import match_pattern, pattern_spots
 from .relrod import measure_widths, sample_positions
 from .settings import MatchSettings
 
-SHARD_DTYPES = {
+SOLUTION_DTYPES = {  # what any indexing reports of a pattern, the spot matcher or the image's
     "scan_y": "int32",
     "scan_x": "int32",
     "phase_id": "int16",
@@ -37,6 +37,9 @@ SHARD_DTYPES = {
     "reliability": "float32",
     "phase_reliability": "float32",
     "n_spots": "int32",
+}
+SHARD_DTYPES = {
+    **SOLUTION_DTYPES,
     "matched": "int32",
     "residual": "float32",
     "scale": "float32",

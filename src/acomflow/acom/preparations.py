@@ -26,21 +26,11 @@ from ..provenance import record
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import SIDECAR_NAME, read_sidecar
 from ..tables import read_metadata, write_table
-from .dataset import detector_geometry, libraries_of, named_phases
+from .dataset import SOLUTION_DTYPES, detector_geometry, libraries_of, named_phases
 from .index import index_grid, index_pattern
 from .settings import MatchSettings
 
-INDEX_DTYPES = {
-    "scan_y": "int32",
-    "scan_x": "int32",
-    "phase_id": "int16",
-    **dict.fromkeys(QUATERNION, "float64"),
-    "index": "float32",
-    "reliability": "float32",
-    "phase_reliability": "float32",
-    "n_spots": "int32",
-    "flags": "int32",
-}
+INDEX_DTYPES = {**SOLUTION_DTYPES, "flags": "int32"}
 
 
 def _centres(patterns: pd.DataFrame, frame_shape, detector_shape, centred: bool) -> np.ndarray:

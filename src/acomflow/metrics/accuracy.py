@@ -37,39 +37,36 @@ def match(spots, truth: pd.DataFrame):
     return distance, index, distance <= np.maximum(truth.radius.to_numpy()[index], 2.0)
 
 
-def discs_apart(truth: pd.DataFrame) -> np.ndarray:
-    """True spots whose disc touches no other true spot's disc."""
-    yx, radius = np.c_[truth.y, truth.x], truth.radius.to_numpy()
-    gaps = (
-        np.hypot(*(yx[:, None, :] - yx[None, :, :]).transpose(2, 0, 1))
-        - radius[:, None]
-        - radius[None, :]
-    )
-    np.fill_diagonal(gaps, np.inf)
-    return gaps.min(axis=1) > 0
-
-
 def spot_groups(truth: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The group of each true spot (overlapping discs join one group; labels 0..) and the
-    distance from its centre to the nearest spot of another group, in its radii (inf alone)."""
+    """The group of each true spot (touching or overlapping discs join one group; labels 0..)
+    and the distance from its centre to the nearest spot of another group, in its radii (inf
+    alone)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     yx, radius = np.c_[truth.y, truth.x], truth.radius.to_numpy(np.float64)
     distance = np.hypot(*(yx[:, None, :] - yx[None, :, :]).transpose(2, 0, 1))
-    touching = distance < radius[:, None] + radius[None, :]
+    touching = distance <= radius[:, None] + radius[None, :]
     _, group = connected_components(coo_matrix(touching), directed=False)
     other = np.where(group[:, None] != group[None, :], distance, np.inf)
     return group, other.min(axis=1, initial=np.inf) / np.maximum(radius, 1e-9)
 
 
-def _group_recall(truth, index, inside, eligible, dose) -> pd.DataFrame:
-    """One row per eligible group of a crystalline pattern's true spots: its best SNR, whether
-    a registered spot lies in one of its discs, its nearest-neighbour distance (radii of its
-    best member) and the pattern's dose."""
-    group, neighbour = spot_groups(truth)
-    hit = np.zeros(len(truth), bool)
-    hit[index[inside]] = True
+def alone(group: np.ndarray) -> np.ndarray:
+    """The spots alone in their group (`spot_groups`): whose disc touches no other's."""
+    return np.bincount(group)[group] == 1
+
+
+def discs_apart(truth: pd.DataFrame) -> np.ndarray:
+    """True spots whose disc touches no other true spot's disc."""
+    return alone(spot_groups(truth)[0])
+
+
+def _group_recall(truth, groups, hit, eligible, dose) -> pd.DataFrame:
+    """One row per eligible group (`groups`: `spot_groups`) of a crystalline pattern's true
+    spots: its best SNR, whether a registered spot lies in one of its discs (`hit` per spot),
+    its nearest-neighbour distance (radii of its best member) and the pattern's dose."""
+    group, neighbour = groups
     beam_groups = set(group[truth.is_direct_beam.to_numpy()])
     rows = []
     snr = truth.snr.to_numpy()
@@ -165,8 +162,10 @@ def truth_accuracy(
             & truth.x.between(border, frame_size - 1 - border)
             & truth.y.between(border, frame_size - 1 - border)
         ).to_numpy()
-        groups.append(_group_recall(truth, index, inside, inner, getattr(pattern, "dose", np.nan)))
-        eligible = inner & discs_apart(truth)
+        grouped = spot_groups(truth)
+        dose = getattr(pattern, "dose", np.nan)
+        groups.append(_group_recall(truth, grouped, np.isfinite(error), inner, dose))
+        eligible = inner & alone(grouped[0])
         found_snr.append(truth.snr.to_numpy()[eligible])
         found.append(np.isfinite(error[eligible]))
         errors.append(error[eligible])
