@@ -1,7 +1,7 @@
 """Snakemake entry point of rule `comparison_summary`: the preparations of a dataset compared
 (results/{dataset}/comparison/summary.json)."""
 
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.phase import read_phases
 from acomflow.metrics.comparison import compare_preparations
 from acomflow.workflow import job
 
@@ -10,10 +10,7 @@ with job(snakemake):
         dict(zip(snakemake.params.preparations, snakemake.input.tables, strict=True)),
         snakemake.input.matched,
         snakemake.input.patterns,
-        {
-            name: read_cif(cif, name)
-            for name, cif in zip(snakemake.params.phases, snakemake.input.cifs)
-        },
+        read_phases(snakemake.params.phases, snakemake.input.cifs),
         list(snakemake.input.truth),
         snakemake.output[0],
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import tifffile
 
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.phase import read_phases
 from acomflow.figures.common import figure_provenance, read_frame
 from acomflow.figures.overview import examples, figure_2
 from acomflow.maps.dataset import read_tiff_provenance
@@ -32,10 +32,7 @@ with job(snakemake):
         maps,
         (radii["amorphous_inner"], radii["amorphous_outer"]),
         pd.read_parquet(snakemake.input.table),
-        {
-            name: read_cif(cif, name)
-            for name, cif in zip(snakemake.params.phases, snakemake.input.cifs, strict=True)
-        },
+        read_phases(snakemake.params.phases, snakemake.input.cifs),
         snakemake.params.min_spots,
         sidecar["calibration"]["scan_step_nm"],
         snakemake.output[0],

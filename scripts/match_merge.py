@@ -3,7 +3,7 @@ its .ang and HDF5 exports."""
 
 from acomflow.acom.dataset import merge_orientations, phase_banks, write_exports
 from acomflow.acom.settings import MatchSettings
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.phase import read_phases
 from acomflow.store import read_sidecar
 from acomflow.workflow import job
 
@@ -22,7 +22,7 @@ with job(snakemake):
     )
     write_exports(
         table,
-        {name: read_cif(cif, name) for name, cif in zip(phases, snakemake.input.cifs)},
+        read_phases(phases, snakemake.input.cifs),
         read_sidecar(snakemake.input.sidecar.rsplit("/", 1)[0])["calibration"]["scan_step_nm"],
         snakemake.output.ang,
         snakemake.output.hdf5,

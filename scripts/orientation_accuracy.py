@@ -4,7 +4,7 @@ against its truth."""
 import pandas as pd
 
 from acomflow.acom.library import proper_symmetry, zone_half_turns
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.phase import read_phases
 from acomflow.figures.acom import figure_accuracy
 from acomflow.figures.common import figure_provenance
 from acomflow.metrics.orientations import grain_spots, pattern_errors, summarise, window_px
@@ -13,10 +13,7 @@ from acomflow.tables import read_metadata
 from acomflow.workflow import job
 
 with job(snakemake):
-    phases = {
-        name: read_cif(cif, name)
-        for name, cif in zip(snakemake.params.phases, snakemake.input.cifs)
-    }
+    phases = read_phases(snakemake.params.phases, snakemake.input.cifs)
     symmetries = {name: proper_symmetry(phase) for name, phase in phases.items()}
     zone_turns = {name: zone_half_turns(phases[name], s) for name, s in symmetries.items()}
     truth = pd.read_parquet(snakemake.input.truth)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.phase import read_phases
 from acomflow.figures.acom import figure_orientations
 from acomflow.figures.common import figure_provenance
 from acomflow.store import read_sidecar
@@ -12,10 +12,7 @@ with job(snakemake):
     sidecar = read_sidecar(snakemake.input.sidecar.rsplit("/", 1)[0])
     figure_orientations(
         pd.read_parquet(snakemake.input.orientations),
-        {
-            name: read_cif(cif, name)
-            for name, cif in zip(snakemake.params.phases, snakemake.input.cifs)
-        },
+        read_phases(snakemake.params.phases, snakemake.input.cifs),
         sidecar["scan_shape"],
         sidecar["calibration"]["scan_step_nm"],
         snakemake.params.min_spots,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from acomflow.crystal.phase import read_cif
+from acomflow.crystal.phase import read_phases
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.workflow import job
@@ -11,8 +11,5 @@ with job(snakemake):
     simulate(
         SyntheticSettings.from_config(snakemake.params.settings),
         Path(snakemake.output.sidecar).parents[1],
-        {
-            name: read_cif(cif, name)
-            for name, cif in zip(snakemake.params.phases, snakemake.input.cifs, strict=True)
-        },
+        read_phases(snakemake.params.phases, snakemake.input.cifs),
     )

@@ -95,6 +95,11 @@ def read_cif(path, name: str | None = None) -> Phase:
     )
 
 
+def read_phases(names, cifs) -> dict[str, Phase]:
+    """{name: Phase} of phases `names` read from their CIF files `cifs` (same order)."""
+    return {name: read_cif(cif, name) for name, cif in zip(names, cifs, strict=True)}
+
+
 def dataset_phases(config: dict) -> dict[str, Phase]:
     """Every phase the datasets of a validated config name (in `acom.phases`, and in
     `synthetic.phases` for a synthetic dataset), read from its CIF; a name missing from `phases`

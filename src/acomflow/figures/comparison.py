@@ -5,6 +5,8 @@ it gives them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,47 @@ MASK_TITLES = {
     "index_and_reliability": f"index > Otsu, R >= {RELIABLE:g}",
     "spot_count": f">= {ROI_SPOTS} spots",
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Indexed:
+    """A dataset's orientation tables by preparation (scan order) and what drawing them needs:
+    the registered spot count of each pattern, the phases and the scan (shape, step in nm)."""
+
+    tables: dict[str, pd.DataFrame]
+    registered_spots: np.ndarray
+    phases: dict[str, Phase]
+    scan_shape: tuple[int, int]
+    scan_step_nm: float | None
+
+    @classmethod
+    def read(cls, table_paths: dict, patterns_path, phases: dict[str, Phase], store_dir):
+        """From the tables' files ({name: path}), the registered patterns table and the
+        store's sidecar (scan shape and step)."""
+        from ..store import read_sidecar
+
+        sidecar = read_sidecar(store_dir)
+        return cls(
+            tables={name: pd.read_parquet(path) for name, path in table_paths.items()},
+            registered_spots=pd.read_parquet(patterns_path, columns=["n_spots"])[
+                "n_spots"
+            ].to_numpy(),
+            phases=phases,
+            scan_shape=tuple(sidecar["scan_shape"]),
+            scan_step_nm=sidecar["calibration"]["scan_step_nm"],
+        )
+
+    @property
+    def roi(self) -> np.ndarray:
+        """The grain ROI: patterns of at least ROI_SPOTS registered spots."""
+        return np.asarray(self.registered_spots) >= ROI_SPOTS
+
+    def orientation_rgb(self, name: str, keep=None) -> np.ndarray:
+        """IPF-Z colours of table `name` on the scan, black where `keep` is False."""
+        rgb = ipf_colours(self.tables[name], self.phases).reshape(*self.scan_shape, 3)
+        if keep is None:
+            return rgb
+        return np.where(np.asarray(keep).reshape(self.scan_shape)[..., None], rgb, 0.0)
 
 
 def label(name: str) -> str:
@@ -66,36 +109,19 @@ def figure_5_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _orientation_rgb(table: pd.DataFrame, phases, shape, keep=None) -> np.ndarray:
-    """IPF-Z colours of a table on the scan, black where `keep` is False."""
-    rgb = ipf_colours(table, phases).reshape(*shape, 3)
-    return rgb if keep is None else np.where(np.asarray(keep).reshape(shape)[..., None], rgb, 0.0)
-
-
-def figure_5(
-    tables: dict[str, pd.DataFrame],
-    registered_spots: np.ndarray,
-    summary: dict,
-    phases: dict[str, Phase],
-    scan_shape,
-    scan_step_nm: float | None,
-    path,
-    provenance: dict,
-) -> pd.DataFrame:
-    """The paper's Fig. 5 for every preparation ({name: orientation table}, the spot matcher
-    last): orientation maps in the grain ROI, reliability maps raw and in the ROI, the index
-    histograms of the image-index preparations, the mean reliabilities beside the paper's and,
-    with the truth, the accuracy. Returns `figure_5_table(summary)`."""
-    shape = tuple(scan_shape)
-    roi = np.asarray(registered_spots) >= ROI_SPOTS
-    names = list(tables)
+def figure_5(indexed: Indexed, summary: dict, path, provenance: dict) -> pd.DataFrame:
+    """The paper's Fig. 5 for every preparation of `indexed` (the spot matcher last):
+    orientation maps in the grain ROI, reliability maps raw and in the ROI, the index histograms
+    of the image-index preparations, the mean reliabilities beside the paper's and, with the
+    truth, the accuracy. Returns `figure_5_table(summary)`."""
+    shape, roi = indexed.scan_shape, indexed.roi
+    names = list(indexed.tables)
     figure = plots.plt.figure(figsize=(3.4 * len(names), 13.5), layout="constrained")
     grid = figure.add_gridspec(4, len(names))
     for col, name in enumerate(names):
-        table = tables[name]
-        reliability = table["reliability"].to_numpy(np.float64).reshape(shape)
+        reliability = indexed.tables[name]["reliability"].to_numpy(np.float64).reshape(shape)
         for row, image, title, style in (
-            (0, _orientation_rgb(table, phases, shape, roi), "IPF-Z, grain ROI", {}),
+            (0, indexed.orientation_rgb(name, roi), "IPF-Z, grain ROI", {}),
             (1, reliability, "reliability", {"cmap": "viridis", "vmin": 0, "vmax": 50}),
             (
                 2,
@@ -106,12 +132,12 @@ def figure_5(
         ):
             ax = figure.add_subplot(grid[row, col])
             title = f"{label(name)}\n{title}" if row == 0 else title
-            plots.scan_image(figure, ax, image, title, "R", scan_step_nm, **style)
+            plots.scan_image(figure, ax, image, title, "R", indexed.scan_step_nm, **style)
     result = figure_5_table(summary)
     half = max(len(names) // 2, 1)
     ax = figure.add_subplot(grid[3, :half])
     for name in names[:-1]:
-        index = tables[name]["index"].to_numpy(np.float64)
+        index = indexed.tables[name]["index"].to_numpy(np.float64)
         ax.hist(index, bins=50, histtype="step", label=label(name))
     ax.set(xlabel="image index Q (grey levels)", ylabel="patterns", title="index, full map")
     ax.legend(fontsize=7)
@@ -150,35 +176,20 @@ def figure_7_table(summary: dict, preparations) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def figure_7(
-    tables: dict[str, pd.DataFrame],
-    registered_spots: np.ndarray,
-    summary: dict,
-    phases: dict[str, Phase],
-    scan_shape,
-    scan_step_nm: float | None,
-    path,
-    provenance: dict,
-) -> pd.DataFrame:
-    """The paper's Fig. 7 for the preparations in `tables` (one row each): the orientation map,
+def figure_7(indexed: Indexed, summary: dict, path, provenance: dict) -> pd.DataFrame:
+    """The paper's Fig. 7 for the preparations of `indexed` (one row each): the orientation map,
     then masked by index, reliability, both and spot count (`metrics.comparison.masks`), each
     titled with the fraction kept and, with the truth, what it keeps. Returns
     `figure_7_table`."""
-    shape = tuple(scan_shape)
-    result = figure_7_table(summary, tables)
+    step, rows = indexed.scan_step_nm, len(indexed.tables)
+    result = figure_7_table(summary, indexed.tables)
     cols = 1 + len(MASK_TITLES)
-    figure, axes = plots.subplots(len(tables), cols, (3.6 * cols, 3.4 * len(tables)))
+    figure, axes = plots.subplots(rows, cols, (3.6 * cols, 3.4 * rows))
     axes = np.atleast_2d(axes)
-    for row, (name, table) in enumerate(tables.items()):
-        plots.scan_image(
-            figure,
-            axes[row, 0],
-            _orientation_rgb(table, phases, shape),
-            label(name),
-            "",
-            scan_step_nm,
-        )
-        kept = masks(table, registered_spots)
+    for row, (name, table) in enumerate(indexed.tables.items()):
+        rgb = indexed.orientation_rgb(name)
+        plots.scan_image(figure, axes[row, 0], rgb, label(name), "", step)
+        kept = masks(table, indexed.registered_spots, summary[name]["index_threshold"])
         for col, (mask, title) in enumerate(MASK_TITLES.items(), start=1):
             line = result[(result["preparation"] == name) & (result["mask"] == mask)].iloc[0]
             title = f"{title}: {100 * line['kept']:.0f} % kept"
@@ -188,18 +199,18 @@ def figure_7(
                     f"other {line['non_crystal_kept_per_100']:.0f} %, "
                     f"right {100 * line['right_of_kept']:.0f} %"
                 )
-            image = _orientation_rgb(table, phases, shape, kept[mask])
-            plots.scan_image(figure, axes[row, col], image, title, "", scan_step_nm)
+            image = indexed.orientation_rgb(name, kept[mask])
+            plots.scan_image(figure, axes[row, col], image, title, "", step)
     plots.save(figure, path, provenance=provenance)
     return result
 
 
-def figure_6_table(tables: dict[str, pd.DataFrame], registered_spots: np.ndarray) -> pd.DataFrame:
+def figure_6_table(indexed: Indexed) -> pd.DataFrame:
     """Per preparation, the reliability over the map and in the grain ROI: mean, median and
     the fraction at or above RELIABLE (the paper's Fig. 6e, f)."""
-    roi = np.asarray(registered_spots) >= ROI_SPOTS
+    roi = indexed.roi
     rows = []
-    for name, table in tables.items():
+    for name, table in indexed.tables.items():
         reliability = table["reliability"].to_numpy(np.float64)
         for region, values in (("map", reliability), ("grain ROI", reliability[roi])):
             rows.append(
@@ -218,30 +229,22 @@ def figure_6_table(tables: dict[str, pd.DataFrame], registered_spots: np.ndarray
 
 
 def figure_6(
-    tables: dict[str, pd.DataFrame],
-    registered_spots: np.ndarray,
-    frames: dict[str, list[np.ndarray]],
-    examples: pd.DataFrame,
-    phases: dict[str, Phase],
-    scan_shape,
-    scan_step_nm: float | None,
-    path,
-    provenance: dict,
+    indexed: Indexed, frames: dict[str, list[np.ndarray]], examples: pd.DataFrame, path, provenance
 ) -> pd.DataFrame:
-    """The paper's Fig. 6 for two preparations (`tables`: raw first, reconstruction second):
+    """The paper's Fig. 6 for two preparations (`indexed`: raw first, reconstruction second):
     orientation and reliability maps, the reliability histograms and, for the patterns of
     `examples` (scan_y, scan_x, noise_sigma), the frames of each (`frames`: {name: [frame]}).
     Returns `figure_6_table`."""
-    shape = tuple(scan_shape)
-    result = figure_6_table(tables, registered_spots)
+    shape, step = indexed.scan_shape, indexed.scan_step_nm
+    result = figure_6_table(indexed)
     figure = plots.plt.figure(figsize=(17, 12), layout="constrained")
     grid = figure.add_gridspec(3, 12)
     n = len(examples)
-    for k, (name, table) in enumerate(tables.items()):
+    for k, (name, table) in enumerate(indexed.tables.items()):
         reliability = table["reliability"].to_numpy(np.float64)
         ax = figure.add_subplot(grid[0, 6 * k : 6 * k + 3])
-        rgb = _orientation_rgb(table, phases, shape)
-        plots.scan_image(figure, ax, rgb, f"{label(name)}: IPF-Z", "", scan_step_nm)
+        rgb = indexed.orientation_rgb(name)
+        plots.scan_image(figure, ax, rgb, f"{label(name)}: IPF-Z", "", step)
         ax = figure.add_subplot(grid[0, 6 * k + 3 : 6 * k + 6])
         plots.scan_image(
             figure,
@@ -249,7 +252,7 @@ def figure_6(
             reliability.reshape(shape),
             f"{label(name)}: reliability",
             "R",
-            scan_step_nm,
+            step,
             cmap="viridis",
             vmin=0,
             vmax=50,

@@ -47,13 +47,12 @@ def index_threshold(index: np.ndarray) -> float:
 
 
 def masks(
-    table: pd.DataFrame, registered_spots: np.ndarray, roi_spots: int = ROI_SPOTS
+    table: pd.DataFrame, registered_spots: np.ndarray, threshold: float, roi_spots: int = ROI_SPOTS
 ) -> dict[str, np.ndarray]:
     """The paper's Fig. 7 masks of crystalline points (True: kept), in scan order: index above
-    `index_threshold`, reliability >= RELIABLE, both, and at least `roi_spots` registered
-    spots."""
-    index = table["index"].to_numpy(np.float64)
-    by_index = index > index_threshold(index)
+    `threshold` (`index_threshold`), reliability >= RELIABLE, both, and at least `roi_spots`
+    registered spots."""
+    by_index = table["index"].to_numpy(np.float64) > threshold
     by_reliability = table["reliability"].to_numpy(np.float64) >= RELIABLE
     return {
         "index": by_index,
@@ -71,12 +70,12 @@ def _right(errors: pd.DataFrame, limit_deg: float) -> np.ndarray:
 
 
 def against_truth(
-    table, truth, symmetries, zone_turns, counts, registered_spots, min_spots: int = 8
+    table, truth, symmetries, zone_turns, counts, kept: dict, min_spots: int = 8
 ) -> dict:
     """The accuracy of one preparation's table against the truth: `orientations.summarise`;
     pooled over the crystalline patterns of at least `min_spots` own-grain spots, the fractions
     within 1 and 2 deg (up to the zone twin, right phase); the false orientations per 100
-    non-crystalline patterns (R >= RELIABLE); and per mask (`masks`) the fraction of those
+    non-crystalline patterns (R >= RELIABLE); and per mask of `kept` (`masks`) the fraction of those
     crystalline patterns it keeps, the non-crystalline ones it keeps per 100 and the fraction of
     the crystalline ones it keeps that are right within 2 deg."""
     errors = pattern_errors(table, truth, symmetries, zone_turns, counts, min_spots)
@@ -88,13 +87,13 @@ def against_truth(
     false = other & (errors["phase"].fillna("") != "").to_numpy()
     false &= errors["reliability"].to_numpy() >= RELIABLE
     right = _right(errors, 2.0)
-    kept = {
+    by_mask = {
         name: {
             "crystal_kept": _fraction(mask[crystal]),
             "non_crystal_kept_per_100": 100.0 * _fraction(mask[other]),
             "right_of_kept": _fraction(right[crystal & mask]),
         }
-        for name, mask in masks(table, registered_spots).items()
+        for name, mask in kept.items()
     }
     return {
         **summarise(errors.reset_index(), min_spots),
@@ -102,7 +101,7 @@ def against_truth(
         "within_1_deg": _fraction(_right(errors, 1.0)[crystal]),
         "within_2_deg": _fraction(right[crystal]),
         "false_orientations_per_100": 100.0 * _fraction(false[other]),
-        "masks": kept,
+        "masks": by_mask,
     }
 
 
@@ -139,15 +138,15 @@ def compare_preparations(
     summary = {}
     for name, path in paths.items():
         table = pd.read_parquet(path)
+        threshold = index_threshold(table["index"].to_numpy(np.float64))
+        kept = masks(table, registered, threshold)
         summary[name] = {
             **preparation_summary(table, registered),
-            "index_threshold": index_threshold(table["index"].to_numpy(np.float64)),
-            "masks_kept": {
-                mask: float(kept.mean()) for mask, kept in masks(table, registered).items()
-            },
+            "index_threshold": threshold,
+            "masks_kept": {mask: float(rows.mean()) for mask, rows in kept.items()},
         }
         if truth is not None:
-            summary[name]["truth"] = against_truth(table, *truth, registered)
+            summary[name]["truth"] = against_truth(table, *truth, kept)
     inputs = [patterns_path, *paths.values(), *(truth_paths or [])]
     write_json(out_path, {"preparations": summary, **record({}, inputs=inputs)})
     return summary
