@@ -64,6 +64,7 @@ def index_store(
     grids = [index_grid(library, d) for library in libraries_of(banks, band, settings)]
     patterns = pd.read_parquet(patterns_path, columns=["centre_y", "centre_x", "n_spots"])
     centres = _centres(patterns, sidecar["frame_shape"], detector_shape, centred)
+    n_spots = patterns["n_spots"].to_numpy()
     distinct = math.radians(settings.distinct_deg)
     ny, nx = scan_shape
 
@@ -73,8 +74,8 @@ def index_store(
         result = index_pattern(data, tuple(centres[k]), grids, distinct)
         row = {key: result[key] for key in ("index", "reliability", "phase_reliability")}
         row.update(zip(QUATERNION, result["quaternion"], strict=True))
-        n_spots = int(patterns["n_spots"].iat[k])
-        return {"index": {**row, "phase_id": result["phase"], "n_spots": n_spots, "flags": 0}}
+        row.update(phase_id=result["phase"], n_spots=n_spots[k], flags=0)
+        return {"index": row}
 
     lines = scan_lines(scan_shape, (0, ny), store_lines(store_dir, (0, ny)))
     table = run(
