@@ -9,8 +9,8 @@ from scipy import ndimage
 
 from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.register.matched import (
-    disc_count,
-    disc_sums,
+    ANNULUS,
+    along_ring,
     noise_scale,
     significance,
     significant_maxima,
@@ -20,30 +20,82 @@ from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
 
 
-def footprint(radius):
+def reference_significance(frame, radius, gain, floor):
+    """The module's statistic computed directly: on and off sums and pixel counts by
+    convolution with the disc and the square ring (zero outside the frame), then Li & Ma's
+    eq. 17 where z > 2."""
     reach = int(np.floor(radius))
-    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    return (np.hypot(dy, dx) <= radius).astype(float)
+    inner, outer = reach + ANNULUS[0], reach + ANNULUS[1]
+    dy, dx = np.mgrid[-outer : outer + 1, -outer : outer + 1]
+    disc = (np.hypot(dy, dx) <= radius).astype(float)
+    chebyshev = np.maximum(abs(dy), abs(dx))
+    ring = ((chebyshev >= inner) & (chebyshev <= outer)).astype(float)
+
+    def total(image, footprint):
+        return ndimage.convolve(image, footprint, mode="constant", cval=0.0)
+
+    ones = np.ones_like(frame)
+    on, n_on, off, n_off = (
+        total(frame, disc),
+        total(ones, disc),
+        total(frame, ring),
+        total(ones, ring),
+    )
+    mean = off / n_off
+    z = (on / n_on - mean) / np.sqrt((gain * np.maximum(mean, 0) + floor) * (1 / n_on + 1 / n_off))
+    if gain <= 0:
+        return z
+    pseudo = floor / gain**2
+    x_on, x_off = on / gain + n_on * pseudo, off / gain + n_off * pseudo
+    a, both = n_on / n_off, x_on + x_off
+    twice = x_on * np.log((1 + a) / a * x_on / both) + x_off * np.log((1 + a) * x_off / both)
+    return np.where(z > 2, np.sqrt(2 * np.maximum(twice, 0)), z)
 
 
 @pytest.mark.parametrize("radius", [1.0, 2.5, 4.0, 7.5])
-def test_disc_sums_are_a_convolution_with_the_disc(radius):
-    image = np.random.default_rng(0).random((23, 31))
-    expected = ndimage.convolve(image, footprint(radius), mode="nearest")
-    np.testing.assert_allclose(disc_sums(image, radius), expected, rtol=1e-12, atol=1e-12)
-    assert disc_count(radius) == footprint(radius).sum()
+@pytest.mark.parametrize("gain", [0.0, 3.0])
+def test_significance_against_a_direct_computation(radius, gain):
+    """Every pixel, the frame's edges included, within float32 rounding of the convolutions."""
+    rng = np.random.default_rng(0)
+    frame = 3.0 * rng.poisson(2.0, (40, 53)).astype(np.float64) + 1.0
+    frame[18:23, 18:23] += 40.0
+    expected = reference_significance(frame, radius, gain, 1 / 12)
+    got = significance(frame, radius, gain, 1 / 12)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert got[20, 20] > 4.0
 
 
 @pytest.mark.parametrize("gain,level", [(1.0, 3.0), (16.0, 0.5), (16.0, 40.0)])
 def test_significance_of_poisson_background_is_standard_normal(gain, level):
-    """On Poisson electrons of a uniform level, recorded at `gain` counts per electron, z has
-    mean 0 and standard deviation 1 (within 0.1), and its maxima above 6 sigma are rare."""
+    """On Poisson electrons of a uniform level, recorded at `gain` counts per electron, S has
+    mean 0 and standard deviation 1 (within 0.1), and no maximum reaches 5 sigma: at half an
+    electron per pixel the Gaussian z's tail is many times heavier."""
     rng = np.random.default_rng(1)
     frame = gain * rng.poisson(level, (256, 256)).astype(np.float64)
     z = significance(frame, 2.5, gain, 0.0)[10:-10, 10:-10]
     assert abs(z.mean()) < 0.05 and z.std() == pytest.approx(1.0, abs=0.1)
-    rows, _, _ = significant_maxima(z, 6.0)
-    assert len(rows) <= 1
+    rows, _, _ = significant_maxima(z, 5.0)
+    assert len(rows) == 0
+
+
+def test_a_ring_is_no_spot_but_a_spot_on_it_is():
+    """On a bright smooth ring about the beam, the square ring's background misses the ring's
+    curvature and its crest is 'significant'; against the discs along the ring it is not,
+    while a faint disc on the crest stays significant."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:256, :256] - 127.5
+    rho = np.hypot(yy, xx)
+    expected = 2.0 + 400.0 * np.exp(-0.5 * ((rho - 45.0) / 3.0) ** 2)
+    spot = (np.hypot(yy - 45.0, xx) <= 2.5) & True
+    expected = expected + 40.0 * spot
+    frame = rng.poisson(expected).astype(np.float64)
+    z = significance(frame, 2.5, 1.0, 0.0)
+    rows, cols, values = significant_maxima(z, 5.0)
+    ring = along_ring(frame, rows, cols, (127.5, 127.5), 2.5, 1.0, 0.0)
+    on_spot = np.hypot(rows - 172.5, cols - 127.5) <= 2
+    assert on_spot.any() and (~on_spot).sum() >= 5  # the crest passes the local test
+    assert (np.minimum(values, ring)[on_spot] > 5.0).all()
+    assert (ring[~on_spot] <= 5.0).all()
 
 
 def test_a_saturated_plateau_is_one_maximum():
@@ -63,21 +115,21 @@ def test_bed(tmp_path_factory):
 
 
 def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
-    """On crowded patterns of mostly SNR 5-15 spots, the matched filter finds >= 0.89 of every
-    spot of SNR >= 5 (>= 0.97 at SNR >= 10, >= 0.75 at SNR 5-7, >= 0.88 of neighbours 2.3-3.4
-    radii apart), at precision >= 0.99, <= 0.5 false spots per amorphous or vacuum pattern and
+    """On crowded patterns of mostly SNR 5-15 spots, the matched filter finds >= 0.87 of every
+    spot of SNR >= 5 (>= 0.97 at SNR >= 10, >= 0.70 at SNR 5-7, >= 0.85 of neighbours 2.3-3.4
+    radii apart), at precision >= 0.99, <= 0.3 false spots per amorphous or vacuum pattern and
     the direct beam in every frame; the paper's prominence finds <= 0.60 of them."""
     matched = registration_accuracy(
         test_bed, RegistrationSettings(detection="matched", n_spots_max=500), 256
     )
     paper = registration_accuracy(test_bed, RegistrationSettings(n_spots_max=500), 256)
     found = matched["recall_all"]
-    assert found["recall"] >= 0.89 and found["recall_snr_10"] >= 0.97
-    assert found["snr"]["[5.0, 7.0)"]["recall"] >= 0.75
-    assert found["neighbour_radii"]["[2.3, 3.4)"]["recall"] >= 0.88
+    assert found["recall"] >= 0.87 and found["recall_snr_10"] >= 0.97
+    assert found["snr"]["[5.0, 7.0)"]["recall"] >= 0.70
+    assert found["neighbour_radii"]["[2.3, 3.4)"]["recall"] >= 0.85
     assert matched["precision_crystal"] >= 0.99 and matched["direct_beam_flagged"] == 1.0
-    assert matched["false_spots_per_amorphous_pattern"] <= 0.5
-    assert matched["false_spots_per_vacuum_pattern"] <= 0.5
+    assert matched["false_spots_per_amorphous_pattern"] <= 0.3
+    assert matched["false_spots_per_vacuum_pattern"] <= 0.3
     assert paper["recall_all"]["recall"] <= 0.60
 
 
@@ -95,7 +147,9 @@ def test_the_noise_scale_is_read_off_the_quiet_frame():
 def test_the_reflections_the_paper_misses_in_a_real_block_file():
     """In the real ASTAR block file test1.blo, the reflections at (row 53, column 77) and (112,
     64) are registered in all six patterns, and every spot the matched filter adds to the
-    paper's detection stands on a white top-hat (size 9, 1 px blur) of at least 5 counts."""
+    paper's detection stands on a white top-hat (size 9, 1 px blur) of at least 3 counts (the
+    frame's median top-hat is 0.6-0.8; the weakest added spots, 3.4-3.9, lie by the frame's
+    edge or recur in the other patterns)."""
     from skimage.morphology import white_tophat
 
     from acomflow.blockfile import BlockfileFrames
@@ -110,4 +164,4 @@ def test_the_reflections_the_paper_misses_in_a_real_block_file():
         tophat = white_tophat(ndimage.gaussian_filter(frame, 1), np.ones((9, 9)))
         for y, x in zip(matched["y"], matched["x"], strict=True):
             if np.hypot(paper["y"] - y, paper["x"] - x).min() > 3:
-                assert tophat[int(round(y)), int(round(x))] >= 5.0
+                assert tophat[int(round(y)), int(round(x))] >= 3.0

@@ -22,7 +22,15 @@ from ..peaks.refine import (
     refine_paper,
 )
 from .background import subtract_background
-from .matched import ANNULUS, local_centroids, noise_scale, significance, significant_maxima
+from .matched import (
+    ANNULUS,
+    along_ring,
+    disc_at,
+    local_centroids,
+    noise_scale,
+    significance,
+    significant_maxima,
+)
 from .maxima import find_maxima, prominences
 from .noise import (
     ROUNDING_VARIANCE,
@@ -75,7 +83,10 @@ class Detection(NamedTuple):
 
 
 def detect_spots(
-    frame: np.ndarray, settings: RegistrationSettings, saturation: float = np.inf
+    frame: np.ndarray,
+    settings: RegistrationSettings,
+    saturation: float = np.inf,
+    centre: tuple[float, float] | None = None,
 ) -> Detection:
     """Noise, background, blur and adaptive-prominence maxima of a finite, non-constant float32
     frame; with `detection: matched`, the maxima of the matched-filter significance instead
@@ -90,7 +101,8 @@ def detect_spots(
         else sigma_corners(frame)
     )
     if settings.detection == "matched":
-        return _matched(frame, subtracted, sigma, settings, saturation)
+        centre = centre or ((frame.shape[0] - 1) / 2.0, (frame.shape[1] - 1) / 2.0)
+        return _matched(frame, subtracted, sigma, settings, saturation, centre)
     threshold = max(settings.prominence_floor, settings.prominence_k * sigma)
     detection = gaussian_blur(subtracted, settings.blur_sigma)
     rows, cols = find_maxima(detection, threshold, settings.strict, settings.exclude_edges)
@@ -106,17 +118,31 @@ def detect_spots(
     return Detection(subtracted, detection, rows, cols, prominence, sigma, threshold)
 
 
-def _matched(frame, subtracted, sigma, settings, saturation) -> Detection:
+def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detection:
     """`detect_spots` with the matched-filter significance: the frame's own gain, or, where it
-    cannot be read off the frame, its pixel sigma as the noise."""
+    cannot be read off the frame, its pixel sigma as the noise. A candidate must stand out
+    both from its surroundings and from its ring about the direct beam (`along_ring`)."""
     quantised = is_quantised(frame)
     gain = poisson_gain(frame, saturation, quantised=quantised)
     floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
-    z = significance(frame, settings.matched_radius, gain, floor)
+    radius = settings.matched_radius
+    z = significance(frame, radius, gain, floor)
     rows, cols, values = significant_maxima(z, settings.significance)
     # Dividing z by its spread keeps its maxima where they are; only the weaker ones drop.
-    scale = max(noise_scale(z, rows, cols, settings.matched_radius + ANNULUS[1]), 1.0)
+    scale = max(noise_scale(z, rows, cols, radius + ANNULUS[1]), 1.0)
     z /= scale
+    beam = direct_beam(
+        rows,
+        cols,
+        disc_at(frame, rows, cols, radius),
+        centre,
+        search_radius(frame.shape, settings.direct_beam_search),
+    )
+    if beam >= 0:
+        ring = along_ring(
+            frame, rows, cols, (rows[beam], cols[beam]), radius, gain, floor, nearest=3 * radius
+        )
+        values = np.minimum(values, ring)
     values = values / scale
     keep = np.flatnonzero(values > settings.significance)[: settings.n_spots_max]
     return Detection(
@@ -154,7 +180,7 @@ def register_frame(
         pattern["noise_sigma"], pattern["prominence_min"] = 0.0, settings.prominence_floor
         return _empty_spots(), pattern
 
-    found = detect_spots(frame, settings, saturation)
+    found = detect_spots(frame, settings, saturation, centre)
     subtracted, detection = found.subtracted, found.detection
     rows, cols, prominence = found.rows, found.cols, found.prominence
     pattern.update(noise_sigma=found.sigma, prominence_min=found.threshold)
