@@ -1,6 +1,7 @@
 """Registration on the hard test bed: recall over every spot of SNR >= 5 (overlapping discs as
 one group), by SNR, by the distance to the nearest other spot and by dose, with precision and
-the false spots per amorphous and vacuum pattern (`metrics.accuracy`), for the paper's
+the false spots per amorphous and vacuum pattern, and the median position error against an
+oracle centroid's by SNR (`metrics.accuracy`), for the paper's
 prominence detection and the matched filter (`detection: matched`, disc radius 2.5 px at 256).
 
 The test bed (`simulate.settings.HARD_TEST_BED`) is the project's generator made hard the ways
@@ -8,6 +9,11 @@ real data are: dense 2D lattices (first basis vector 8-14 px at 256 px, so neigh
 radii apart), a 25x dose range (dose_variation 0.97), most spots at SNR 5-15, strong halo and
 support-film rings under the crystals, amorphous and vacuum regions; at 256 and 512 px, in
 uint8, uint16 and float32, over several seeds. Up to 500 spots per pattern are kept.
+
+It also times one frame's registration (one core, after the JIT warm-up) with both detections
+against a floor, reading the frame from its memory-mapped .npy and one 2 px
+`scipy.ndimage.gaussian_filter`, on the demo's kind of frame (512 px uint16, the generator's
+defaults) and on the test bed's crowded ones.
 
     python bench/detection.py                      # 3 seeds x 2 sizes x 3 dtypes, 8 x 10 scans
     python bench/detection.py --seeds 0 --sizes 256 --dtypes uint16
@@ -21,12 +27,68 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from scipy import ndimage
+
 from acomflow.metrics.accuracy import registration_accuracy
+from acomflow.register.frame import register_frame
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
 
 DETECTIONS = ("prominence", "matched")
+
+
+def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
+    """Milliseconds per frame (median of 3 passes over up to 40 frames) of the floor and of
+    `register_frame` with each detection."""
+    data = np.load(scan_dir / "raw" / "data.npy", mmap_mode="r")
+    frames = data.reshape(-1, frame_size, frame_size)[:40]
+    settings = {
+        detection: RegistrationSettings(
+            detection=detection, matched_radius=2.5 * frame_size / 256, n_spots_max=500
+        )
+        for detection in DETECTIONS
+    }
+    tasks = {
+        "floor": lambda frame: ndimage.gaussian_filter(np.asarray(frame, np.float32), 2.0),
+        **{
+            detection: lambda frame, s=s: register_frame(frame, s, saturation)
+            for detection, s in settings.items()
+        },
+    }
+    costs = {}
+    for name, task in tasks.items():
+        task(frames[0])  # the JIT warm-up
+        passes = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for frame in frames:
+                task(frame)
+            passes.append((time.perf_counter() - start) / len(frames) * 1e3)
+        costs[name] = float(np.median(passes))
+    return costs
+
+
+def time_frames() -> None:
+    """Print `per_frame_ms` on the demo's kind of frame and on the test bed's at 512 px."""
+    beds = {
+        "demo frames": SyntheticSettings(scan_shape=(5, 8), frame_size=512, dtype="uint16"),
+        "test-bed frames": SyntheticSettings(
+            **HARD_TEST_BED, frame_size=512, dtype="uint16", seed=0
+        ),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, settings in beds.items():
+            work = Path(tmp) / name.replace(" ", "-")
+            simulate(settings, work)
+            costs = per_frame_ms(work, 512, settings.saturation_level)
+            print(
+                f"{name}, 512 px uint16, ms per frame: floor {costs['floor']:.1f}, prominence "
+                f"{costs['prominence']:.1f} ({costs['prominence'] / costs['floor']:.1f}x), "
+                f"matched {costs['matched']:.1f} ({costs['matched'] / costs['floor']:.1f}x)",
+                flush=True,
+            )
 
 
 def main():
@@ -36,6 +98,7 @@ def main():
     parser.add_argument("--dtypes", nargs="+", default=["uint8", "uint16", "float32"])
     parser.add_argument("--out", type=Path, help="write every case's summary as JSON here")
     args = parser.parse_args()
+    time_frames()
     cases = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
@@ -73,6 +136,14 @@ def main():
             bins = summary["recall_all"][axis]
             cells = ", ".join(f"{b} {v['groups']} {v['recall']:.2f}" for b, v in bins.items())
             print(f"  {name}: {cells}")
+    print("\nmedian position error of the isolated spots found, px (bin: spots, ours / oracle):")
+    for name, summary in cases.items():
+        cells = ", ".join(
+            f"{b} {v['spots']} {v['error_median']:.3f} / {v['oracle_median']:.3f}"
+            for b, v in summary["position_error_by_snr"].items()
+            if v["spots"]
+        )
+        print(f"  {name}: {cells}")
     if args.out:
         args.out.write_text(json.dumps(cases, indent=1, default=float))
 

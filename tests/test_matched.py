@@ -11,19 +11,25 @@ from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.register.matched import (
     ANNULUS,
     along_ring,
+    beam_extent,
+    dead_pixels,
     noise_scale,
     significance,
     significant_maxima,
+    spot_mask,
+    spot_significance,
 )
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
+from acomflow.tables import read_metadata
 
 
-def reference_significance(frame, radius, gain, floor):
+def reference_significance(frame, radius, gain, floor, keep=None):
     """The module's statistic computed directly: on and off sums and pixel counts by
-    convolution with the disc and the square ring (zero outside the frame), then Li & Ma's
-    eq. 17 where z > 2."""
+    convolution with the disc and the square ring (zero outside the frame; with `keep`, the
+    ring's pixels where it is true, if at least a quarter of the ring), then Li & Ma's eq. 17
+    where z > 2."""
     reach = int(np.floor(radius))
     inner, outer = reach + ANNULUS[0], reach + ANNULUS[1]
     dy, dx = np.mgrid[-outer : outer + 1, -outer : outer + 1]
@@ -41,6 +47,11 @@ def reference_significance(frame, radius, gain, floor):
         total(frame, ring),
         total(ones, ring),
     )
+    if keep is not None:
+        n_kept = total(keep.astype(float), ring)
+        enough = n_kept >= 0.25 * n_off
+        off = np.where(enough, total(frame * keep, ring), off)
+        n_off = np.where(enough, n_kept, n_off)
     mean = off / n_off
     z = (on / n_on - mean) / np.sqrt((gain * np.maximum(mean, 0) + floor) * (1 / n_on + 1 / n_off))
     if gain <= 0:
@@ -54,13 +65,20 @@ def reference_significance(frame, radius, gain, floor):
 
 @pytest.mark.parametrize("radius", [1.0, 2.5, 4.0, 7.5])
 @pytest.mark.parametrize("gain", [0.0, 3.0])
-def test_significance_against_a_direct_computation(radius, gain):
-    """Every pixel, the frame's edges included, within float32 rounding of the convolutions."""
+@pytest.mark.parametrize("masked", [False, True])
+def test_significance_against_a_direct_computation(radius, gain, masked):
+    """Every pixel, the frame's edges included, within float32 rounding of the convolutions,
+    also with a background mask (discs of 3.5 px about a few pixels and a band of rows)."""
     rng = np.random.default_rng(0)
     frame = 3.0 * rng.poisson(2.0, (40, 53)).astype(np.float64) + 1.0
     frame[18:23, 18:23] += 40.0
-    expected = reference_significance(frame, radius, gain, 1 / 12)
-    got = significance(frame, radius, gain, 1 / 12)
+    keep = None
+    if masked:
+        keep = ~spot_mask(frame.shape, np.array([20, 5, 30]), np.array([20, 40, 8]), 3.5)
+        keep[:, :3] = False
+        assert keep.sum() < keep.size - 50
+    expected = reference_significance(frame, radius, gain, 1 / 12, keep)
+    got = significance(frame, radius, gain, 1 / 12, keep)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert got[20, 20] > 4.0
 
@@ -98,6 +116,47 @@ def test_a_ring_is_no_spot_but_a_spot_on_it_is():
     assert (ring[~on_spot] <= 5.0).all()
 
 
+def test_a_wide_flat_spot_is_one_spot_and_two_neighbours_are_two():
+    """A flat-topped disc of radius 6 px (more than twice the matched disc) gives several
+    maxima of S on one plateau, which are one spot; two discs of radius 2.5 px 7 px apart
+    (2.8 radii), side by side, are two, as is a faint one beside a bright one."""
+    yy, xx = np.mgrid[:96, :96]
+    rng = np.random.default_rng(4)
+
+    def spots(*discs):
+        expected = np.full((96, 96), 4.0)
+        for y, x, r, level in discs:
+            expected = expected + level * (np.hypot(yy - y, xx - x) <= r)
+        return rng.poisson(expected).astype(np.float64)
+
+    _, rows, _, _ = spot_significance(spots((48, 48, 6.0, 60.0)), 2.5, 1.0, 0.0, 4.5)
+    assert len(rows) == 1
+    for level in (40.0, 12.0):
+        frame = spots((48, 44.5, 2.5, 40.0), (48, 51.5, 2.5, level))
+        _, rows, cols, _ = spot_significance(frame, 2.5, 1.0, 0.0, 4.5)
+        assert sorted(np.round(cols / 7).astype(int)) == [6, 7]
+
+
+def test_dead_pixels_are_told_from_dark_ones():
+    """A 0 among neighbours of 30 counts (10 electrons at 3 counts each) is dead; a 0 among
+    neighbours of 3 counts (1 electron) is Poisson's; at the frame's edge, its fewer
+    neighbours decide."""
+    frame = np.full((20, 20), 30.0)
+    frame[:, 10:] = 3.0
+    frame[5, 5] = frame[5, 15] = frame[0, 0] = 0.0
+    dead = dead_pixels(frame, 9.2 * 3.0)
+    assert dead[5, 5] and dead[0, 0] and not dead[5, 15] and dead.sum() == 2
+
+
+def test_the_beam_extent_of_a_saturated_disc():
+    """A saturated disc of radius 5 px found at a pixel of its rim: centre within 0.2 px and
+    radius within 0.5 px of the truth, from the half-maximum region."""
+    yy, xx = np.mgrid[:64, :64]
+    frame = 10.0 + 5000.0 * (np.hypot(yy - 30.3, xx - 33.6) <= 5.0)
+    y, x, radius = beam_extent(np.minimum(frame, 4095.0), 27, 30, 12)
+    assert np.hypot(y - 30.3, x - 33.6) < 0.2 and abs(radius - 5.0) < 0.5
+
+
 def test_a_saturated_plateau_is_one_maximum():
     frame = np.zeros((40, 40))
     frame[15:22, 15:22] = 100.0
@@ -115,22 +174,37 @@ def test_bed(tmp_path_factory):
 
 
 def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
-    """On crowded patterns of mostly SNR 5-15 spots, the matched filter finds >= 0.87 of every
-    spot of SNR >= 5 (>= 0.97 at SNR >= 10, >= 0.70 at SNR 5-7, >= 0.85 of neighbours 2.3-3.4
-    radii apart), at precision >= 0.99, <= 0.3 false spots per amorphous or vacuum pattern and
-    the direct beam in every frame; the paper's prominence finds <= 0.60 of them."""
+    """On crowded patterns of mostly SNR 5-15 spots, the matched filter finds >= 0.90 of every
+    spot of SNR >= 5 (>= 0.97 at SNR >= 10, >= 0.78 at SNR 5-7, >= 0.88 of neighbours 2.3-3.4
+    radii apart), at precision >= 0.99, <= 0.3 false spots per amorphous pattern and <= 0.2
+    per vacuum pattern, the direct beam in every frame; the paper's prominence finds <= 0.60
+    of them."""
     matched = registration_accuracy(
         test_bed, RegistrationSettings(detection="matched", n_spots_max=500), 256
     )
     paper = registration_accuracy(test_bed, RegistrationSettings(n_spots_max=500), 256)
     found = matched["recall_all"]
-    assert found["recall"] >= 0.87 and found["recall_snr_10"] >= 0.97
-    assert found["snr"]["[5.0, 7.0)"]["recall"] >= 0.70
-    assert found["neighbour_radii"]["[2.3, 3.4)"]["recall"] >= 0.85
+    assert found["recall"] >= 0.90 and found["recall_snr_10"] >= 0.97
+    assert found["snr"]["[5.0, 7.0)"]["recall"] >= 0.78
+    assert found["neighbour_radii"]["[2.3, 3.4)"]["recall"] >= 0.88
     assert matched["precision_crystal"] >= 0.99 and matched["direct_beam_flagged"] == 1.0
     assert matched["false_spots_per_amorphous_pattern"] <= 0.3
-    assert matched["false_spots_per_vacuum_pattern"] <= 0.3
+    assert matched["false_spots_per_vacuum_pattern"] <= 0.2
     assert paper["recall_all"]["recall"] <= 0.60
+
+
+def test_a_known_gain_cleans_the_vacuum(test_bed):
+    """Given the detector's true gain (the generator's), rather than the one each frame's
+    noise reads low, S is calibrated: at 4 sigma the recall is >= 0.91 with no false spot in
+    vacuum and <= 0.5 per amorphous pattern."""
+    gain = read_metadata(test_bed / "truth" / "patterns.parquet")["gain_counts_per_electron"]
+    settings = RegistrationSettings(
+        detection="matched", gain=gain, significance=4.0, n_spots_max=500
+    )
+    found = registration_accuracy(test_bed, settings, 256)
+    assert found["recall_all"]["recall"] >= 0.91
+    assert found["false_spots_per_vacuum_pattern"] == 0.0
+    assert found["false_spots_per_amorphous_pattern"] <= 0.5
 
 
 def test_the_noise_scale_is_read_off_the_quiet_frame():

@@ -7,7 +7,7 @@ import pytest
 
 from acomflow.figures.compression import compression_by_spot_count
 from acomflow.figures.registration import BLUR_SIGMAS, accuracy_by_blur
-from acomflow.metrics.accuracy import truth_accuracy
+from acomflow.metrics.accuracy import oracle_centroids, truth_accuracy
 from acomflow.metrics.dataset import metrics_dataset, metrics_shard
 from acomflow.metrics.quality import frame_quality, in_detector_geometry, quality_dataset
 from acomflow.metrics.summary import intensity_fit
@@ -53,6 +53,19 @@ def test_truth_accuracy_counts_a_hand_made_case():
     assert summary["position_error_median_px"] == pytest.approx(0.5)
     row = by_snr.set_index("snr").loc["[20.0, 50.0)"]
     assert row.spots == 1 and row.recall == 1.0
+
+
+def test_the_oracle_centroid_ignores_the_neighbours_and_the_background():
+    """Two Gaussian spots 6 px apart on a flat background of 20: the oracle centroid of each
+    (its disc grown by 1 px, above the median of its ring clear of the other) is within 0.05 px
+    of its true centre, although each one's ring crosses the other spot."""
+    yy, xx = np.mgrid[:64, :64].astype(float)
+    frame = np.full((64, 64), 20.0)
+    truth = pd.DataFrame({"y": [30.3, 30.3], "x": [28.6, 34.6], "radius": [2.5, 2.5]})
+    for y, x in zip(truth.y, truth.x, strict=True):
+        frame += 100.0 * np.exp(-0.5 * ((yy - y) ** 2 + (xx - x) ** 2) / 1.0**2)
+    errors = oracle_centroids(frame, truth, np.array([0, 1]))
+    assert np.all(errors < 0.05)
 
 
 def test_frame_quality_of_a_perfect_and_an_offset_reconstruction():

@@ -1,7 +1,8 @@
 """Fig. 3: adaptive prominence. Three patterns of low, median and high noise: the raw frame with
 the high-angle region where sigma is measured (outside the inscribed circle) and the spots
 registered, and a profile of the detection image (background subtracted, blurred) through the
-brightest diffracted spot with the prominence threshold."""
+brightest diffracted spot with the prominence threshold. With `detection: matched` the profile
+is of the matched filter's significance and the threshold is in sigmas (method.md §3.4b)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def figure_3(
     provenance: dict | None = None,
 ) -> None:
     figure, axes = plots.subplots(2, 3, (14, 8.5))
+    matched = settings.detection == "matched"
+    unit = "sigma" if matched else "counts"
+    image = "significance" if matched else "detection image"
     saturation = store_saturation(store_dir)
     for column, pattern in enumerate(noise_levels(patterns, min_spots).itertuples()):
         frame = read_frame(store_dir, scan_shape, pattern.scan_y, pattern.scan_x)
@@ -64,7 +68,7 @@ def figure_3(
         band = slice(max(row - 2, 0), row + 3)
         top.axhspan(band.start - 0.5, band.stop - 0.5, color="gold", alpha=0.35)
         profile = np.maximum(found.detection[band].max(axis=0), 1e-6)  # log axis
-        bottom.plot(profile, color="k", lw=0.9, label="detection image (max over the band)")
+        bottom.plot(profile, color="k", lw=0.9, label=f"{image} (max over the band)")
         on_band = np.abs(table["y"] - row) <= 2 + table["radius"]
         columns = np.clip(np.rint(table["x"][on_band]).astype(int), 0, frame.shape[1] - 1)
         bottom.plot(
@@ -74,11 +78,11 @@ def figure_3(
             pattern.prominence_min,
             color="tab:green",
             ls="--",
-            label=f"prominence_min = {pattern.prominence_min:.3g} counts",
+            label=f"threshold = {pattern.prominence_min:.3g} {unit}",
         )
         bottom.set(
             xlabel="x (px)",
-            ylabel="counts",
+            ylabel=f"{image} ({unit})",
             yscale="log",
             ylim=(max(pattern.prominence_min, 1e-3) / 10, None),
             title=f"profile at y = {row} px",

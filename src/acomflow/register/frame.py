@@ -25,11 +25,12 @@ from .background import subtract_background
 from .matched import (
     ANNULUS,
     along_ring,
+    apart,
+    beam_extent,
     disc_at,
     local_centroids,
     noise_scale,
-    significance,
-    significant_maxima,
+    spot_significance,
 )
 from .maxima import find_maxima, prominences
 from .noise import (
@@ -119,15 +120,16 @@ def detect_spots(
 
 
 def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detection:
-    """`detect_spots` with the matched-filter significance: the frame's own gain, or, where it
-    cannot be read off the frame, its pixel sigma as the noise. A candidate must stand out
-    both from its surroundings and from its ring about the direct beam (`along_ring`)."""
+    """`detect_spots` with the matched-filter significance: the detector's gain where the
+    settings know it, else the frame's own, or, where it cannot be read off the frame, its
+    pixel sigma as the noise (`spot_significance`). A
+    candidate must also stand out from its ring about the direct beam (`along_ring`) and lie
+    outside the direct beam (`beam_extent`)."""
     quantised = is_quantised(frame)
-    gain = poisson_gain(frame, saturation, quantised=quantised)
+    gain = settings.gain or poisson_gain(frame, saturation, quantised=quantised)
     floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
     radius = settings.matched_radius
-    z = significance(frame, radius, gain, floor)
-    rows, cols, values = significant_maxima(z, settings.significance)
+    z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)
     # Dividing z by its spread keeps its maxima where they are; only the weaker ones drop.
     scale = max(noise_scale(z, rows, cols, radius + ANNULUS[1]), 1.0)
     z /= scale
@@ -139,8 +141,13 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
         search_radius(frame.shape, settings.direct_beam_search),
     )
     if beam >= 0:
+        reach = int(search_radius(frame.shape, settings.direct_beam_search))
+        beam_y, beam_x, beam_radius = beam_extent(frame, rows[beam], cols[beam], reach)
+        inside = np.hypot(rows - beam_y, cols - beam_x) <= beam_radius + 1.0
+        inside[beam] = False
+        rows, cols, values = rows[~inside], cols[~inside], values[~inside]
         ring = along_ring(
-            frame, rows, cols, (rows[beam], cols[beam]), radius, gain, floor, nearest=3 * radius
+            frame, rows, cols, (beam_y, beam_x), radius, gain, floor, nearest=3 * radius
         )
         values = np.minimum(values, ring)
     values = values / scale
@@ -203,6 +210,10 @@ def register_frame(
             )
             ys[drifted], xs[drifted] = near_y, near_x
             radii[drifted] = settings.matched_radius
+        if settings.detection == "matched":
+            kept = apart(ys, xs, settings.matched_radius)
+            rows, cols, prominence = rows[kept], cols[kept], prominence[kept]
+            ys, xs, radii, converged = ys[kept], xs[kept], radii[kept], converged[kept]
     else:
         distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)

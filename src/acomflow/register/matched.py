@@ -28,12 +28,21 @@ import math
 
 import numpy as np
 from numba import njit
+from scipy import ndimage
 
 ANNULUS = (3, 4)  # px beyond floor(radius): the background ring's Chebyshev distances
 EXACT_FROM = 2.0  # sigmas of z above which the likelihood ratio replaces it
 # The background along the ring: this quantile of the discs sampled on it, low enough that
 # the spots of a dense lattice among them do not raise it.
 RING_QUANTILE = 0.25
+QUARTER = 0.25  # of the ring: the least of it a masked background may rest on
+# px beyond the disc: the pixels of a spot found in the first pass, kept out of the second
+# pass's background rings, so that a dense lattice's neighbours do not raise it
+MASK_BEYOND = 1.5
+# Two maxima of S are one spot unless S falls below this fraction of the lesser between them
+VALLEY = 0.7
+# electrons: a pixel at 0 among neighbours this bright is dead (Poisson's P(0) < 1e-4)
+DEAD_FROM = 9.2
 
 
 @njit(cache=True, nogil=True)
@@ -82,10 +91,50 @@ def _statistic(on, n_on, off, n_off, gain, floor):
     return math.sqrt(2.0 * max(twice, 0.0))
 
 
+@njit(cache=True, nogil=True)
+def _add_row(source, line, previous, current):
+    """The row prefix sums `line` of `source` (a leading 0) and the next summed-area row
+    `current` = `previous` + `line`."""
+    running = 0.0
+    for c in range(source.shape[0]):
+        running += source[c]
+        line[c + 1] = running
+    for c in range(line.shape[0]):
+        current[c] = previous[c] + line[c]
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def _significance(frame, radius, gain, floor):
+def _ring_row(area, r, inner, outer, out):
+    """The ring sums of row r's interior pixels (cols outer .. cols - outer - 1) into `out`,
+    from the summed-area rows kept in `area` (row i at i modulo its length)."""
+    kept, n = area.shape[0], out.shape[0]
+    low, high = area[(r - outer) % kept], area[(r + outer + 1) % kept]
+    near, far = area[(r - inner + 1) % kept], area[(r + inner) % kept]
+    big_rr = high[2 * outer + 1 : 2 * outer + 1 + n]
+    big_lr = low[2 * outer + 1 : 2 * outer + 1 + n]
+    big_rl, big_ll = high[:n], low[:n]
+    hole_rr = far[outer + inner : outer + inner + n]
+    hole_lr = near[outer + inner : outer + inner + n]
+    hole_rl = far[outer - inner + 1 : outer - inner + 1 + n]
+    hole_ll = near[outer - inner + 1 : outer - inner + 1 + n]
+    for i in range(n):
+        out[i] = (big_rr[i] - big_lr[i] + big_ll[i] - big_rl[i]) - (
+            hole_rr[i] - hole_lr[i] + hole_ll[i] - hole_rl[i]
+        )
+
+
+@njit(cache=True, nogil=True)
+def _ring_at(area, r, c, inner, outer, rows):
+    """Ring sum and pixel count about (r, c), clipped to the frame."""
+    big, n_big = _box(area, r - outer, r + outer + 1, c - outer, c + outer + 1, rows)
+    hole, n_hole = _box(area, r - inner + 1, r + inner, c - inner + 1, c + inner, rows)
+    return big - hole, n_big - n_hole
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _significance(frame, keep, masked, radius, gain, floor):
     """`significance`, streamed down the frame: only the rows of the row prefix sums and of
-    the summed-area table that the current row's disc and ring reach are kept."""
+    the summed-area tables that the current row's disc and ring reach are kept."""
     rows, cols = frame.shape
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
@@ -97,23 +146,25 @@ def _significance(frame, radius, gain, floor):
     kept = 2 * outer + 2
     prefix = np.zeros((kept, cols + 1))  # frame row j at j % kept, a leading 0
     area = np.zeros((kept, cols + 1))  # summed-area row i (rows 0..i - 1) at i % kept
+    depth = kept if masked else 1
+    area_kept = np.zeros((depth, cols + 1))  # the same of the frame where `keep`
+    area_count = np.zeros((depth, cols + 1))  # and of `keep`
+    scratch = np.zeros(cols + 1)
+    kept_row, count_row = np.empty(cols), np.empty(cols)
     done = 0  # summed-area rows 0..done computed
     out = np.empty((rows, cols), dtype=np.float32)
     disc, ring = np.empty(cols), np.empty(cols)
-    spread = 1.0 / n_disc + 1.0 / n_ring
+    ring_kept, ring_count = np.empty(cols), np.empty(cols)
     for r in range(rows):
         while done < min(r + outer + 1, rows):
-            running, source = 0.0, frame[done]
-            line, previous, current = (
-                prefix[done % kept],
-                area[done % kept],
-                area[(done + 1) % kept],
-            )
-            for c in range(cols):
-                running += source[c]
-                line[c + 1] = running
-            for c in range(cols + 1):
-                current[c] = previous[c] + line[c]
+            j, i = done % kept, (done + 1) % kept
+            _add_row(frame[done], prefix[j], area[j], area[i])
+            if masked:
+                for c in range(cols):
+                    kept_row[c] = frame[done, c] if keep[done, c] else 0.0
+                    count_row[c] = 1.0 if keep[done, c] else 0.0
+                _add_row(kept_row, scratch, area_kept[j], area_kept[i])
+                _add_row(count_row, scratch, area_count[j], area_count[i])
             done += 1
         interior_row = outer <= r < rows - outer
         if interior_row:  # the bulk: no clipping, loops over views the compiler vectorises
@@ -128,31 +179,27 @@ def _significance(frame, radius, gain, floor):
                 )
                 for i in range(inside.shape[0]):
                     inside[i] += right[i] - left[i]
-            low, high = area[(r - outer) % kept], area[(r + outer + 1) % kept]
-            near, far = area[(r - inner + 1) % kept], area[(r + inner) % kept]
-            n = cols - 2 * outer
-            big_rr, big_lr = (
-                high[2 * outer + 1 : 2 * outer + 1 + n],
-                low[2 * outer + 1 : 2 * outer + 1 + n],
-            )
-            big_rl, big_ll = high[:n], low[:n]
-            hole_rr, hole_lr = (
-                far[outer + inner : outer + inner + n],
-                near[outer + inner : outer + inner + n],
-            )
-            hole_rl = far[outer - inner + 1 : outer - inner + 1 + n]
-            hole_ll = near[outer - inner + 1 : outer - inner + 1 + n]
-            target, background = out[r, span], ring[span]
-            for i in range(n):  # z first; S where it matters
-                background[i] = (big_rr[i] - big_lr[i] + big_ll[i] - big_rl[i]) - (
-                    hole_rr[i] - hole_lr[i] + hole_ll[i] - hole_rl[i]
-                )
-                mean = background[i] * (1.0 / n_ring)
-                variance = (gain * max(mean, 0.0) + floor) * spread
+            background, target = ring[span], out[r, span]
+            _ring_row(area, r, inner, outer, background)
+            if masked:
+                _ring_row(area_kept, r, inner, outer, ring_kept[span])
+                _ring_row(area_count, r, inner, outer, ring_count[span])
+            counts = ring_count[span]
+            if masked:
+                for i in range(inside.shape[0]):
+                    if counts[i] >= QUARTER * n_ring:
+                        background[i] = ring_kept[outer + i]
+                    else:
+                        counts[i] = n_ring
+            else:
+                counts[:] = n_ring
+            for i in range(inside.shape[0]):  # z first, vectorised; S where it matters
+                mean = background[i] / counts[i]
+                variance = (gain * max(mean, 0.0) + floor) * (1.0 / n_disc + 1.0 / counts[i])
                 target[i] = (inside[i] * (1.0 / n_disc) - mean) / math.sqrt(variance)
-            for i in range(n):
+            for i in range(inside.shape[0]):
                 if not target[i] <= EXACT_FROM:
-                    target[i] = _statistic(inside[i], n_disc, background[i], n_ring, gain, floor)
+                    target[i] = _statistic(inside[i], n_disc, background[i], counts[i], gain, floor)
         for c in range(cols):
             if interior_row and outer <= c < cols - outer:
                 continue
@@ -164,18 +211,78 @@ def _significance(frame, radius, gain, floor):
                     line = prefix[rr % kept]
                     on += line[hi + 1] - line[lo]
                     n_on += hi - lo + 1
-            big, n_big = _box(area, r - outer, r + outer + 1, c - outer, c + outer + 1, rows)
-            hole, n_hole = _box(area, r - inner + 1, r + inner, c - inner + 1, c + inner, rows)
-            out[r, c] = _statistic(on, n_on, big - hole, n_big - n_hole, gain, floor)
+            off, n_off = _ring_at(area, r, c, inner, outer, rows)
+            if masked:
+                off_kept, _ = _ring_at(area_kept, r, c, inner, outer, rows)
+                n_kept, _ = _ring_at(area_count, r, c, inner, outer, rows)
+                if n_kept >= QUARTER * n_off:
+                    off, n_off = off_kept, n_kept
+            out[r, c] = _statistic(on, n_on, off, n_off, gain, floor)
     return out
 
 
-def significance(frame: np.ndarray, radius: float, gain: float, variance_floor: float):
+def significance(
+    frame: np.ndarray,
+    radius: float,
+    gain: float,
+    variance_floor: float,
+    keep: np.ndarray | None = None,
+):
     """The matched-filter significance S (float32, sigmas; see the module: g = `gain` counts
-    per electron, v = `variance_floor` counts^2) of every pixel of a frame."""
+    per electron, v = `variance_floor` counts^2) of every pixel of a frame. With `keep` (bool,
+    the frame's shape), the ring's background is taken over the pixels where it is true, unless
+    they are under a quarter of the ring."""
+    masked = keep is not None
     return _significance(
-        np.asarray(frame, np.float32), float(radius), float(gain), float(variance_floor)
+        np.asarray(frame, np.float32),
+        np.asarray(keep, np.bool_) if masked else np.ones((1, 1), np.bool_),
+        masked,
+        float(radius),
+        float(gain),
+        float(variance_floor),
     )
+
+
+@njit(cache=True, nogil=True)
+def dead_pixels(frame, level):
+    """True on the pixels at or below 0 counts whose in-frame neighbours (8 or fewer)
+    average at least `level` counts, one of the 4 along the rows and columns at least that
+    (a quick test first, as a dark region holds many zeros): where a Poisson count of 0 is
+    improbable, a dead pixel, which would pull a background mean down."""
+    rows, cols = frame.shape
+    dead = np.zeros((rows, cols), dtype=np.bool_)
+    for r in range(rows):
+        for c in range(cols):
+            if frame[r, c] > 0:
+                continue
+            if not (
+                (r > 0 and frame[r - 1, c] >= level)
+                or (r < rows - 1 and frame[r + 1, c] >= level)
+                or (c > 0 and frame[r, c - 1] >= level)
+                or (c < cols - 1 and frame[r, c + 1] >= level)
+            ):
+                continue
+            total, n = 0.0, 0
+            for rr in range(max(r - 1, 0), min(r + 2, rows)):
+                for cc in range(max(c - 1, 0), min(c + 2, cols)):
+                    if rr != r or cc != c:
+                        total += frame[rr, cc]
+                        n += 1
+            dead[r, c] = total >= level * n
+    return dead
+
+
+@njit(cache=True, nogil=True)
+def spot_mask(shape, rows, cols, radius):
+    """True on the pixels within `radius` px of any of the pixels (rows, cols)."""
+    mask = np.zeros(shape, dtype=np.bool_)
+    reach = int(math.floor(radius))
+    for r0, c0 in zip(rows, cols):
+        for r in range(max(r0 - reach, 0), min(r0 + reach + 1, shape[0])):
+            for c in range(max(c0 - reach, 0), min(c0 + reach + 1, shape[1])):
+                if (r - r0) ** 2 + (c - c0) ** 2 <= radius * radius:
+                    mask[r, c] = True
+    return mask
 
 
 @njit(cache=True, nogil=True)
@@ -264,6 +371,39 @@ def along_ring(frame, rows, cols, centre, radius, gain, variance_floor, samples=
     )
 
 
+def spot_significance(frame, radius: float, gain: float, variance_floor: float, threshold: float):
+    """The significance image S (`significance`) and its maxima above `threshold` (rows,
+    cols, S; most significant first), with the background read twice: the first maxima's
+    discs, grown by `MASK_BEYOND` px, are kept out of the second reading's rings, so that a
+    dense lattice's spots do not raise their neighbours' background; dead pixels
+    (`dead_pixels`) out of both. Maxima on one plateau of S are one spot (`one_spot`)."""
+    frame = np.asarray(frame, np.float32)
+    alive = ~dead_pixels(frame, DEAD_FROM * gain) if gain > 0 else np.ones(frame.shape, bool)
+    z = significance(frame, radius, gain, variance_floor, None if alive.all() else alive)
+    rows, cols, _ = significant_maxima(z, threshold)
+    keep = alive & ~spot_mask(frame.shape, rows, cols, radius + MASK_BEYOND)
+    z = significance(frame, radius, gain, variance_floor, keep)
+    rows, cols, values = significant_maxima(z, threshold)
+    alone = one_spot(z, rows, cols, 4 * radius, VALLEY)
+    return z, rows[alone], cols[alone], values[alone]
+
+
+def beam_extent(frame: np.ndarray, row: int, col: int, reach: int):
+    """Centre (y, x px) and radius (px) of the direct beam found at the pixel (row, col): the
+    pixels at or above half the brightest one within 2 px of it, connected to that one, within
+    `reach` px; their centroid, and the radius of a disc of their area. A saturated or
+    flat-topped beam wider than the matched disc has several maxima of S about its rim: they
+    lie inside it."""
+    r0, c0 = max(row - reach, 0), max(col - reach, 0)
+    window = np.asarray(frame[r0 : row + reach + 1, c0 : col + reach + 1], np.float64)
+    near = window[max(row - r0 - 2, 0) : row - r0 + 3, max(col - c0 - 2, 0) : col - c0 + 3]
+    top = np.unravel_index(np.argmax(near), near.shape)
+    top = top[0] + max(row - r0 - 2, 0), top[1] + max(col - c0 - 2, 0)
+    labels, _ = ndimage.label(window >= window[top] / 2.0)
+    ys, xs = np.nonzero(labels == labels[top])
+    return r0 + ys.mean(), c0 + xs.mean(), math.sqrt(ys.size / math.pi)
+
+
 @njit(cache=True, nogil=True)
 def _maxima(z, threshold, separation):
     rows, cols = z.shape
@@ -315,22 +455,76 @@ def significant_maxima(z: np.ndarray, threshold: float, separation: int = 2):
     return rows[order], cols[order], values[order]
 
 
+@njit(cache=True, nogil=True)
+def one_spot(z, rows, cols, reach, ratio):
+    """Whether each maximum of z (rows, cols, most significant first) is its own spot: not
+    within `reach` px of a more significant one kept with no dip of z between them (z stays
+    at least `ratio` x the lesser maximum along the segment joining them, sampled every half
+    pixel). A spot wider than the matched disc, or flat-topped, has several maxima on one
+    plateau of z; two spots side by side have a valley between them."""
+    kept = np.ones(rows.shape[0], dtype=np.bool_)
+    for i in range(rows.shape[0]):
+        for j in range(i):
+            if not kept[j]:
+                continue
+            dy, dx = rows[i] - rows[j], cols[i] - cols[j]
+            length = math.sqrt(dy * dy + dx * dx)
+            if length > reach:
+                continue
+            least = z[rows[i], cols[i]]
+            steps = int(math.ceil(2 * length))
+            for k in range(1, steps):
+                t = k / steps
+                least = min(least, z[int(round(rows[j] + t * dy)), int(round(cols[j] + t * dx))])
+            if least >= ratio * z[rows[i], cols[i]]:
+                kept[i] = False
+                break
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def apart(ys, xs, distance):
+    """Whether each point (ys, xs px, in order of precedence) lies farther than `distance` px
+    from every earlier point kept: two maxima of one faint spot, refined onto one centre, are
+    one spot."""
+    kept = np.ones(ys.shape[0], dtype=np.bool_)
+    for i in range(ys.shape[0]):
+        for j in range(i):
+            if kept[j] and (ys[i] - ys[j]) ** 2 + (xs[i] - xs[j]) ** 2 <= distance * distance:
+                kept[i] = False
+                break
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def _local_centroids(signal, rows, cols, radius):
+    ys, xs = rows.astype(np.float64), cols.astype(np.float64)
+    reach = int(math.ceil(radius))
+    for k in range(rows.shape[0]):
+        total = sy = sx = 0.0
+        for r in range(max(rows[k] - reach, 0), min(rows[k] + reach + 1, signal.shape[0])):
+            for c in range(max(cols[k] - reach, 0), min(cols[k] + reach + 1, signal.shape[1])):
+                w = signal[r, c]
+                if w > 0 and (r - rows[k]) ** 2 + (c - cols[k]) ** 2 <= radius * radius:
+                    total += w
+                    sy += w * (r - rows[k])
+                    sx += w * (c - cols[k])
+        if total > 0:
+            ys[k] += sy / total
+            xs[k] += sx / total
+    return ys, xs
+
+
 def local_centroids(signal: np.ndarray, rows, cols, radius: float):
     """Sub-pixel centres (ys, xs) of candidates: the centroid of the positive `signal` (a
     background-subtracted frame) over the pixels within `radius` px of each maximum (rows,
     cols), the maximum itself where the disc holds no positive signal."""
-    reach = int(math.ceil(radius))
-    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    inside = np.hypot(dy, dx) <= radius
-    padded = np.pad(np.maximum(np.asarray(signal, np.float64), 0.0), reach)
-    ys, xs = np.asarray(rows, np.float64).copy(), np.asarray(cols, np.float64).copy()
-    for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        weights = padded[r : r + 2 * reach + 1, c : c + 2 * reach + 1] * inside
-        total = weights.sum()
-        if total > 0:
-            ys[k] += (weights * dy).sum() / total
-            xs[k] += (weights * dx).sum() / total
-    return ys, xs
+    return _local_centroids(
+        np.asarray(signal, np.float32),
+        np.asarray(rows, np.int64),
+        np.asarray(cols, np.int64),
+        float(radius),
+    )
 
 
 @njit(cache=True, nogil=True)

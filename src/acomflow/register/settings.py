@@ -30,6 +30,7 @@ class RegistrationSettings(ConfigSection):
     detection: str = "prominence"
     matched_radius: float = 2.5
     significance: float = 4.5
+    gain: float | None = None  # counts per electron; None: read off each frame
     noise: str = "poisson"
     noise_annulus: tuple[float, float] = (0.8, 1.0)
     background: str = "rolling_ball"
