@@ -17,6 +17,7 @@ defaults) and on the test bed's crowded ones.
 
     python bench/detection.py                      # 3 seeds x 2 sizes x 3 dtypes, 8 x 10 scans
     python bench/detection.py --seeds 0 --sizes 256 --dtypes uint16
+    python bench/detection.py --plot docs/recall_vs_snr.png   # recall against SNR, pooled
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from acomflow import plots
 from acomflow.metrics.accuracy import registration_accuracy
+from acomflow.metrics.summary import plot_recall_against_limit
 from acomflow.register.frame import register_frame
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
@@ -70,6 +73,32 @@ def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
     return costs
 
 
+def pooled(cases: dict, size: int, detection: str) -> dict:
+    """The recall by SNR bin over every scan of one size and detection (groups added)."""
+    bins = {}
+    for name, summary in cases.items():
+        if name.startswith(f"{size}px ") and name.endswith(f" {detection}"):
+            for label, cell in summary["recall_all"]["snr"].items():
+                groups, found = bins.get(label, (0, 0.0))
+                bins[label] = groups + cell["groups"], found + cell["recall"] * cell["groups"]
+    return {"snr": {b: {"groups": g, "recall": f / g} for b, (g, f) in bins.items() if g}}
+
+
+def plot_pooled(cases: dict, sizes, path: Path) -> None:
+    """Recall against SNR, pooled over seeds and dtypes, for each size and detection, beside
+    the matched-filter limit."""
+    figure, axis = plots.subplots(1, 1, (6.5, 4.5))
+    plot_recall_against_limit(
+        axis,
+        {
+            f"{detection}, {size} px": pooled(cases, size, detection)
+            for size in sizes
+            for detection in DETECTIONS
+        },
+    )
+    plots.save(figure, path)
+
+
 def time_frames() -> None:
     """Print `per_frame_ms` on the demo's kind of frame and on the test bed's at 512 px."""
     beds = {
@@ -97,6 +126,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--dtypes", nargs="+", default=["uint8", "uint16", "float32"])
     parser.add_argument("--out", type=Path, help="write every case's summary as JSON here")
+    parser.add_argument("--plot", type=Path, help="draw the pooled recall against SNR here")
     args = parser.parse_args()
     time_frames()
     cases = {}
@@ -144,6 +174,8 @@ def main():
             if v["spots"]
         )
         print(f"  {name}: {cells}")
+    if args.plot:
+        plot_pooled(cases, args.sizes, args.plot)
     if args.out:
         args.out.write_text(json.dumps(cases, indent=1, default=float))
 

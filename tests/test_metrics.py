@@ -10,7 +10,12 @@ from acomflow.figures.registration import BLUR_SIGMAS, accuracy_by_blur
 from acomflow.metrics.accuracy import oracle_centroids, truth_accuracy
 from acomflow.metrics.dataset import metrics_dataset, metrics_shard
 from acomflow.metrics.quality import frame_quality, in_detector_geometry, quality_dataset
-from acomflow.metrics.summary import intensity_fit
+from acomflow.metrics.summary import (
+    DISC_POSITIONS,
+    intensity_fit,
+    matched_filter_limit,
+    snr_bin_centres,
+)
 from acomflow.reconstruct.settings import ReconstructionSettings
 from acomflow.register.dataset import merge_shards, register_shard
 from acomflow.register.settings import RegistrationSettings
@@ -66,6 +71,16 @@ def test_the_oracle_centroid_ignores_the_neighbours_and_the_background():
         frame += 100.0 * np.exp(-0.5 * ((yy - y) ** 2 + (xx - x) ** 2) / 1.0**2)
     errors = oracle_centroids(frame, truth, np.array([0, 1]))
     assert np.all(errors < 0.05)
+
+
+def test_the_matched_filter_limit():
+    """One false spot per pattern among ~3,300 disc positions sets the ideal filter's threshold
+    at 3.43 sigma: half the spots found at that SNR, 94 % at SNR 5 (the issue's "about 93 %"),
+    all at 10; bins are drawn at their geometric centres."""
+    assert abs(DISC_POSITIONS - 3338) < 1
+    recall = matched_filter_limit([3.43, 5.0, 10.0])
+    np.testing.assert_allclose(recall, [0.5, 0.94, 1.0], atol=0.01)
+    np.testing.assert_allclose(snr_bin_centres(["[5.0, 7.0)", "[50.0, inf)"]), [35**0.5, 70])
 
 
 def test_frame_quality_of_a_perfect_and_an_offset_reconstruction():

@@ -298,7 +298,7 @@ def accuracy_dataset(
         out_dir / "accuracy.json",
         {**summary, "by_snr": by_snr.to_dict("records"), "provenance": provenance},
     )
-    plot_accuracy(by_snr, out_dir / "accuracy.png", provenance)
+    plot_accuracy(by_snr, summary["recall_all"], out_dir / "accuracy.png", provenance)
     logger.info(
         "against the truth: recall %.3f (SNR >= 10), precision %.3f, median position error %.3f px",
         summary["recall_snr_10"],

@@ -4,10 +4,9 @@ Each pixel is tested as an on/off count (Li & Ma 1983, ApJ 272, 317, eq. 17): "o
 of `radius` px (pixel centres within it), "off" the square ring of Chebyshev distances
 floor(radius) + 3 to floor(radius) + 4 px (the local background, read off the pattern itself;
 thin, so that a dense lattice's neighbours fall in it little), both over the pixels inside the
-frame. With g the frame's counts per electron
-(`noise.poisson_gain`) and v a variance of every pixel whatever its level (the rounding to
-whole counts), the counts are N = sum / g + n v / g^2 electrons over n pixels, a = n_on /
-n_off, and
+frame (and, where a mask is given, kept by it). With g the detector's counts per electron and v
+a variance of every pixel whatever its level (the rounding to whole counts), the counts are
+N = sum / g + n v / g^2 electrons over n pixels, a = n_on / n_off, and
 
     S = sqrt(2) sqrt(N_on ln((1 + a) / a N_on / (N_on + N_off))
                      + N_off ln((1 + a) N_off / (N_on + N_off)))
@@ -16,10 +15,13 @@ signed as the excess N_on - a N_off: the likelihood-ratio significance of an exc
 background, standard normal in its tail down to a few electrons, where Poisson's skew makes
 the Gaussian z = (mean_on - m) / sqrt((g m + v) (1 / n_on + 1 / n_off)) (m the off mean,
 counts) overstate it several-fold. S is computed where z > 2 (elsewhere both are well below any
-threshold); where the gain cannot be read off the frame (g = 0), z is kept with v the frame's
-whole pixel variance. One threshold in sigmas then holds across the halo, the rings and the
-dose range; the ring follows the background at the spot, also on the direct beam's flank, where
-a blurred image has a shoulder and no maximum. Coordinates: rows, cols px.
+threshold); where the gain is unknown (g = 0), z is kept with v the frame's whole pixel
+variance. One threshold in sigmas then holds across the halo, the rings and the dose range;
+the ring follows the background at the spot, also on the direct beam's flank, where a blurred
+image has a shoulder and no maximum. `spot_significance` reads the background twice (the
+spots of the first reading masked out of the second), `one_spot`, `beam_extent` and
+`along_ring` tell spots from what is not one, `apart` merges refined duplicates.
+Coordinates: rows, cols px.
 """
 
 from __future__ import annotations
