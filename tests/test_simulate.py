@@ -11,7 +11,7 @@ from acomflow.crystal.reflections import reflections
 from acomflow.crystal.settings import TemplateSettings
 from acomflow.crystal.templates import template
 from acomflow.simulate.dataset import simulate, stream_layout
-from acomflow.simulate.pattern import render_pattern
+from acomflow.simulate.pattern import detector_defects, detector_gain, record_frame, render_pattern
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
@@ -329,3 +329,22 @@ def test_dense_lattices_have_the_spacing_asked_for(size):
     defaults = SyntheticSettings(frame_size=size)
     assert defaults.lattice_spacing[0] * defaults.scale == size / 11
     assert defaults.lattice_spacing[1] * defaults.scale == size / 6.5
+
+
+def test_detector_defects_are_the_same_pixels_in_every_frame():
+    """0.5 % dead pixels read 0 and 0.1 % hot ones half the saturation level, at the same
+    pixels in every frame; without defects, no frame changes."""
+    base = dict(scan_shape=(2, 3), frame_size=64, seed=3)
+    settings = SyntheticSettings(**base, dead_pixel_fraction=0.005, hot_pixel_fraction=0.001)
+    dead, hot = detector_defects(64, 3, 0.005, 0.001)
+    assert len(dead) == 20 and len(hot) == 4 and not set(dead) & set(hot)
+    sample, gain = build_sample(settings), detector_gain(settings)
+    clean = SyntheticSettings(**base)
+    for y, x in ((0, 0), (1, 2)):
+        expected = render_pattern(sample, settings, y, x).expected
+        frame = record_frame(expected, settings, gain, np.random.default_rng(y))
+        plain = record_frame(expected, clean, gain, np.random.default_rng(y))
+        assert (frame.flat[dead] == 0).all()
+        assert (frame.flat[hot] == round(settings.saturation_level / 2)).all()
+        untouched = np.setdiff1d(np.arange(64 * 64), np.r_[dead, hot])
+        np.testing.assert_array_equal(frame.flat[untouched], plain.flat[untouched])

@@ -30,6 +30,7 @@ from .matched import (
     disc_at,
     local_centroids,
     noise_scale,
+    single_pixel,
     spot_significance,
 )
 from .maxima import find_maxima, prominences
@@ -123,13 +124,15 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     """`detect_spots` with the matched-filter significance: the detector's gain where the
     settings know it, else the frame's own, or, where it cannot be read off the frame, its
     pixel sigma as the noise (`spot_significance`). A
-    candidate must also stand out from its ring about the direct beam (`along_ring`) and lie
-    outside the direct beam (`beam_extent`)."""
+    candidate must also be more than one pixel (`single_pixel`), stand out from its ring about
+    the direct beam (`along_ring`) and lie outside the direct beam (`beam_extent`)."""
     quantised = is_quantised(frame)
     gain = settings.gain or poisson_gain(frame, saturation, quantised=quantised)
     floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
     radius = settings.matched_radius
     z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)
+    disc = ~single_pixel(frame, rows, cols, radius, gain, floor)
+    rows, cols, values = rows[disc], cols[disc], values[disc]
     # Dividing z by its spread keeps its maxima where they are; only the weaker ones drop.
     scale = max(noise_scale(z, rows, cols, radius + ANNULUS[1]), 1.0)
     z /= scale

@@ -45,6 +45,9 @@ MASK_BEYOND = 1.5
 VALLEY = 0.7
 # electrons: a pixel at 0 among neighbours this bright is dead (Poisson's P(0) < 1e-4)
 DEAD_FROM = 9.2
+# A candidate whose brightest pixel stands this many times further above its disc's median than
+# the second brightest (or the noise) is a hot pixel
+HOT_RATIO = 4.0
 
 
 @njit(cache=True, nogil=True)
@@ -272,6 +275,45 @@ def dead_pixels(frame, level):
                         n += 1
             dead[r, c] = total >= level * n
     return dead
+
+
+@njit(cache=True, nogil=True)
+def _single_pixel(frame, rows, cols, widths, gain, floor):
+    reach = widths.shape[0] // 2
+    hot = np.zeros(rows.shape[0], dtype=np.bool_)
+    values = np.empty((2 * reach + 1) ** 2)
+    for i in range(rows.shape[0]):
+        n = 0
+        for k in range(2 * reach + 1):
+            r = rows[i] + k - reach
+            if 0 <= r < frame.shape[0]:
+                for c in range(
+                    max(cols[i] - widths[k], 0), min(cols[i] + widths[k] + 1, frame.shape[1])
+                ):
+                    values[n] = frame[r, c]
+                    n += 1
+        if n < 3:
+            continue
+        ordered = np.sort(values[:n])
+        middle = ordered[n // 2]
+        noise = math.sqrt(max(gain * max(middle, 0.0) + floor, 0.0))
+        hot[i] = ordered[n - 1] - middle > HOT_RATIO * max(ordered[n - 2] - middle, noise)
+    return hot
+
+
+def single_pixel(frame, rows, cols, radius: float, gain: float, variance_floor: float):
+    """Whether each candidate (rows, cols) is one pixel, not a disc: the brightest pixel of its
+    disc of `radius` px stands above the disc's median more than `HOT_RATIO` times as far as the
+    second brightest does, or as its noise (sqrt(g m + v), m the median): a hot pixel. A disc
+    of 2 px or more shares its light between several pixels."""
+    return _single_pixel(
+        np.asarray(frame, np.float32),
+        np.asarray(rows, np.int64),
+        np.asarray(cols, np.int64),
+        _half_widths(float(radius)),
+        float(gain),
+        float(variance_floor),
+    )
 
 
 @njit(cache=True, nogil=True)

@@ -16,6 +16,7 @@ disc (pi r^2 px).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -143,11 +144,22 @@ def detector_gain(settings: SyntheticSettings) -> float:
     return settings.saturation_level * settings.direct_beam_overexposure / peak_electrons
 
 
+@functools.lru_cache(maxsize=4)
+def detector_defects(frame_size: int, seed: int, dead: float, hot: float):
+    """Flat indices of the dead and of the hot pixels (fractions `dead` and `hot` of the
+    frame), drawn once for a scan."""
+    n = frame_size**2
+    n_dead, n_hot = round(dead * n), round(hot * n)
+    chosen = np.random.default_rng([seed, 2]).choice(n, n_dead + n_hot, replace=False)
+    return chosen[:n_dead], chosen[n_dead:]
+
+
 def record_frame(
     expected: np.ndarray, settings: SyntheticSettings, gain: float, rng: np.random.Generator
 ) -> np.ndarray:
     """Detector counts: gain x (Poisson electrons + Gaussian read noise), clipped at 0 and at
-    saturation, rounded for integer dtypes."""
+    saturation, rounded for integer dtypes; dead pixels at 0, hot ones at half the saturation
+    level."""
     electrons = expected
     if settings.noise:
         electrons = rng.poisson(expected) + rng.normal(0.0, settings.read_noise, expected.shape)
@@ -155,6 +167,15 @@ def record_frame(
     dtype = settings.storage_dtype()
     if dtype.kind in "ui":
         counts = np.rint(counts)
+    if settings.dead_pixel_fraction or settings.hot_pixel_fraction:
+        dead, hot = detector_defects(
+            settings.frame_size,
+            settings.seed,
+            settings.dead_pixel_fraction,
+            settings.hot_pixel_fraction,
+        )
+        counts.flat[dead] = 0.0
+        counts.flat[hot] = np.rint(settings.saturation_level / 2)
     return counts.astype(dtype)
 
 

@@ -26,6 +26,9 @@ class SyntheticSettings(ConfigSection):
     ([uvw], drawn per grain), the others uniformly random; their spots are kinematic templates at
     `precession_deg` with relrods of `relrod_width` (1/Å) and shape `relrod_model`.
 
+    Detector defects: `dead_pixel_fraction` of the pixels read 0 and `hot_pixel_fraction` read
+    half the saturation level, the same pixels in every frame of a scan.
+
     A liquid cell (`liquid_fraction` > 0): a water layer covers every scan position, vacuum
     included, its thickness a smooth field of 0.5..1.5; it scatters `liquid_fraction` x that
     thickness of the electrons into water's broad diffuse ring (`pattern.WATER_RING`).
@@ -67,6 +70,8 @@ class SyntheticSettings(ConfigSection):
     vacuum_fraction: float = 0.12
     amorphous_fraction: float = 0.15
     liquid_fraction: float = 0.0
+    dead_pixel_fraction: float = 0.0
+    hot_pixel_fraction: float = 0.0
     boundary_width: float = 1.0
     descan: float = 3.0
     scan_step_nm: float = 10.0
