@@ -14,14 +14,15 @@ N = sum / g + n v / g^2 electrons over n pixels, a = n_on / n_off, and
 signed as the excess N_on - a N_off: the likelihood-ratio significance of an excess over the
 background, standard normal in its tail down to a few electrons, where Poisson's skew makes
 the Gaussian z = (mean_on - m) / sqrt((g m + v) (1 / n_on + 1 / n_off)) (m the off mean,
-counts) overstate it several-fold. S is computed where z > 2 (elsewhere both are well below any
-threshold); where the gain is unknown (g = 0), z is kept with v the frame's whole pixel
-variance. One threshold in sigmas then holds across the halo, the rings and the dose range;
-the ring follows the background at the spot, also on the direct beam's flank, where a blurred
-image has a shoulder and no maximum. `spot_significance` reads the background twice (the
-spots of the first reading masked out of the second), `one_spot`, `beam_extent` and
-`along_ring` tell spots from what is not one, `apart` merges refined duplicates.
-Coordinates: rows, cols px.
+counts) overstate it several-fold. S is computed where z exceeds `exact_from` sigmas, z kept
+elsewhere: S < z wherever z > 0, so below the threshold and the valleys between maxima that
+matter, z decides as S would. Where the gain is unknown (g = 0), z is kept with v the frame's
+whole pixel variance. One threshold in sigmas then holds across the halo, the rings and the
+dose range; the ring follows the background at the spot, also on the direct beam's flank,
+where a blurred image has a shoulder and no maximum. `spot_significance` reads the background
+twice (the spots of the first reading masked out of the second); `one_spot`, `single_pixel`,
+`beam_extent` and `along_ring` tell spots from what is not one; `apart` merges refined
+duplicates. Coordinates: rows, cols px.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _box(area, r0, r1, c0, c1, rows):
 
 
 @njit(cache=True, nogil=True)
-def _statistic(on, n_on, off, n_off, gain, floor):
+def _statistic(on, n_on, off, n_off, gain, floor, exact_from=EXACT_FROM):
     """The significance of `on` counts over `n_on` px against `off` counts over `n_off` px."""
     if n_off == 0:
         return 0.0
@@ -83,7 +84,7 @@ def _statistic(on, n_on, off, n_off, gain, floor):
     if variance <= 0.0:
         return 0.0
     z = (on / n_on - background) / math.sqrt(variance)
-    if z <= EXACT_FROM or gain <= 0.0:
+    if z <= exact_from or gain <= 0.0:
         return z
     pseudo = floor / (gain * gain)
     x_on = max(on / gain + n_on * pseudo, 1e-12)
@@ -137,7 +138,7 @@ def _ring_at(area, r, c, inner, outer, rows):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _significance(frame, keep, masked, radius, gain, floor):
+def _significance(frame, keep, masked, radius, gain, floor, exact_from):
     """`significance`, streamed down the frame: only the rows of the row prefix sums and of
     the summed-area tables that the current row's disc and ring reach are kept."""
     rows, cols = frame.shape
@@ -203,8 +204,10 @@ def _significance(frame, keep, masked, radius, gain, floor):
                 variance = (gain * max(mean, 0.0) + floor) * (1.0 / n_disc + 1.0 / counts[i])
                 target[i] = (inside[i] * (1.0 / n_disc) - mean) / math.sqrt(variance)
             for i in range(inside.shape[0]):
-                if not target[i] <= EXACT_FROM:
-                    target[i] = _statistic(inside[i], n_disc, background[i], counts[i], gain, floor)
+                if not target[i] <= exact_from:
+                    target[i] = _statistic(
+                        inside[i], n_disc, background[i], counts[i], gain, floor, exact_from
+                    )
         for c in range(cols):
             if interior_row and outer <= c < cols - outer:
                 continue
@@ -222,7 +225,7 @@ def _significance(frame, keep, masked, radius, gain, floor):
                 n_kept, _ = _ring_at(area_count, r, c, inner, outer, rows)
                 if n_kept >= QUARTER * n_off:
                     off, n_off = off_kept, n_kept
-            out[r, c] = _statistic(on, n_on, off, n_off, gain, floor)
+            out[r, c] = _statistic(on, n_on, off, n_off, gain, floor, exact_from)
     return out
 
 
@@ -232,11 +235,13 @@ def significance(
     gain: float,
     variance_floor: float,
     keep: np.ndarray | None = None,
+    exact_from: float = EXACT_FROM,
 ):
     """The matched-filter significance S (float32, sigmas; see the module: g = `gain` counts
-    per electron, v = `variance_floor` counts^2) of every pixel of a frame. With `keep` (bool,
-    the frame's shape), the ring's background is taken over the pixels where it is true, unless
-    they are under a quarter of the ring."""
+    per electron, v = `variance_floor` counts^2) of every pixel of a frame, where z exceeds
+    `exact_from` sigmas, z elsewhere. With `keep` (bool, the frame's shape), the ring's
+    background is taken over the pixels where it is true, unless they are under a quarter of
+    the ring."""
     masked = keep is not None
     return _significance(
         np.asarray(frame, np.float32),
@@ -245,6 +250,7 @@ def significance(
         float(radius),
         float(gain),
         float(variance_floor),
+        float(exact_from),
     )
 
 
@@ -422,11 +428,14 @@ def spot_significance(frame, radius: float, gain: float, variance_floor: float, 
     dense lattice's spots do not raise their neighbours' background; dead pixels
     (`dead_pixels`) out of both. Maxima on one plateau of S are one spot (`one_spot`)."""
     frame = np.asarray(frame, np.float32)
+    # S <= z where z > 0, so S is needed only where z could reach a valley between maxima
+    # above the threshold: below that, z decides as S would.
+    exact = VALLEY * threshold
     alive = ~dead_pixels(frame, DEAD_FROM * gain) if gain > 0 else np.ones(frame.shape, bool)
-    z = significance(frame, radius, gain, variance_floor, None if alive.all() else alive)
+    z = significance(frame, radius, gain, variance_floor, None if alive.all() else alive, exact)
     rows, cols, _ = significant_maxima(z, threshold)
     keep = alive & ~spot_mask(frame.shape, rows, cols, radius + MASK_BEYOND)
-    z = significance(frame, radius, gain, variance_floor, keep)
+    z = significance(frame, radius, gain, variance_floor, keep, exact)
     rows, cols, values = significant_maxima(z, threshold)
     alone = one_spot(z, rows, cols, 4 * radius, VALLEY)
     return z, rows[alone], cols[alone], values[alone]
@@ -573,7 +582,7 @@ def local_centroids(signal: np.ndarray, rows, cols, radius: float):
 
 @njit(cache=True, nogil=True)
 def _quiet_deviation(z, rows, cols, reach):
-    """1.4826 x the median absolute deviation of z on every other row and column, away from
+    """1.4826 x the median absolute deviation of z on every fourth row and column, away from
     the candidates (taxicab distance > reach), and the fraction of those pixels that is left."""
     near = np.zeros(z.shape, dtype=np.bool_)
     for r, c in zip(rows, cols):
@@ -582,10 +591,10 @@ def _quiet_deviation(z, rows, cols, reach):
             if 0 <= rr < z.shape[0]:
                 span = reach - abs(dr)
                 near[rr, max(c - span, 0) : min(c + span + 1, z.shape[1])] = True
-    quiet = np.empty((z.shape[0] + 1) // 2 * ((z.shape[1] + 1) // 2), dtype=np.float32)
+    quiet = np.empty((z.shape[0] + 3) // 4 * ((z.shape[1] + 3) // 4), dtype=np.float32)
     n = 0
-    for r in range(0, z.shape[0], 2):
-        for c in range(0, z.shape[1], 2):
+    for r in range(0, z.shape[0], 4):
+        for c in range(0, z.shape[1], 4):
             if not near[r, c]:
                 quiet[n] = z[r, c]
                 n += 1
@@ -598,7 +607,7 @@ def _quiet_deviation(z, rows, cols, reach):
 
 def noise_scale(z: np.ndarray, rows, cols, reach: float) -> float:
     """The spread of z where no candidate lies within `reach` px (steps along rows and
-    columns), sampled on every other row and column: 1.4826 x its median absolute deviation
+    columns), sampled on every fourth row and column: 1.4826 x its median absolute deviation
     (1 where less than a fifth of the frame is left to tell). Under the model's noise it is 1;
     noise correlated between pixels, which the gain read off 3 x 3 residuals cannot see, makes
     it larger."""
