@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from .. import plots
 from ..register.frame import PATTERN_CONSTANT, PATTERN_NON_FINITE
@@ -148,7 +148,9 @@ def matched_filter_limit(snr, false_spots: float = 1.0, positions: float = DISC_
     each spot's disc: its statistic is normal about the SNR with unit spread, and its threshold
     gives `false_spots` expected false spots per pattern among `positions` independent
     positions: Phi(SNR - t), t = Phi^-1(1 - false_spots / positions) (3.4 sigma for one)."""
-    return norm.cdf(np.asarray(snr, np.float64) - norm.isf(false_spots / positions))
+    # scipy.special, not scipy.stats: every workflow job importing this module would pay for
+    # the import of scipy.stats
+    return ndtr(np.asarray(snr, np.float64) + ndtri(false_spots / positions))
 
 
 def snr_bin_centres(bins) -> np.ndarray:
