@@ -126,9 +126,9 @@ def test_a_second_run_on_the_same_folder_is_refused(tiny_workflow):
         [sys.executable, "-m", "snakemake", "--cores", "1"],
         cwd=tiny_workflow,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its jobs with it, killed as one group
     )
     try:
         deadline = time.monotonic() + 120
@@ -139,5 +139,6 @@ def test_a_second_run_on_the_same_folder_is_refused(tiny_workflow):
         assert second.returncode != 0 and "cannot be locked" in second.stdout + second.stderr
         assert first.poll() is None
     finally:
-        first.send_signal(signal.SIGINT)
+        # The folder is this test's alone: no need to wait for a graceful stop.
+        os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=120)

@@ -165,8 +165,8 @@ def test_a_hot_pixel_is_no_spot():
 def test_detector_defects_leave_the_matched_detection_clean(tmp_path):
     """With 0.5 % dead pixels (at 0) and 0.01 % hot ones (at half the saturation level) in
     every frame of the test bed, the matched detection keeps >= 0.89 of the spots at precision
-    >= 0.99 and <= 0.5 false spots per amorphous or vacuum pattern; the paper's registers the
-    hot pixels (>= 5 false spots per vacuum pattern)."""
+    >= 0.99 and <= 0.5 false spots per amorphous or vacuum pattern (the paper's detection
+    registers the hot pixels: validation.md)."""
     settings = SyntheticSettings(
         **HARD_TEST_BED, dead_pixel_fraction=0.005, hot_pixel_fraction=1e-4, seed=0
     )
@@ -177,8 +177,6 @@ def test_detector_defects_leave_the_matched_detection_clean(tmp_path):
     assert matched["recall_all"]["recall"] >= 0.89 and matched["precision_crystal"] >= 0.99
     assert matched["false_spots_per_amorphous_pattern"] <= 0.5
     assert matched["false_spots_per_vacuum_pattern"] <= 0.5
-    paper = registration_accuracy(tmp_path, RegistrationSettings(n_spots_max=500), 256)
-    assert paper["false_spots_per_vacuum_pattern"] >= 5
 
 
 def test_the_beam_extent_of_a_saturated_disc():
