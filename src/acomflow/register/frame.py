@@ -123,9 +123,9 @@ def detect_spots(
 def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detection:
     """`detect_spots` with the matched-filter significance: the detector's gain where the
     settings know it, else the frame's own, or, where it cannot be read off the frame, its
-    pixel sigma as the noise (`spot_significance`). A
-    candidate must also be more than one pixel (`single_pixel`), stand out from its ring about
-    the direct beam (`along_ring`) and lie outside the direct beam (`beam_extent`)."""
+    pixel sigma as the noise (`spot_significance`). A candidate must also be more than one
+    pixel (`single_pixel`), stand out from its ring about the direct beam (`along_ring`) and
+    lie outside the direct beam (`beam_extent`)."""
     quantised = is_quantised(frame)
     gain = settings.gain or poisson_gain(frame, saturation, quantised=quantised)
     floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
@@ -136,16 +136,10 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     # Dividing z by its spread keeps its maxima where they are; only the weaker ones drop.
     scale = max(noise_scale(z, rows, cols, radius + ANNULUS[1]), 1.0)
     z /= scale
-    beam = direct_beam(
-        rows,
-        cols,
-        disc_at(frame, rows, cols, radius),
-        centre,
-        search_radius(frame.shape, settings.direct_beam_search),
-    )
+    reach = search_radius(frame.shape, settings.direct_beam_search)
+    beam = direct_beam(rows, cols, disc_at(frame, rows, cols, radius), centre, reach)
     if beam >= 0:
-        reach = int(search_radius(frame.shape, settings.direct_beam_search))
-        beam_y, beam_x, beam_radius = beam_extent(frame, rows[beam], cols[beam], reach)
+        beam_y, beam_x, beam_radius = beam_extent(frame, rows[beam], cols[beam], int(reach))
         inside = np.hypot(rows - beam_y, cols - beam_x) <= beam_radius + 1.0
         inside[beam] = False
         rows, cols, values = rows[~inside], cols[~inside], values[~inside]
@@ -213,7 +207,7 @@ def register_frame(
             )
             ys[drifted], xs[drifted] = near_y, near_x
             radii[drifted] = settings.matched_radius
-        if settings.detection == "matched":
+            # Two maxima of one faint spot, refined onto one centre, are one spot.
             kept = apart(ys, xs, settings.matched_radius)
             rows, cols, prominence = rows[kept], cols[kept], prominence[kept]
             ys, xs, radii, converged = ys[kept], xs[kept], radii[kept], converged[kept]
