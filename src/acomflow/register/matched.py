@@ -33,6 +33,8 @@ import numpy as np
 from numba import njit
 from scipy import ndimage
 
+from .maxima import root
+
 ANNULUS = (3, 4)  # px beyond floor(radius): the background ring's Chebyshev distances
 EXACT_FROM = 2.0  # sigmas of z above which the likelihood ratio replaces it
 # The background along the ring: this quantile of the discs sampled on it, low enough that
@@ -60,6 +62,12 @@ def _half_widths(radius):
         dy = k - reach
         widths[k] = int(math.floor(math.sqrt(max(radius * radius - dy * dy, 0.0))))
     return widths
+
+
+@njit(cache=True, nogil=True)
+def _disc_pixels(widths):
+    """The pixels of a disc of row half-widths `widths`."""
+    return int((2 * widths + 1).sum())
 
 
 @njit(cache=True, nogil=True)
@@ -145,9 +153,7 @@ def _significance(frame, keep, masked, radius, gain, floor, exact_from):
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
     inner, outer = reach + ANNULUS[0], reach + ANNULUS[1]
-    n_disc = 0
-    for w in widths:
-        n_disc += 2 * w + 1
+    n_disc = _disc_pixels(widths)
     n_ring = (2 * outer + 1) ** 2 - (2 * inner - 1) ** 2
     kept = 2 * outer + 2
     prefix = np.zeros((kept, cols + 1))  # frame row j at j % kept, a leading 0
@@ -285,19 +291,10 @@ def dead_pixels(frame, level):
 
 @njit(cache=True, nogil=True)
 def _single_pixel(frame, rows, cols, widths, gain, floor):
-    reach = widths.shape[0] // 2
     hot = np.zeros(rows.shape[0], dtype=np.bool_)
-    values = np.empty((2 * reach + 1) ** 2)
+    values = np.empty(widths.shape[0] ** 2)
     for i in range(rows.shape[0]):
-        n = 0
-        for k in range(2 * reach + 1):
-            r = rows[i] + k - reach
-            if 0 <= r < frame.shape[0]:
-                for c in range(
-                    max(cols[i] - widths[k], 0), min(cols[i] + widths[k] + 1, frame.shape[1])
-                ):
-                    values[n] = frame[r, c]
-                    n += 1
+        n = _disc_values(frame, rows[i], cols[i], widths, values)
         if n < 3:
             continue
         ordered = np.sort(values[:n])
@@ -336,18 +333,25 @@ def spot_mask(shape, rows, cols, radius):
 
 
 @njit(cache=True, nogil=True)
-def _disc_at(frame, row, col, widths):
-    """Sum and pixel count of the disc (row half-widths `widths`) about (row, col), clipped to
-    the frame."""
-    reach = widths.shape[0] // 2
-    total, n = 0.0, 0
+def _disc_values(frame, row, col, widths, out):
+    """The frame's values in the disc (row half-widths `widths`) about (row, col), clipped to
+    the frame, into `out`; their number."""
+    reach, n = widths.shape[0] // 2, 0
     for k in range(2 * reach + 1):
         r = row + k - reach
         if 0 <= r < frame.shape[0]:
             for c in range(max(col - widths[k], 0), min(col + widths[k] + 1, frame.shape[1])):
-                total += frame[r, c]
-            n += max(min(col + widths[k] + 1, frame.shape[1]) - max(col - widths[k], 0), 0)
-    return total, n
+                out[n] = frame[r, c]
+                n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _disc_at(frame, row, col, widths, scratch):
+    """Sum and pixel count of the disc (row half-widths `widths`) about (row, col), clipped to
+    the frame (`scratch` holds its values)."""
+    n = _disc_values(frame, row, col, widths, scratch)
+    return scratch[:n].sum(), n
 
 
 @njit(cache=True, nogil=True)
@@ -355,9 +359,9 @@ def disc_at(frame, rows, cols, radius):
     """The sums (float64) over the discs of `radius` px about the pixels (rows, cols) of a
     frame, clipped to it."""
     widths = _half_widths(radius)
-    sums = np.empty(rows.shape[0])
+    sums, scratch = np.empty(rows.shape[0]), np.empty(widths.shape[0] ** 2)
     for i in range(rows.shape[0]):
-        sums[i] = _disc_at(frame, rows[i], cols[i], widths)[0]
+        sums[i] = _disc_at(frame, rows[i], cols[i], widths, scratch)[0]
     return sums
 
 
@@ -365,11 +369,9 @@ def disc_at(frame, rows, cols, radius):
 def _along_ring(frame, rows, cols, centre_y, centre_x, radius, gain, floor, samples, nearest):
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
-    n_disc = 0
-    for w in widths:
-        n_disc += 2 * w + 1
+    n_disc = _disc_pixels(widths)
     out = np.full(rows.shape[0], np.inf, dtype=np.float32)
-    means = np.empty(2 * samples)
+    means, scratch = np.empty(2 * samples), np.empty(widths.shape[0] ** 2)
     for i in range(rows.shape[0]):
         dy, dx = rows[i] - centre_y, cols[i] - centre_x
         rho = math.hypot(dy, dx)
@@ -385,13 +387,14 @@ def _along_ring(frame, rows, cols, centre_y, centre_x, radius, gain, floor, samp
                     int(round(centre_y + rho * math.sin(angle))),
                     int(round(centre_x + rho * math.cos(angle))),
                     widths,
+                    scratch,
                 )
                 if 2 * n >= n_disc:
                     means[m] = total / n
                     m += 1
         if m < samples:
             continue
-        on, n_on = _disc_at(frame, rows[i], cols[i], widths)
+        on, n_on = _disc_at(frame, rows[i], cols[i], widths, scratch)
         n_off = m * n_disc * 2.0 / math.pi  # a quantile's efficiency, at most a median's
         level = np.sort(means[:m])[int(m * RING_QUANTILE)]
         out[i] = _statistic(on, n_on, level * n_off, n_off, gain, floor)
@@ -486,11 +489,7 @@ def _maxima(z, threshold, separation):
         for dr, dc in ((0, -1), (-1, -1), (-1, 0), (-1, 1)):  # the neighbours already seen
             rr, cc = r + dr, c + dc
             if 0 <= rr < rows and 0 <= cc < cols and index[rr, cc] >= 0:
-                a, b = index[rr, cc], i
-                while parent[a] != a:
-                    a = parent[a]
-                while parent[b] != b:
-                    b = parent[b]
+                a, b = root(parent, index[rr, cc]), root(parent, i)
                 parent[max(a, b)] = min(a, b)  # the root is a plateau's first pixel
     keep = np.array([parent[i] == i for i in range(n)], dtype=np.bool_)
     out_r = np.array(found_r, dtype=np.int64)[keep] if n else np.empty(0, np.int64)
@@ -582,15 +581,9 @@ def local_centroids(signal: np.ndarray, rows, cols, radius: float):
 
 @njit(cache=True, nogil=True)
 def _quiet_deviation(z, rows, cols, reach):
-    """1.4826 x the median absolute deviation of z on every fourth row and column, away from
-    the candidates (taxicab distance > reach), and the fraction of those pixels that is left."""
-    near = np.zeros(z.shape, dtype=np.bool_)
-    for r, c in zip(rows, cols):
-        for dr in range(-reach, reach + 1):
-            rr = r + dr
-            if 0 <= rr < z.shape[0]:
-                span = reach - abs(dr)
-                near[rr, max(c - span, 0) : min(c + span + 1, z.shape[1])] = True
+    """1.4826 x the median absolute deviation of z on every fourth row and column, farther
+    than `reach` px from every candidate, and the fraction of those pixels that is left."""
+    near = spot_mask(z.shape, rows, cols, reach)
     quiet = np.empty((z.shape[0] + 3) // 4 * ((z.shape[1] + 3) // 4), dtype=np.float32)
     n = 0
     for r in range(0, z.shape[0], 4):
@@ -606,15 +599,14 @@ def _quiet_deviation(z, rows, cols, reach):
 
 
 def noise_scale(z: np.ndarray, rows, cols, reach: float) -> float:
-    """The spread of z where no candidate lies within `reach` px (steps along rows and
-    columns), sampled on every fourth row and column: 1.4826 x its median absolute deviation
-    (1 where less than a fifth of the frame is left to tell). Under the model's noise it is 1;
-    noise correlated between pixels, which the gain read off 3 x 3 residuals cannot see, makes
-    it larger."""
+    """The spread of z where no candidate lies within `reach` px, sampled on every fourth row
+    and column: 1.4826 x its median absolute deviation (1 where less than a fifth of the frame
+    is left to tell). Under the model's noise it is 1; noise correlated between pixels, which
+    the gain read off 3 x 3 residuals cannot see, makes it larger."""
     scale, left = _quiet_deviation(
         np.asarray(z, np.float32),
         np.asarray(rows, np.int64),
         np.asarray(cols, np.int64),
-        int(math.ceil(reach)),
+        float(reach),
     )
     return float(scale) if left >= 0.2 else 1.0

@@ -166,7 +166,7 @@ def _lowest_bit():
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _root(parent, i):
+def root(parent, i):
     """Root of i in a disjoint-set forest, halving the path as it goes."""
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -235,7 +235,7 @@ def _swept_prominences(padded, points, levels, lo, hi, top):
             joined &= joined - 1
             if parent[j] == a:
                 continue
-            b = _root(parent, j)
+            b = root(parent, j)
             if b == a:
                 continue
             vb = flat[b]
