@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from acomflow.peaks.refine import _centroid, _std_radius
+from acomflow.peaks.refine import _centroid, _std_radius, centroids
 
 
 def direct_std_radius(image, cy, cx, limit):
@@ -59,3 +59,15 @@ def test_measure_against_direct_coverage_weighted_moments():
             (w * image).sum(), rel=1e-12
         )
         assert std[k] == pytest.approx(math.sqrt((w * (image - m) ** 2).sum() / w.sum()), rel=1e-9)
+
+
+def test_centroids_are_one_centroid_step_per_spot():
+    """`centroids` gives each start point's one `_centroid` step, here on a sloped background,
+    and one step from 1 px off a spot moves most of the way to its centre."""
+    yy, xx = np.indices((48, 48))
+    image = 5.0 + 2.0 * xx + 200.0 * np.exp(-((yy - 20.4) ** 2 + (xx - 23.7) ** 2) / 2.9)
+    ys, xs = np.array([21.0, 30.0, 20.0]), np.array([23.0, 10.0, 24.5])
+    got_y, got_x = centroids(image, ys, xs, 4.0)
+    for k in range(3):
+        assert (got_y[k], got_x[k]) == _centroid(image, ys[k], xs[k], 4.0)
+    assert np.hypot(got_y[0] - 20.4, got_x[0] - 23.7) < 0.5 * np.hypot(21.0 - 20.4, 23.0 - 23.7)

@@ -126,6 +126,15 @@ def _centroid(image, cy, cx, radius):
 
 
 @njit(cache=True, nogil=True)
+def centroids(image, ys, xs, radius):
+    """`_centroid` of the discs of `radius` px about each (ys, xs) px: one step, no iteration."""
+    out_y, out_x = np.empty(ys.shape[0]), np.empty(ys.shape[0])
+    for k in range(ys.shape[0]):
+        out_y[k], out_x[k] = _centroid(image, ys[k], xs[k], radius)
+    return out_y, out_x
+
+
+@njit(cache=True, nogil=True)
 def _std_radius(image, cy, cx, r_limit):
     """The radius (0.5 px steps, 1 .. r_limit) whose disc has the largest standard deviation.
 

@@ -16,6 +16,7 @@ from ..kernels import gaussian_blur, mean3x3
 from ..peaks.beam import direct_beam, search_radius
 from ..peaks.refine import (
     FLAG_NOT_CONVERGED,
+    centroids,
     measure,
     neighbour_limits,
     refine_epattern_v4,
@@ -28,7 +29,6 @@ from .matched import (
     apart,
     beam_extent,
     disc_at,
-    local_centroids,
     noise_scale,
     single_pixel,
     spot_significance,
@@ -202,8 +202,11 @@ def register_frame(
             # A faint spot's centroid over the refinement's wide first radius drifts to its
             # neighbours: one that left the matched disc takes the centroid within it.
             drifted = np.hypot(ys - rows, xs - cols) > settings.matched_radius
-            near_y, near_x = local_centroids(
-                subtracted, rows[drifted], cols[drifted], settings.matched_radius + 1.0
+            near_y, near_x = centroids(
+                subtracted,
+                rows[drifted].astype(np.float64),
+                cols[drifted].astype(np.float64),
+                settings.matched_radius + 1.0,
             )
             ys[drifted], xs[drifted] = near_y, near_x
             radii[drifted] = settings.matched_radius

@@ -549,37 +549,6 @@ def apart(ys, xs, distance):
 
 
 @njit(cache=True, nogil=True)
-def _local_centroids(signal, rows, cols, radius):
-    ys, xs = rows.astype(np.float64), cols.astype(np.float64)
-    reach = int(math.ceil(radius))
-    for k in range(rows.shape[0]):
-        total = sy = sx = 0.0
-        for r in range(max(rows[k] - reach, 0), min(rows[k] + reach + 1, signal.shape[0])):
-            for c in range(max(cols[k] - reach, 0), min(cols[k] + reach + 1, signal.shape[1])):
-                w = signal[r, c]
-                if w > 0 and (r - rows[k]) ** 2 + (c - cols[k]) ** 2 <= radius * radius:
-                    total += w
-                    sy += w * (r - rows[k])
-                    sx += w * (c - cols[k])
-        if total > 0:
-            ys[k] += sy / total
-            xs[k] += sx / total
-    return ys, xs
-
-
-def local_centroids(signal: np.ndarray, rows, cols, radius: float):
-    """Sub-pixel centres (ys, xs) of candidates: the centroid of the positive `signal` (a
-    background-subtracted frame) over the pixels within `radius` px of each maximum (rows,
-    cols), the maximum itself where the disc holds no positive signal."""
-    return _local_centroids(
-        np.asarray(signal, np.float32),
-        np.asarray(rows, np.int64),
-        np.asarray(cols, np.int64),
-        float(radius),
-    )
-
-
-@njit(cache=True, nogil=True)
 def _quiet_deviation(z, rows, cols, reach):
     """1.4826 x the median absolute deviation of z on every fourth row and column, farther
     than `reach` px from every candidate, and the fraction of those pixels that is left."""
