@@ -37,6 +37,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/detection.py
+	$(BIN)/python bench/workflow.py
 
 clean:
 	rm -rf results logs benchmarks .snakemake

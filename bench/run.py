@@ -255,11 +255,11 @@ def write_stream(store_dir, out_dir):
     every other line 2 frames short."""
     import numpy as np
 
-    from acomflow.store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
+    from acomflow.store import StoreWriter, read_sidecar, store_frames
 
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
-    lines = NpyFrames(store_dir / DATA_NAME)
+    lines = store_frames(store_dir)
     blank = np.zeros((3, *lines.shape[2:]), dtype=lines.dtype)
     n = ny * (nx + 3) - 2 * (ny // 2) + 3
     stream_sidecar = {

@@ -25,6 +25,10 @@ SYNTHETIC = [name for name, ds in DATASETS.items() if ds["source"] == "synthetic
 CONVERTED = [name for name, ds in DATASETS.items() if ds["source"] != "synthetic"]
 STREAMS = [name for name, ds in DATASETS.items() if ds["stream"]]
 ACOM = [name for name, ds in DATASETS.items() if ds["acom"]["phases"]]
+# Frames averaged before registration need the descan plane first: their beam centres are
+# measured in a pass of their own (rule centre_beam). Otherwise each registration shard measures
+# them on the frames it reads, and the merge fits the plane: the data are read once.
+CENTRED_FIRST = config["neighbour_averaging"]["size"] > 1
 # every CIF a dataset names is read now: a bad file stops the run before any job
 PHASES = dataset_phases(config)
 
@@ -205,3 +209,45 @@ def preparation_store(wildcards):
     if name.startswith("astar_"):
         return f"results/{dataset}/astar/{name[len('astar_'):]}"
     return f"results/{dataset}/{name}"
+
+
+# Beam centres: measured before registration (CENTRED_FIRST) or by its shards.
+CENTRES = "results/{dataset}/centring/centres.parquet"
+
+
+def shard_centres():
+    """register_shard's outputs beyond its spots and patterns: its measured centres."""
+    if CENTRED_FIRST:
+        return {}
+    return {"centres": temp("results/{dataset}/registration/shards/{scatteritem}.centres.parquet")}
+
+
+def centres_table():
+    """The centres table as an input, where it is measured before registration."""
+    return {"centres": CENTRES} if CENTRED_FIRST else {}
+
+
+def measured_centres():
+    """register_merge's input of the centres the shards measured, where they measure them."""
+    if CENTRED_FIRST:
+        return {}
+    return {
+        "measured": gather.register(
+            "results/{{dataset}}/registration/shards/{scatteritem}.centres.parquet"
+        )
+    }
+
+
+def merge_centres_outputs():
+    """register_merge's outputs beyond the registered tables: the centres table and its plot,
+    where the shards measured the centres."""
+    if CENTRED_FIRST:
+        return {}
+    return {
+        "centres": CENTRES,
+        "plot": report(
+            "results/{dataset}/centring/centres.png",
+            caption="../report/centres.rst",
+            category="Preparation",
+        ),
+    }

@@ -22,6 +22,7 @@ rule convert:
     params:
         dataset=lambda wildcards: DATASETS[wildcards.dataset],
         block_frames=config["convert"]["block_frames"],
+        in_place=config["convert"]["in_place"],
         code=code_of("convert"),
     script:
         "../scripts/convert.py"

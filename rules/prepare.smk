@@ -1,5 +1,6 @@
 # Preparation before registration (method.md §2.2-2.4): realignment of unsynchronised streams,
-# direct-beam centres and the descan plane.
+# and the direct-beam centres and descan plane in a pass of their own where frames are averaged
+# before registration (elsewhere the registration shards measure them: rules/register.smk).
 
 
 rule realign_stream:
@@ -51,6 +52,8 @@ rule centre_beam:
         "logs/{dataset}/centre_beam.log",
     benchmark:
         "benchmarks/{dataset}/centre_beam.tsv"
+    wildcard_constraints:
+        dataset=one_of(DATASETS if CENTRED_FIRST else []),
     conda:
         "../envs/acomflow.yaml"
     threads: 1

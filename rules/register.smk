@@ -11,10 +11,11 @@ scattergather:
 
 rule register_shard:
     input:
+        **centres_table(),
         data=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.npy",
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
-        centres="results/{dataset}/centring/centres.parquet",
     output:
+        **shard_centres(),
         spots=temp("results/{dataset}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=temp("results/{dataset}/registration/shards/{scatteritem}.patterns.parquet"),
     log:
@@ -37,13 +38,15 @@ rule register_shard:
 
 rule register_merge:
     input:
+        **centres_table(),
+        **measured_centres(),
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
-        centres="results/{dataset}/centring/centres.parquet",
         spots=gather.register("results/{{dataset}}/registration/shards/{scatteritem}.spots.parquet"),
         patterns=gather.register(
             "results/{{dataset}}/registration/shards/{scatteritem}.patterns.parquet"
         ),
     output:
+        **merge_centres_outputs(),
         spots="results/{dataset}/registration/spots.parquet",
         patterns="results/{dataset}/registration/patterns.parquet",
     log:
@@ -59,6 +62,7 @@ rule register_merge:
     params:
         settings=config["registration"],
         reference=config["centring"]["reference"],
+        outlier_px=config["centring"]["outlier_px"],
         code=code_of("register_merge"),
     script:
         "../scripts/register_merge.py"

@@ -21,4 +21,5 @@ with job(snakemake):
         Path(snakemake.output.sidecar).parent,
         parameters=ds,
         block_frames=snakemake.params.block_frames,
+        in_place=snakemake.params.in_place,
     )

@@ -1,20 +1,37 @@
 """Snakemake entry point of rule `register_merge`: the shards into
-registration/{spots,patterns}.parquet."""
+registration/{spots,patterns}.parquet, and, where the shards measured the beam centres, the
+centring table and its plot."""
 
 from pathlib import Path
 
+from acomflow.prepare.centre import MEASURED_DTYPES
+from acomflow.prepare.centring import write_centres
 from acomflow.register.dataset import merge_shards
 from acomflow.register.settings import RegistrationSettings
+from acomflow.tables import concat_shards
 from acomflow.workflow import job
 
 with job(snakemake):
+    store_dir = Path(snakemake.input.sidecar).parent
+    settings = RegistrationSettings.from_config(snakemake.params.settings)
+    centres = snakemake.input.get("centres")
+    if "measured" in snakemake.input:
+        centres = snakemake.output.centres
+        write_centres(
+            concat_shards(list(snakemake.input.measured), MEASURED_DTYPES),
+            store_dir,
+            centres,
+            snakemake.output.plot,
+            outlier_px=snakemake.params.outlier_px,
+            measured_with={"search": settings.direct_beam_search, "r_start": settings.r_start},
+        )
     merge_shards(
-        Path(snakemake.input.sidecar).parent,
+        store_dir,
         list(snakemake.input.spots),
         list(snakemake.input.patterns),
-        RegistrationSettings.from_config(snakemake.params.settings),
+        settings,
         snakemake.output.spots,
         snakemake.output.patterns,
-        centres_path=snakemake.input.centres,
+        centres_path=centres,
         reference=snakemake.params.reference,
     )

@@ -15,6 +15,7 @@ with job(snakemake):
         RegistrationSettings.from_config(snakemake.params.settings),
         snakemake.output.spots,
         snakemake.output.patterns,
-        centres_path=snakemake.input.centres,
+        centres_path=snakemake.input.get("centres"),
         average=snakemake.params.average,
+        measured_centres_path=snakemake.output.get("centres"),
     )

@@ -47,13 +47,48 @@ def test_big_endian_source_is_stored_native(real, tmp_path):
 def test_block_size_does_not_change_the_bytes(tmp_path, block):
     stack = np.random.default_rng(0).integers(0, 4000, (35, 16, 12), dtype=np.uint16)
     np.save(tmp_path / "s.npy", stack)
-    convert(open_source(tmp_path / "s.npy", scan_shape=[5, 7]), tmp_path / "ref")
+    convert(open_source(tmp_path / "s.npy", scan_shape=[5, 7]), tmp_path / "ref", in_place=False)
     convert(
-        open_source(tmp_path / "s.npy", scan_shape=[5, 7]), tmp_path / "out", block_frames=block
+        open_source(tmp_path / "s.npy", scan_shape=[5, 7]),
+        tmp_path / "out",
+        block_frames=block,
+        in_place=False,
     )
     assert (tmp_path / "out/data.npy").read_bytes() == (tmp_path / "ref/data.npy").read_bytes()
     assert (tmp_path / "out/data.json").read_bytes() == (tmp_path / "ref/data.json").read_bytes()
     np.testing.assert_array_equal(np.load(tmp_path / "out/data.npy"), stack.reshape(5, 7, 16, 12))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_npy_source_is_read_in_place(tmp_path, stream):
+    """A native .npy source is linked, not copied: the store reads the copy's frames, shaped
+    as its sidecar says, and vouches for the source's checksum; converting again replaces the
+    link; a big-endian source is copied into native order."""
+    from acomflow.store import store_frames
+
+    stack = np.random.default_rng(0).integers(0, 4000, (35, 16, 12), dtype=np.uint16)
+    np.save(tmp_path / "s.npy", stack)
+    source = lambda: open_source(tmp_path / "s.npy", scan_shape=[5, 7], stream=stream)
+    copied = convert(source(), tmp_path / "copy", in_place=False)
+    for _ in range(2):
+        linked = convert(source(), tmp_path / "link")
+    link = tmp_path / "link/data.npy"
+    assert link.is_symlink() and link.resolve() == (tmp_path / "s.npy").resolve()
+    assert not (tmp_path / "copy/data.npy").is_symlink()
+    assert linked["data"]["sha256"] == sha256_file(tmp_path / "s.npy")
+    assert linked["data"]["linked_to"] == str((tmp_path / "s.npy").resolve())
+    for key in ("scan_shape", "frame_shape", "dtype", "stream", "sources"):
+        assert linked[key] == copied[key]
+    shape = (1, 35, 16, 12) if stream else (5, 7, 16, 12)
+    for store in ("copy", "link"):
+        np.testing.assert_array_equal(store_frames(tmp_path / store)[:], stack.reshape(shape))
+        np.testing.assert_array_equal(store_frames(tmp_path / store, flat=True)[3:9], stack[3:9])
+        np.testing.assert_array_equal(open_store(tmp_path / store)[0], stack.reshape(shape))
+    assert sorted(p.name for p in (tmp_path / "link").iterdir()) == ["data.json", "data.npy"]
+    np.save(tmp_path / "big.npy", stack.astype(">u2"))
+    convert(open_source(tmp_path / "big.npy", scan_shape=[5, 7]), tmp_path / "big")
+    assert not (tmp_path / "big/data.npy").is_symlink()
+    np.testing.assert_array_equal(open_store(tmp_path / "big")[0], stack.reshape(5, 7, 16, 12))
 
 
 def test_failure_mid_way_leaves_nothing_and_keeps_earlier_output(tmp_path):

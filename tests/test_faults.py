@@ -80,7 +80,7 @@ def test_a_full_disk_is_named_and_leaves_earlier_results(scan, tmp_path):
         earlier.write_text('{"kept": true}')
         source = open_source(scan / "data.npy")
         with pytest.raises(OSError, match=r"raw/data\.npy: no space left on the device"):
-            convert(source, disk / "raw")
+            convert(source, disk / "raw", in_place=False)
         assert earlier.read_text() == '{"kept": true}'
         assert not (disk / "raw" / "data.npy").exists()
         assert [p.name for p in (disk / "raw").iterdir()] == []

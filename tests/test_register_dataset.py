@@ -49,6 +49,50 @@ def test_table_is_byte_identical_for_shard_sizes_1_7_and_all(store):
     assert summary["patterns"] == 42 and summary["compression_factor"] > 1
 
 
+def test_centres_measured_in_the_shards_are_the_centring_pass(store, tmp_path):
+    """The beam centres each shard measures on the frames it registers, merged and fitted, are
+    the table of the centring pass over the whole store, and do not change the spots."""
+    from acomflow.prepare.centre import MEASURED_DTYPES
+    from acomflow.prepare.centring import centre_dataset, write_centres
+    from acomflow.tables import concat_shards
+
+    settings = RegistrationSettings()
+    measured = []
+    for shard in range(3):
+        measured.append(tmp_path / f"{shard}.centres.parquet")
+        register_shard(
+            store / "raw",
+            shard,
+            3,
+            settings,
+            tmp_path / f"{shard}.spots.parquet",
+            tmp_path / f"{shard}.patterns.parquet",
+            measured_centres_path=measured[-1],
+        )
+    merged = write_centres(
+        concat_shards(measured, MEASURED_DTYPES),
+        store / "raw",
+        tmp_path / "shards.parquet",
+        measured_with={"search": settings.direct_beam_search, "r_start": settings.r_start},
+    )
+    whole = centre_dataset(store / "raw", tmp_path / "pass.parquet")
+    pd.testing.assert_frame_equal(merged, whole)
+    assert (
+        read_metadata(tmp_path / "shards.parquet")["descan"]
+        == read_metadata(tmp_path / "pass.parquet")["descan"]
+    )
+    assert np.isfinite(whole[["centre_y", "centre_x"]].to_numpy()).all()
+    merge_shards(
+        store / "raw",
+        [tmp_path / f"{shard}.spots.parquet" for shard in range(3)],
+        [tmp_path / f"{shard}.patterns.parquet" for shard in range(3)],
+        settings,
+        tmp_path / "spots.parquet",
+        tmp_path / "patterns.parquet",
+    )
+    assert (tmp_path / "spots.parquet").read_bytes() == run(store, 14, "size1")[1]
+
+
 def test_table_contents_and_provenance(store):
     run(store, 2, "two")
     spots = pd.read_parquet(store / "two.spots.parquet")

@@ -105,7 +105,6 @@ def test_workflow_on_slurm_equals_a_local_run(slurm_installed, tmp_path):
     }
     assert rules_on_slurm == {
         "simulate",
-        "centre_beam",
         "register_shard",
         "reconstruct",
         "mask",

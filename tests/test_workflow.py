@@ -88,6 +88,8 @@ def test_outputs_and_provenance(workflow):
     workdir, stack, datasets = workflow
     data, sidecar = open_store(workdir / "results/stack/raw")
     np.testing.assert_array_equal(data, stack.reshape(2, 3, 16, 20))
+    # an .npy of native frames is read where it is, not copied
+    assert (workdir / "results/stack/raw/data.npy").resolve() == (workdir / "stack.npy").resolve()
     assert (
         sidecar["calibration"]["scan_step_nm"] == 4.0
         and sidecar["parameters"]["source"] == "stack.npy"
@@ -123,6 +125,7 @@ def test_outputs_and_provenance(workflow):
     np.testing.assert_array_equal(tiny_patterns.centre_x, centres.plane_x.astype(np.float32))
     row = spots.scan_y * 4 + spots.scan_x
     np.testing.assert_allclose(spots.x_c, spots.x - centres.plane_x.to_numpy()[row], atol=1e-4)
+    assert (workdir / "results/tiny/centring/centres.png").stat().st_size > 10_000
     truth = pd.read_parquet(workdir / "results/tiny/truth/patterns.parquet")
     orientations = pd.read_parquet(workdir / "results/tiny/truth/orientations.parquet")
     crystal = orientations["region"] == "crystal"
@@ -252,8 +255,9 @@ def test_reconstruction_settings_rerun_only_reconstruction(workflow):
 
 
 def test_a_registration_parameter_reruns_exactly_what_depends_on_it(workflow):
-    """prominence_k changes every table but not the beam centres (centring uses only the search
-    radius and r_start), so everything from registration on re-runs, for every dataset."""
+    """prominence_k changes every registered table (the beam centres the registration shards
+    measure stay as they were), so everything from registration on re-runs, for every
+    dataset."""
     workdir, _, datasets = workflow
     write_config(workdir, datasets, registration={"prominence_k": 1.5})
     try:
@@ -368,7 +372,6 @@ def test_config_change_reruns_only_that_dataset(workflow):
     try:
         assert jobs(snakemake(workdir, "-n")) == {
             "simulate": 1,
-            "centre_beam": 1,
             **registered(1),
             **matched(1),
             "mask": 1,
@@ -380,10 +383,13 @@ def test_config_change_reruns_only_that_dataset(workflow):
 
 
 def test_neighbour_averaging_reruns_registration_only(workflow):
+    """Averaged frames need their beam centres first: a centring pass of its own, then
+    registration."""
     workdir, _, datasets = workflow
     write_config(workdir, datasets, neighbour_averaging={"size": 3})
     try:
         assert jobs(snakemake(workdir, "-n")) == {
+            "centre_beam": len(datasets),
             **registered(len(datasets)),
             **matched(1),
             "truth_accuracy": synthetic(datasets),
@@ -398,7 +404,6 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
     n = len(datasets)
     synthetic_n = synthetic(datasets)
     downstream = lambda n, truth=0, acom=0: {
-        "centre_beam": n,
         **registered(n),
         **matched(acom),
         "mask": n,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +22,7 @@ import pandas as pd
 
 from .heap import reuse_freed_blocks
 from .logs import Progress
-from .store import DATA_NAME, NpyFrames
+from .store import store_frames
 from .tables import line_frames, table_lines, write_table
 
 SCAN_COLUMNS = ("scan_y", "scan_x")
@@ -42,7 +41,7 @@ class Frame(NamedTuple):
 
 def store_lines(store_dir, lines: tuple[int, int]) -> Iterator[tuple[int, np.ndarray]]:
     """(y, the (nx, ky, kx) frames of scan line y) for y in [start, stop) of a store."""
-    frames = NpyFrames(Path(store_dir) / DATA_NAME)
+    frames = store_frames(store_dir)
     for y in range(*lines):
         yield y, frames[y : y + 1][0]
 

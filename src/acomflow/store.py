@@ -4,6 +4,11 @@
 order. A flat camera stream (not yet realigned) is stored as (1, n_frames, ky, kx) with
 `"stream": true` in the sidecar. The sidecar records shapes, dtype, calibration, the source
 files with their sha256, the data file's sha256, parameters and provenance.
+
+A source .npy file already laid out as frames in native byte order is not copied: `data.npy`
+is then a symbolic link to it (`link_store`), whose header may give the frames fewer or more
+leading axes; the sidecar's shape is the store's, so read a store with `store_frames` (or
+`open_store`), never through the file's own header.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ class NpyFrames:
     """Read-only array-like over an .npy file's leading axis, read with plain file reads.
 
     Unlike a memmap, reading never maps the file, so resident memory stays bounded by the
-    frames asked for whatever the file size. Slicing the first axis returns an ndarray. With
-    `flat`, a 4D store's two scan axes read as one axis of frames (row-major over the scan).
+    frames asked for whatever the file size. Slicing the first axis returns an ndarray. `shape`
+    reads the file's C-ordered elements as another shape of the same size (a flat stack of
+    frames as a 4D scan); with `flat`, the leading axes read as one axis of frames (row-major
+    over the scan).
     """
 
-    def __init__(self, path, flat: bool = False):
+    def __init__(self, path, flat: bool = False, shape=None):
         self.path = Path(path)
         with open(self.path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
@@ -43,6 +50,12 @@ class NpyFrames:
             self.offset = handle.tell()
         if fortran:
             raise ValueError(f"{self.path}: Fortran-ordered .npy files are not supported")
+        if shape is not None:
+            if math.prod(shape) != math.prod(self.shape):
+                raise ValueError(
+                    f"{self.path}: holds {self.shape}, which cannot be read as {shape}"
+                )
+            self.shape = tuple(int(n) for n in shape)
         if flat:
             self.shape = (math.prod(self.shape[:-2]), *self.shape[-2:])
         expected = self.offset + self.dtype.itemsize * math.prod(self.shape)
@@ -130,6 +143,44 @@ class StoreWriter:
         return suppress
 
 
+def link_store(directory, source, shape, sidecar: dict, sha256: str | None = None) -> dict:
+    """Publish the .npy file `source` as the store in `directory` without copying it: `data.npy`
+    becomes a symbolic link to it (absolute path; created under a temporary name, then renamed
+    over any earlier store) and the sidecar records the store's `shape` (scan_y, scan_x, ky,
+    kx), the data's sha256 (`sha256`, where already known) and the linked file. Returns the
+    sidecar written."""
+    source = Path(source).resolve()
+    frames = NpyFrames(source, shape=shape)
+    if not frames.dtype.isnative:
+        raise ValueError(f"{source}: {frames.dtype.str} is not in native byte order; copy it")
+    link = Path(directory) / DATA_NAME
+    link.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(link) as tmp:
+        os.symlink(source, tmp)
+    sidecar = {
+        **sidecar,
+        "scan_shape": list(frames.shape[:2]),
+        "frame_shape": list(frames.shape[2:]),
+        "dtype": frames.dtype.name,
+        "data": {
+            "file": DATA_NAME,
+            "bytes": os.path.getsize(source),
+            "sha256": sha256 or sha256_file(source),
+            "linked_to": str(source),
+        },
+    }
+    write_json(Path(directory) / SIDECAR_NAME, sidecar)
+    logger.info("linked %s -> %s %s %s", link, source, frames.shape, frames.dtype.name)
+    return sidecar
+
+
+def store_frames(directory, flat: bool = False) -> NpyFrames:
+    """The frames of the store in `directory`, shaped as its sidecar says (see `NpyFrames`)."""
+    sidecar = read_sidecar(directory)
+    shape = (*sidecar["scan_shape"], *sidecar["frame_shape"])
+    return NpyFrames(Path(directory) / DATA_NAME, flat=flat, shape=shape)
+
+
 def saturation_level(dtype) -> float:
     """Counts at which a detector of this dtype saturates (the dtype's maximum; inf for floats)."""
     dtype = np.dtype(dtype)
@@ -158,6 +209,8 @@ def open_store(directory) -> tuple[np.memmap, dict]:
     path = Path(directory) / DATA_NAME
     array = np.load(path, mmap_mode="r")
     expected = tuple(sidecar["scan_shape"]) + tuple(sidecar["frame_shape"])
+    if array.size == math.prod(expected):
+        array = array.reshape(expected)
     if array.shape != expected or array.dtype.name != sidecar["dtype"]:
         raise ValueError(
             f"{path}: shape {array.shape} {array.dtype} does not match its sidecar "

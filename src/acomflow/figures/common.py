@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from ..provenance import record
-from ..store import DATA_NAME, NpyFrames, saturation_level
+from ..store import saturation_level, store_frames
 
 
 def read_frame(store_dir, scan_shape, y: int, x: int) -> np.ndarray:
     """Frame (y, x) of a store as float32 (reads one frame)."""
-    frames = NpyFrames(Path(store_dir) / DATA_NAME, flat=True)
+    frames = store_frames(store_dir, flat=True)
     k = int(y) * scan_shape[1] + int(x)
     return frames[k : k + 1][0].astype(np.float32)
 
 
 def store_saturation(store_dir) -> float:
-    return saturation_level(NpyFrames(Path(store_dir) / DATA_NAME).dtype)
+    return saturation_level(store_frames(store_dir).dtype)
 
 
 def frame_spots(spots: pd.DataFrame, y: int, x: int) -> dict:

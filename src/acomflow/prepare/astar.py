@@ -23,7 +23,7 @@ from scipy import ndimage
 from ..kernels import mean3x3
 from ..logs import Progress, logger
 from ..provenance import record
-from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, StoreWriter, read_sidecar
+from ..store import SIDECAR_NAME, StoreWriter, read_sidecar, store_frames
 from ..tables import brightest_diffracted_mean
 
 SPOT_ENHANCE = np.array([[1.0, 1.0, 1.0], [1.0, 8.0, 1.0], [1.0, 1.0, 1.0]], np.float32) / 16.0
@@ -67,7 +67,7 @@ def filter_store(store_dir, spots_path, out_dir, parameters) -> dict:
     sidecar = read_sidecar(store_dir)
     scale = grey_scale(sidecar["dtype"], spots_path)
     ny, nx = sidecar["scan_shape"]
-    frames = NpyFrames(store_dir / DATA_NAME)
+    frames = store_frames(store_dir)
     softening, spot_enhance, threshold = parameters
     settings = {"softening": softening, "spot_enhance": spot_enhance, "threshold": threshold}
     out_sidecar = {

@@ -64,6 +64,24 @@ def beam_centre(
     return float(ys[0] + r0), float(xs[0] + c0), 0 if converged[0] else CENTRE_NOT_CONVERGED
 
 
+MEASURED_DTYPES = {
+    "scan_y": "int32",
+    "scan_x": "int32",
+    "centre_y": "float64",
+    "centre_x": "float64",
+    "flags": "int32",
+    "usable": "bool",  # finite and not constant
+}
+
+
+def measure_centre(frame: np.ndarray, search: float = 0.1, r_start: float = 10.0) -> dict:
+    """One frame's row of the measured centres (`MEASURED_DTYPES`): the direct beam's centre
+    (y, x px; see `beam_centre`), its flags and whether the frame is usable."""
+    centre_y, centre_x, flags = beam_centre(frame, None, search, r_start)
+    usable = bool(np.isfinite(frame).all() and frame.min() < frame.max())
+    return {"centre_y": centre_y, "centre_x": centre_x, "flags": flags, "usable": usable}
+
+
 def fit_descan(
     scan_y,
     scan_x,

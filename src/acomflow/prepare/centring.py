@@ -18,17 +18,8 @@ from ..provenance import record
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import SIDECAR_NAME, read_sidecar
 from ..tables import write_table
-from .centre import CENTRE_OUTLIER, beam_centre, fit_descan
+from .centre import CENTRE_OUTLIER, MEASURED_DTYPES, fit_descan, measure_centre
 from .settings import CentringSettings
-
-MEASURED_DTYPES = {
-    "scan_y": "int32",
-    "scan_x": "int32",
-    "centre_y": "float64",
-    "centre_x": "float64",
-    "flags": "int32",
-    "usable": "bool",  # finite and not constant
-}
 
 
 def centre_dataset(
@@ -41,21 +32,41 @@ def centre_dataset(
 ) -> pd.DataFrame:
     """Measure the beam centre of every frame of the store in `store_dir`, fit the descan plane
     and write the centres table (and its plot); returns the table."""
-    store_dir = Path(store_dir)
     ny, nx = read_sidecar(store_dir)["scan_shape"]
+    stage = Stage(
+        f"beam centres {store_dir}",
+        lambda frame: {"centres": measure_centre(frame.data, search, r_start)},
+        {"centres": MEASURED_DTYPES},
+    )
+    lines = scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny)))
+    measured = run(stage, lines, ny * nx)["centres"]
+    return write_centres(
+        measured,
+        store_dir,
+        table_path,
+        plot_path,
+        outlier_px,
+        {"search": search, "r_start": r_start},
+    )
 
-    def per_frame(frame):
-        centre_y, centre_x, flags = beam_centre(frame.data, None, search, r_start)
-        usable = bool(np.isfinite(frame.data).all() and frame.data.min() < frame.data.max())
-        row = {"centre_y": centre_y, "centre_x": centre_x, "flags": flags, "usable": usable}
-        return {"centres": row}
 
-    stage = Stage(f"beam centres {store_dir}", per_frame, {"centres": MEASURED_DTYPES})
-    measured = run(stage, scan_lines((ny, nx), (0, ny), store_lines(store_dir, (0, ny))), ny * nx)[
-        "centres"
-    ]
-    ky, kx = read_sidecar(store_dir)["frame_shape"]
-    if not measured.pop("usable").any():
+def write_centres(
+    measured: pd.DataFrame,
+    store_dir,
+    table_path,
+    plot_path=None,
+    outlier_px: float = CentringSettings.outlier_px,
+    measured_with: dict | None = None,
+) -> pd.DataFrame:
+    """Fit the descan plane through the centres `measured` (`MEASURED_DTYPES`, every frame of
+    the store in `store_dir`, row-major) and write the centres table (and its plot); returns
+    the table. `measured_with`, the settings of `measure_centre` (search, r_start), is
+    recorded with `outlier_px` in the table's metadata."""
+    store_dir = Path(store_dir)
+    sidecar = read_sidecar(store_dir)
+    ny, nx = sidecar["scan_shape"]
+    ky, kx = sidecar["frame_shape"]
+    if not measured["usable"].any():
         raise ValueError(
             f"{store_dir}: none of the {ny * nx} frames can be used: every one is constant "
             "(all zero, or saturated throughout) or holds NaN or Inf values; check the source "
@@ -84,7 +95,7 @@ def centre_dataset(
             | np.where(outlier, CENTRE_OUTLIER, 0).astype(np.int32),
         }
     )
-    settings = {"search": search, "r_start": r_start, "outlier_px": outlier_px}
+    settings = {**(measured_with or {}), "outlier_px": outlier_px}
     metadata = {
         **record(settings, inputs=[store_dir / SIDECAR_NAME]),
         "descan": coefficients,

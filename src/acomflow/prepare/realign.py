@@ -25,7 +25,7 @@ import numpy as np
 from .. import plots
 from ..logs import Progress, logger
 from ..provenance import record, write_json
-from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar
+from ..store import DATA_NAME, NpyFrames, StoreWriter, read_sidecar, store_frames
 from .stream import (
     BEAM_SIGNIFICANCE,
     beam_box,
@@ -140,7 +140,7 @@ def realign_stream(
         )
     if mode not in REALIGN_MODES:
         raise ValueError(f"realignment mode {mode!r} is not one of {REALIGN_MODES}")
-    frames = NpyFrames(store_dir / DATA_NAME, flat=True)
+    frames = store_frames(store_dir, flat=True)
     n = frames.shape[0]
     sums, bright, beam = frame_sums(frames, block_frames)
     try:

@@ -14,10 +14,11 @@ import pandas as pd
 
 from ..logs import logger
 from ..prepare.average import averaged_lines, to_frame
+from ..prepare.centre import MEASURED_DTYPES, measure_centre
 from ..prepare.settings import AveragingSettings, CentringSettings
 from ..provenance import record
 from ..scan import Stage, run, run_shard, scan_lines, store_lines
-from ..store import DATA_NAME, SIDECAR_NAME, NpyFrames, read_sidecar, saturation_level
+from ..store import SIDECAR_NAME, read_sidecar, saturation_level, store_frames
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
 from .frame import register_frame
 from .settings import RegistrationSettings
@@ -52,11 +53,16 @@ PATTERN_DTYPES = {
 
 
 def registration_stage(
-    settings: RegistrationSettings, saturation: float, centres: np.ndarray | None = None
+    settings: RegistrationSettings,
+    saturation: float,
+    centres: np.ndarray | None = None,
+    measure_centres: bool = False,
 ) -> Stage:
     """Registration as a per-frame stage filling the spots and patterns tables. With `centres`
     ((ny, nx, 2) beam centres y, x px), frames come averaged onto their common centre and spot
-    positions are moved back to each frame's own coordinates."""
+    positions are moved back to each frame's own coordinates. With `measure_centres`, it also
+    fills the measured centres table (`prepare.centre.measure_centre`, with the settings' direct
+    beam search and r_start), so that the frames are read once for both."""
 
     def per_frame(frame):
         spots, pattern = register_frame(frame.data, settings, saturation)
@@ -64,28 +70,39 @@ def registration_stage(
             for table, x_key, y_key in ((spots, "x", "y"), (pattern, "centre_x", "centre_y")):
                 table[x_key] = to_frame(table[x_key], centres, frame.y, frame.x, 1)
                 table[y_key] = to_frame(table[y_key], centres, frame.y, frame.x, 0)
-        return {"spots": spots, "patterns": pattern}
+        result = {"spots": spots, "patterns": pattern}
+        if measure_centres:
+            result["centres"] = measure_centre(
+                frame.data, settings.direct_beam_search, settings.r_start
+            )
+        return result
 
-    return Stage("register", per_frame, {"spots": SPOT_DTYPES, "patterns": PATTERN_DTYPES})
+    tables = {"spots": SPOT_DTYPES, "patterns": PATTERN_DTYPES}
+    if measure_centres:
+        tables["centres"] = MEASURED_DTYPES
+    return Stage("register", per_frame, tables)
 
 
-def _registration(store_dir, lines, settings, centres_path, average):
-    """The registration stage and the scan lines it reads (averaging: see `register_lines`)."""
+def _registration(store_dir, lines, settings, centres_path, average, measure_centres=False):
+    """The registration stage and the scan lines it reads (averaging: see `register_lines`;
+    measured centres: see `registration_stage`)."""
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     saturation = saturation_level(sidecar["dtype"])
     if average > 1:
+        if measure_centres:
+            raise ValueError("averaged frames need their centres before registration")
         centres = (
             pd.read_parquet(centres_path)[["plane_y", "plane_x"]].to_numpy().reshape(ny, nx, 2)
         )
-        frames = averaged_lines(NpyFrames(Path(store_dir) / DATA_NAME), *lines, centres, average)
+        frames = averaged_lines(store_frames(store_dir), *lines, centres, average)
         return (
             registration_stage(settings, saturation, centres),
             scan_lines((ny, nx), lines, frames),
             nx,
         )
     return (
-        registration_stage(settings, saturation),
+        registration_stage(settings, saturation, measure_centres=measure_centres),
         scan_lines((ny, nx), lines, store_lines(store_dir, lines)),
         nx,
     )
@@ -117,9 +134,11 @@ def register_shard(
     patterns_path,
     centres_path=None,
     average: int = AveragingSettings.size,
+    measured_centres_path=None,
 ) -> None:
     """Register shard `shard` of `n_shards` and write its two Parquet tables (averaging: see
-    `register_lines`)."""
+    `register_lines`); with `measured_centres_path` (frames not averaged), also the beam
+    centres measured on its frames, for `prepare.centring.write_centres` at the merge."""
     block = shard_lines(read_sidecar(store_dir)["scan_shape"][0], n_shards, shard)
     logger.info(
         "registering %s lines %d-%d (shard %d of %d)",
@@ -129,14 +148,13 @@ def register_shard(
         shard + 1,
         n_shards,
     )
-    stage, lines, nx = _registration(store_dir, block, settings, centres_path, average)
+    measure = measured_centres_path is not None
+    stage, lines, nx = _registration(store_dir, block, settings, centres_path, average, measure)
+    paths = {"spots": spots_path, "patterns": patterns_path}
+    if measure:
+        paths["centres"] = measured_centres_path
     run_shard(
-        stage,
-        lines,
-        block,
-        nx,
-        {"spots": spots_path, "patterns": patterns_path},
-        {"parameters": {**settings.as_dict(), "average": average}},
+        stage, lines, block, nx, paths, {"parameters": {**settings.as_dict(), "average": average}}
     )
 
 
