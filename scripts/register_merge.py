@@ -15,10 +15,11 @@ with job(snakemake):
     store_dir = Path(snakemake.input.sidecar).parent
     settings = RegistrationSettings.from_config(snakemake.params.settings)
     centres = snakemake.input.get("centres")
-    if "measured" in snakemake.input:
+    measured = snakemake.input.get("measured")  # Namedlist: `in` tests values, not names
+    if measured:
         centres = snakemake.output.centres
         write_centres(
-            concat_shards(list(snakemake.input.measured), MEASURED_DTYPES),
+            concat_shards(list(measured), MEASURED_DTYPES),
             store_dir,
             centres,
             snakemake.output.plot,
