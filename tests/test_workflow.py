@@ -2,6 +2,7 @@
 outputs and provenance, caching, and re-running exactly what a change affects."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -362,6 +363,21 @@ def test_orientation_outputs(workflow):
 
 def test_nothing_to_do_when_nothing_changed(workflow):
     workdir, _, _ = workflow
+    assert "Nothing to be done" in snakemake(workdir, "-n").stdout
+
+
+def test_a_changed_npy_source_reruns_its_conversion(workflow):
+    """The store of an .npy source links to it: a changed source is linked again, and
+    everything from registration on re-runs for that dataset alone."""
+    workdir, stack, _ = workflow
+    source = workdir / "stack.npy"
+    original, before = source.read_bytes(), source.stat()
+    np.save(source, stack + 1)
+    try:
+        assert jobs(snakemake(workdir, "-n")) == {"convert": 1, **registered(1), "mask": 1}
+    finally:
+        source.write_bytes(original)
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert "Nothing to be done" in snakemake(workdir, "-n").stdout
 
 
