@@ -44,7 +44,8 @@ def _convert(args, shard, n_shards):
     from acomflow.convert import convert
     from acomflow.readers.formats import open_source
 
-    convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted")
+    # a copy, as for every format but a native .npy (which is linked: bench/workflow.py)
+    convert(open_source(args.work / "sim/raw/data.npy"), args.work / "converted", in_place=False)
 
 
 def _stream(args, shard, n_shards):
