@@ -486,14 +486,16 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
 
 
 def test_tables_are_the_same_for_other_shard_counts(workflow):
-    """Registration, metrics and orientation tables, byte for byte, with 3 shards instead of 2
-    (each job runs on one thread: the core count only changes which jobs run at once)."""
+    """Registration, centring, metrics and orientation tables, byte for byte, with 3 shards
+    instead of 2 (each job runs on one thread: the core count only changes which jobs run at
+    once)."""
     workdir, _, _ = workflow
     tables = [
         workdir / f"results/tiny/{path}"
         for path in (
             "registration/spots.parquet",
             "registration/patterns.parquet",
+            "centring/centres.parquet",
             "metrics/quality.parquet",
             "metrics/spot_pairs.parquet",
             "acom/orientations.parquet",
