@@ -43,9 +43,12 @@ include: "rules/acom.smk"
 include: "rules/comparison.smk"
 
 
-# Jobs started together would compile the same numba gufuncs at once; compile them here first.
+# Jobs started together would compile the same numba gufuncs at once; compile them here first,
+# where jobs may run them: they are orix's, for the generator's grains and orientation matching
+# (loading them costs a second).
 onstart:
-    compile_shared_kernels()
+    if SYNTHETIC or ACOM:
+        compile_shared_kernels()
 
 
 # Jobs that take seconds run in the main Snakemake process, never as cluster jobs (a SLURM job
