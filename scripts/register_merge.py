@@ -6,7 +6,7 @@ from pathlib import Path
 
 from acomflow.prepare.centre import MEASURED_DTYPES
 from acomflow.prepare.centring import write_centres
-from acomflow.register.dataset import merge_shards
+from acomflow.register.dataset import centre_settings, merge_shards
 from acomflow.register.settings import RegistrationSettings
 from acomflow.tables import concat_shards
 from acomflow.workflow import job
@@ -24,7 +24,7 @@ with job(snakemake):
             centres,
             snakemake.output.plot,
             outlier_px=snakemake.params.outlier_px,
-            measured_with={"search": settings.direct_beam_search, "r_start": settings.r_start},
+            measured_with=centre_settings(settings),
         )
     merge_shards(
         store_dir,

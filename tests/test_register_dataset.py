@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acomflow.register.dataset import merge_shards, register_shard
+from acomflow.register.dataset import centre_settings, merge_shards, register_shard
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
@@ -73,7 +73,7 @@ def test_centres_measured_in_the_shards_are_the_centring_pass(store, tmp_path):
         concat_shards(measured, MEASURED_DTYPES),
         store / "raw",
         tmp_path / "shards.parquet",
-        measured_with={"search": settings.direct_beam_search, "r_start": settings.r_start},
+        measured_with=centre_settings(settings),
     )
     whole = centre_dataset(store / "raw", tmp_path / "pass.parquet")
     pd.testing.assert_frame_equal(merged, whole)

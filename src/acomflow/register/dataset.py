@@ -52,6 +52,12 @@ PATTERN_DTYPES = {
 }
 
 
+def centre_settings(settings: RegistrationSettings) -> dict:
+    """The settings (`search`, `r_start`) the registration measures beam centres with
+    (`prepare.centre.measure_centre`): its own direct-beam search radius and start radius."""
+    return {"search": settings.direct_beam_search, "r_start": settings.r_start}
+
+
 def registration_stage(
     settings: RegistrationSettings,
     saturation: float,
@@ -61,8 +67,9 @@ def registration_stage(
     """Registration as a per-frame stage filling the spots and patterns tables. With `centres`
     ((ny, nx, 2) beam centres y, x px), frames come averaged onto their common centre and spot
     positions are moved back to each frame's own coordinates. With `measure_centres`, it also
-    fills the measured centres table (`prepare.centre.measure_centre`, with the settings' direct
-    beam search and r_start), so that the frames are read once for both."""
+    fills the measured centres table (`prepare.centre.measure_centre`, with `centre_settings`),
+    so that the frames are read once for both."""
+    measure_with = centre_settings(settings)
 
     def per_frame(frame):
         spots, pattern = register_frame(frame.data, settings, saturation)
@@ -72,9 +79,7 @@ def registration_stage(
                 table[y_key] = to_frame(table[y_key], centres, frame.y, frame.x, 0)
         result = {"spots": spots, "patterns": pattern}
         if measure_centres:
-            result["centres"] = measure_centre(
-                frame.data, settings.direct_beam_search, settings.r_start
-            )
+            result["centres"] = measure_centre(frame.data, **measure_with)
         return result
 
     tables = {"spots": SPOT_DTYPES, "patterns": PATTERN_DTYPES}
