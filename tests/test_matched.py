@@ -84,6 +84,30 @@ def test_significance_against_a_direct_computation(radius, gain, masked):
     assert got[20, 20] > 4.0
 
 
+def test_the_readings_about_masked_pixels_equal_whole_frame_readings():
+    """`spot_significance` reads S again only about dead pixels and the first reading's spots;
+    the result equals reading the whole frame with the same pixels left out, also for spots
+    and dead pixels at the frame's edges and corners, and for overlapping windows."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[:90, :120]
+    expected = np.full(yy.shape, 6.0)
+    for y, x in ((2, 3), (45, 60), (45, 69), (52, 64), (88, 118), (20, 117), (70, 10)):
+        expected += 30.0 * (np.hypot(yy - y, xx - x) <= 2.5)
+    frame = 3.0 * rng.poisson(expected).astype(np.float64)
+    for y, x in ((0, 0), (30, 30), (45, 66), (89, 50)):
+        frame[y, x] = 0.0  # dead among neighbours of ~18 counts and more
+    dead_rows, dead_cols = dead_pixels(frame, 9.2 * 1.0)
+    assert len(dead_rows) >= 3
+    z, _, _, _ = spot_significance(frame, 2.5, 1.0, 1 / 12, 4.5)
+    alive = np.ones(frame.shape, bool)
+    alive[dead_rows, dead_cols] = False
+    first = significance(frame, 2.5, 1.0, 1 / 12, alive, 0.7 * 4.5)
+    rows, cols, _ = significant_maxima(first, 4.5)
+    assert len(rows) >= 6
+    keep = alive & ~spot_mask(frame.shape, rows, cols, 2.5 + 1.5)
+    np.testing.assert_array_equal(z, significance(frame, 2.5, 1.0, 1 / 12, keep, 0.7 * 4.5))
+
+
 @pytest.mark.parametrize("gain,level", [(1.0, 3.0), (16.0, 0.5), (16.0, 40.0)])
 def test_significance_of_poisson_background_is_standard_normal(gain, level):
     """On Poisson electrons of a uniform level, recorded at `gain` counts per electron, S has
@@ -145,8 +169,8 @@ def test_dead_pixels_are_told_from_dark_ones():
     frame = np.full((20, 20), 30.0)
     frame[:, 10:] = 3.0
     frame[5, 5] = frame[5, 15] = frame[0, 0] = 0.0
-    dead = dead_pixels(frame, 9.2 * 3.0)
-    assert dead[5, 5] and dead[0, 0] and not dead[5, 15] and dead.sum() == 2
+    rows, cols = dead_pixels(frame, 9.2 * 3.0)
+    assert sorted(zip(rows, cols)) == [(0, 0), (5, 5)]
 
 
 def test_a_hot_pixel_is_no_spot():

@@ -51,6 +51,7 @@ DEAD_FROM = 9.2
 # A candidate whose brightest pixel stands this many times further above its disc's median than
 # the second brightest (or the noise) is a hot pixel
 HOT_RATIO = 4.0
+BLOCK = 4  # px: the side of the blocks a significance is read again over
 
 
 @njit(cache=True, nogil=True)
@@ -70,16 +71,14 @@ def _disc_pixels(widths):
     return int((2 * widths + 1).sum())
 
 
-@njit(cache=True, nogil=True)
-def _box(area, r0, r1, c0, c1, rows):
-    """Sum and pixel count of rows r0..r1 - 1, cols c0..c1 - 1 clipped to the frame, from the
-    summed-area table's rows kept in `area` (row i at i modulo its length)."""
-    cols = area.shape[1] - 1
-    r0, r1, c0, c1 = max(r0, 0), min(r1, rows), max(c0, 0), min(c1, cols)
-    if r1 <= r0 or c1 <= c0:
+@njit(cache=True, nogil=True, inline="always")
+def _band(top, bottom, c0, c1, cols):
+    """Sum and width of cols c0..c1 - 1, clipped to the frame, between the summed-area rows
+    `top` and `bottom`."""
+    c0, c1 = max(c0, 0), min(c1, cols)
+    if c1 <= c0:
         return 0.0, 0
-    top, bottom = area[r0 % area.shape[0]], area[r1 % area.shape[0]]
-    return bottom[c1] - top[c1] - bottom[c0] + top[c0], (r1 - r0) * (c1 - c0)
+    return bottom[c1] - top[c1] - bottom[c0] + top[c0], c1 - c0
 
 
 @njit(cache=True, nogil=True)
@@ -118,37 +117,42 @@ def _add_row(source, line, previous, current):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _ring_row(area, r, inner, outer, out):
-    """The ring sums of row r's interior pixels (cols outer .. cols - outer - 1) into `out`,
-    from the summed-area rows kept in `area` (row i at i modulo its length)."""
+def _ring_row(area, r, first, inner, outer, out):
+    """The ring sums of row r's pixels at cols first .. first + len(out) - 1 (each at least
+    `outer` px from the frame's sides) into `out`, from the summed-area rows kept in `area`
+    (row i at i modulo its length)."""
     kept, n = area.shape[0], out.shape[0]
     low, high = area[(r - outer) % kept], area[(r + outer + 1) % kept]
     near, far = area[(r - inner + 1) % kept], area[(r + inner) % kept]
-    big_rr = high[2 * outer + 1 : 2 * outer + 1 + n]
-    big_lr = low[2 * outer + 1 : 2 * outer + 1 + n]
-    big_rl, big_ll = high[:n], low[:n]
-    hole_rr = far[outer + inner : outer + inner + n]
-    hole_lr = near[outer + inner : outer + inner + n]
-    hole_rl = far[outer - inner + 1 : outer - inner + 1 + n]
-    hole_ll = near[outer - inner + 1 : outer - inner + 1 + n]
+    big_rr = high[first + outer + 1 : first + outer + 1 + n]
+    big_lr = low[first + outer + 1 : first + outer + 1 + n]
+    big_rl, big_ll = high[first - outer : first - outer + n], low[first - outer : first - outer + n]
+    hole_rr = far[first + inner : first + inner + n]
+    hole_lr = near[first + inner : first + inner + n]
+    hole_rl = far[first - inner + 1 : first - inner + 1 + n]
+    hole_ll = near[first - inner + 1 : first - inner + 1 + n]
     for i in range(n):
         out[i] = (big_rr[i] - big_lr[i] + big_ll[i] - big_rl[i]) - (
             hole_rr[i] - hole_lr[i] + hole_ll[i] - hole_rl[i]
         )
 
 
-@njit(cache=True, nogil=True)
-def _ring_at(area, r, c, inner, outer, rows):
-    """Ring sum and pixel count about (r, c), clipped to the frame."""
-    big, n_big = _box(area, r - outer, r + outer + 1, c - outer, c + outer + 1, rows)
-    hole, n_hole = _box(area, r - inner + 1, r + inner, c - inner + 1, c + inner, rows)
-    return big - hole, n_big - n_hole
+@njit(cache=True, nogil=True, inline="always")
+def _ring_at(area, bands, c, inner, outer, cols):
+    """Ring sum and pixel count about col c, clipped to the frame, from the summed-area rows
+    `bands` (indices into `area`: the square's top and bottom, the hole's top and bottom) and
+    their heights."""
+    big_top, big_bottom, hole_top, hole_bottom, tall, short = bands
+    big, n_big = _band(area[big_top], area[big_bottom], c - outer, c + outer + 1, cols)
+    hole, n_hole = _band(area[hole_top], area[hole_bottom], c - inner + 1, c + inner, cols)
+    return big - hole, n_big * tall - n_hole * short
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _significance(frame, keep, masked, radius, gain, floor, exact_from):
-    """`significance`, streamed down the frame: only the rows of the row prefix sums and of
-    the summed-area tables that the current row's disc and ring reach are kept."""
+def _significance(frame, keep, masked, radius, gain, floor, exact_from, top, bottom, left, right):
+    """`significance` of rows top..bottom - 1, cols left..right - 1, streamed down the frame:
+    only the rows of the row prefix sums and of the summed-area tables that the current row's
+    disc and ring reach are kept."""
     rows, cols = frame.shape
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
@@ -164,10 +168,14 @@ def _significance(frame, keep, masked, radius, gain, floor, exact_from):
     scratch = np.zeros(cols + 1)
     kept_row, count_row = np.empty(cols), np.empty(cols)
     done = 0  # summed-area rows 0..done computed
-    out = np.empty((rows, cols), dtype=np.float32)
-    disc, ring = np.empty(cols), np.empty(cols)
-    ring_kept, ring_count = np.empty(cols), np.empty(cols)
-    for r in range(rows):
+    out = np.empty((bottom - top, right - left), dtype=np.float32)
+    # the bulk: the cols at least `outer` px from the sides, where nothing is clipped
+    first, last = max(left, outer), min(right, cols - outer)
+    n = max(last - first, 0)
+    inside, background = np.empty(n), np.empty(n)
+    lines = np.empty(2 * reach + 1, dtype=np.int64)
+    ring_kept, counts = np.empty(n), np.empty(n)
+    for r in range(top, bottom):
         while done < min(r + outer + 1, rows):
             j, i = done % kept, (done + 1) % kept
             _add_row(frame[done], prefix[j], area[j], area[i])
@@ -178,60 +186,79 @@ def _significance(frame, keep, masked, radius, gain, floor, exact_from):
                 _add_row(kept_row, scratch, area_kept[j], area_kept[i])
                 _add_row(count_row, scratch, area_count[j], area_count[i])
             done += 1
-        interior_row = outer <= r < rows - outer
-        if interior_row:  # the bulk: no clipping, loops over views the compiler vectorises
-            span = slice(outer, cols - outer)
-            inside = disc[span]
+        target = out[r - top]
+        interior_row = outer <= r < rows - outer and n > 0
+        if interior_row:  # loops over views the compiler vectorises
             inside[:] = 0.0
             for k in range(2 * reach + 1):
                 line, w = prefix[(r + k - reach) % kept], widths[k]
-                right, left = (
-                    line[outer + w + 1 : cols - outer + w + 1],
-                    line[outer - w : cols - outer - w],
-                )
-                for i in range(inside.shape[0]):
-                    inside[i] += right[i] - left[i]
-            background, target = ring[span], out[r, span]
-            _ring_row(area, r, inner, outer, background)
+                right_end, left_end = line[first + w + 1 : last + w + 1], line[first - w : last - w]
+                for i in range(n):
+                    inside[i] += right_end[i] - left_end[i]
+            _ring_row(area, r, first, inner, outer, background)
             if masked:
-                _ring_row(area_kept, r, inner, outer, ring_kept[span])
-                _ring_row(area_count, r, inner, outer, ring_count[span])
-            counts = ring_count[span]
-            if masked:
-                for i in range(inside.shape[0]):
+                _ring_row(area_kept, r, first, inner, outer, ring_kept)
+                _ring_row(area_count, r, first, inner, outer, counts)
+                for i in range(n):
                     if counts[i] >= QUARTER * n_ring:
-                        background[i] = ring_kept[outer + i]
+                        background[i] = ring_kept[i]
                     else:
                         counts[i] = n_ring
             else:
                 counts[:] = n_ring
-            for i in range(inside.shape[0]):  # z first, vectorised; S where it matters
+            bulk = target[first - left : last - left]
+            for i in range(n):  # z first, vectorised; S where it matters
                 mean = background[i] / counts[i]
                 variance = (gain * max(mean, 0.0) + floor) * (1.0 / n_disc + 1.0 / counts[i])
-                target[i] = (inside[i] * (1.0 / n_disc) - mean) / math.sqrt(variance)
-            for i in range(inside.shape[0]):
-                if not target[i] <= exact_from:
-                    target[i] = _statistic(
+                bulk[i] = (inside[i] * (1.0 / n_disc) - mean) / math.sqrt(variance)
+            for i in range(n):
+                if not bulk[i] <= exact_from:
+                    bulk[i] = _statistic(
                         inside[i], n_disc, background[i], counts[i], gain, floor, exact_from
                     )
-        for c in range(cols):
-            if interior_row and outer <= c < cols - outer:
+        # the cols near the sides (and every col of the rows near the top and bottom): the
+        # disc and ring clipped to the frame, their rows found once per row
+        k0, k1 = max(reach - r, 0), min(rows - r + reach, 2 * reach + 1)
+        for k in range(k0, k1):
+            lines[k] = (r + k - reach) % kept
+        big_top, big_bottom = max(r - outer, 0), min(r + outer + 1, rows)
+        hole_top, hole_bottom = max(r - inner + 1, 0), min(r + inner, rows)
+        bands = (
+            big_top % kept,
+            big_bottom % kept,
+            hole_top % kept,
+            hole_bottom % kept,
+            big_bottom - big_top,
+            hole_bottom - hole_top,
+        )
+        counted = (
+            (0, 0, 0, 0, 0, 0)
+            if not masked
+            else (
+                big_top % depth,
+                big_bottom % depth,
+                hole_top % depth,
+                hole_bottom % depth,
+                big_bottom - big_top,
+                hole_bottom - hole_top,
+            )
+        )
+        for c in range(left, right):
+            if interior_row and first <= c < last:
                 continue
             on, n_on = 0.0, 0
-            for k in range(2 * reach + 1):
-                rr = r + k - reach
-                if 0 <= rr < rows:
-                    lo, hi = max(c - widths[k], 0), min(c + widths[k], cols - 1)
-                    line = prefix[rr % kept]
-                    on += line[hi + 1] - line[lo]
-                    n_on += hi - lo + 1
-            off, n_off = _ring_at(area, r, c, inner, outer, rows)
+            for k in range(k0, k1):
+                lo, hi = max(c - widths[k], 0), min(c + widths[k], cols - 1)
+                line = prefix[lines[k]]
+                on += line[hi + 1] - line[lo]
+                n_on += hi - lo + 1
+            off, n_off = _ring_at(area, bands, c, inner, outer, cols)
             if masked:
-                off_kept, _ = _ring_at(area_kept, r, c, inner, outer, rows)
-                n_kept, _ = _ring_at(area_count, r, c, inner, outer, rows)
+                off_kept, _ = _ring_at(area_kept, counted, c, inner, outer, cols)
+                n_kept, _ = _ring_at(area_count, counted, c, inner, outer, cols)
                 if n_kept >= QUARTER * n_off:
                     off, n_off = off_kept, n_kept
-            out[r, c] = _statistic(on, n_on, off, n_off, gain, floor, exact_from)
+            target[c - left] = _statistic(on, n_on, off, n_off, gain, floor, exact_from)
     return out
 
 
@@ -242,42 +269,56 @@ def significance(
     variance_floor: float,
     keep: np.ndarray | None = None,
     exact_from: float = EXACT_FROM,
+    region: tuple[slice, slice] | None = None,
 ):
     """The matched-filter significance S (float32, sigmas; see the module: g = `gain` counts
-    per electron, v = `variance_floor` counts^2) of every pixel of a frame, where z exceeds
-    `exact_from` sigmas, z elsewhere. With `keep` (bool, the frame's shape), the ring's
-    background is taken over the pixels where it is true, unless they are under a quarter of
-    the ring."""
+    per electron, v = `variance_floor` counts^2) of every pixel of a frame, or of the pixels of
+    `region` (two slices of steps 1 inside it), where z exceeds `exact_from` sigmas, z
+    elsewhere. With `keep` (bool, the frame's shape), the ring's background is taken over the
+    pixels where it is true, unless they are under a quarter of the ring."""
     masked = keep is not None
+    rows, cols = region or (slice(0, frame.shape[0]), slice(0, frame.shape[1]))
     return _significance(
-        np.asarray(frame, np.float32),
-        np.asarray(keep, np.bool_) if masked else np.ones((1, 1), np.bool_),
+        np.ascontiguousarray(frame, np.float32),
+        np.ascontiguousarray(keep, np.bool_) if masked else np.ones((1, 1), np.bool_),
         masked,
         float(radius),
         float(gain),
         float(variance_floor),
         float(exact_from),
+        rows.start,
+        rows.stop,
+        cols.start,
+        cols.stop,
     )
 
 
 @njit(cache=True, nogil=True)
 def dead_pixels(frame, level):
-    """True on the pixels at or below 0 counts whose in-frame neighbours (8 or fewer)
-    average at least `level` counts, one of the 4 along the rows and columns at least that
-    (a quick test first, as a dark region holds many zeros): where a Poisson count of 0 is
-    improbable, a dead pixel, which would pull a background mean down."""
+    """Rows and cols (int64) of the pixels at or below 0 counts whose in-frame neighbours (8
+    or fewer) average at least `level` counts (> 0), one of the 4 along the rows and columns at
+    least that: where a Poisson count of 0 is improbable, a dead pixel, which would pull a
+    background mean down. The quick test runs branch-free down each row, as a dark region
+    holds many zeros."""
     rows, cols = frame.shape
-    dead = np.zeros((rows, cols), dtype=np.bool_)
+    found_r, found_c = [], []
+    outside = np.full(cols + 2, -np.inf)
+    line, above, below = np.empty(cols + 2), np.empty(cols + 2), np.empty(cols + 2)
+    line[0] = line[cols + 1] = -np.inf
+    bright = np.empty(cols, dtype=np.bool_)
     for r in range(rows):
+        line[1 : cols + 1] = frame[r]
+        above[:] = outside
+        below[:] = outside
+        if r > 0:
+            above[1 : cols + 1] = frame[r - 1]
+        if r < rows - 1:
+            below[1 : cols + 1] = frame[r + 1]
         for c in range(cols):
-            if frame[r, c] > 0:
-                continue
-            if not (
-                (r > 0 and frame[r - 1, c] >= level)
-                or (r < rows - 1 and frame[r + 1, c] >= level)
-                or (c > 0 and frame[r, c - 1] >= level)
-                or (c < cols - 1 and frame[r, c + 1] >= level)
-            ):
+            nearest = max(max(above[c + 1], below[c + 1]), max(line[c], line[c + 2]))
+            bright[c] = (line[c + 1] <= 0.0) & (nearest >= level)
+        for c in range(cols):
+            if not bright[c]:
                 continue
             total, n = 0.0, 0
             for rr in range(max(r - 1, 0), min(r + 2, rows)):
@@ -285,8 +326,10 @@ def dead_pixels(frame, level):
                     if rr != r or cc != c:
                         total += frame[rr, cc]
                         n += 1
-            dead[r, c] = total >= level * n
-    return dead
+            if total >= level * n:
+                found_r.append(r)
+                found_c.append(c)
+    return np.array(found_r, dtype=np.int64), np.array(found_c, dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -424,6 +467,45 @@ def along_ring(frame, rows, cols, centre, radius, gain, variance_floor, samples=
     )
 
 
+@njit(cache=True, nogil=True)
+def _touched_blocks(shape, rows, cols, reach, block):
+    """Which blocks of `block` x `block` px of a frame hold a pixel within the Chebyshev
+    distance `reach` of one of the pixels (rows, cols)."""
+    touched = np.zeros(((shape[0] + block - 1) // block, (shape[1] + block - 1) // block), np.bool_)
+    for r, c in zip(rows, cols):
+        r0, r1 = max(r - reach, 0) // block, min(r + reach, shape[0] - 1) // block
+        c0, c1 = max(c - reach, 0) // block, min(c + reach, shape[1] - 1) // block
+        touched[r0 : r1 + 1, c0 : c1 + 1] = True
+    return touched
+
+
+def read_again(z, frame, keep, rows, cols, reach, radius, gain, variance_floor, exact_from):
+    """Replace z (`significance` of the frame, in place) by the significance with `keep` where
+    that can differ: about the pixels (rows, cols) whose Chebyshev distance `reach` px holds
+    every ring that `keep` changes, in windows that also hold the discs and rings of the
+    pixels they give back."""
+    outer = int(math.floor(radius)) + ANNULUS[1]
+    # The windows: connected blocks of BLOCK px touched by the pixels' squares, labelled on
+    # the grid of blocks (a few hundred times fewer pixels than the frame).
+    blocks = _touched_blocks(frame.shape, np.asarray(rows), np.asarray(cols), int(reach), BLOCK)
+    for found in ndimage.find_objects(ndimage.label(blocks)[0]):
+        window = tuple(
+            slice(part.start * BLOCK, min(part.stop * BLOCK, size))
+            for part, size in zip(found, frame.shape)
+        )
+        grown = tuple(
+            slice(max(part.start - outer, 0), min(part.stop + outer, size))
+            for part, size in zip(window, frame.shape)
+        )
+        inner = tuple(
+            slice(part.start - wide.start, part.stop - wide.start)
+            for part, wide in zip(window, grown)
+        )
+        z[window] = significance(
+            frame[grown], radius, gain, variance_floor, keep[grown], exact_from, inner
+        )
+
+
 def spot_significance(frame, radius: float, gain: float, variance_floor: float, threshold: float):
     """The significance image S (`significance`) and its maxima above `threshold` (rows,
     cols, S; most significant first), with the background read twice: the first maxima's
@@ -434,11 +516,21 @@ def spot_significance(frame, radius: float, gain: float, variance_floor: float, 
     # S <= z where z > 0, so S is needed only where z could reach a valley between maxima
     # above the threshold: below that, z decides as S would.
     exact = VALLEY * threshold
-    alive = ~dead_pixels(frame, DEAD_FROM * gain) if gain > 0 else np.ones(frame.shape, bool)
-    z = significance(frame, radius, gain, variance_floor, None if alive.all() else alive, exact)
+    outer = int(math.floor(radius)) + ANNULUS[1]
+    z = significance(frame, radius, gain, variance_floor, None, exact)
+    # A pixel's S changes only where its ring reaches a pixel left out: each reading after
+    # the first is made about those pixels alone.
+    alive = np.ones(frame.shape, bool)
+    if gain > 0:
+        dead_rows, dead_cols = dead_pixels(frame, DEAD_FROM * gain)
+        alive[dead_rows, dead_cols] = False
+        read_again(
+            z, frame, alive, dead_rows, dead_cols, outer, radius, gain, variance_floor, exact
+        )
     rows, cols, _ = significant_maxima(z, threshold)
+    reach = int(math.floor(radius + MASK_BEYOND))
     keep = alive & ~spot_mask(frame.shape, rows, cols, radius + MASK_BEYOND)
-    z = significance(frame, radius, gain, variance_floor, keep, exact)
+    read_again(z, frame, keep, rows, cols, outer + reach, radius, gain, variance_floor, exact)
     rows, cols, values = significant_maxima(z, threshold)
     alone = one_spot(z, rows, cols, 4 * radius, VALLEY)
     return z, rows[alone], cols[alone], values[alone]
