@@ -7,7 +7,8 @@ continuous in the centre and the radius.
 "paper": start at the integer maximum with radius r_limit (r_start, at most half the distance to
 the nearest other peak); iterate
     centre <- centroid of the positive part of the image above a plane pedestal inside the disc,
-              the plane fitted (least squares) to the ring radius < d <= radius + 2;
+              the plane fitted (least squares) to the ring radius < d <= radius + 2, its pixels
+              weighted by coverage so that the centroid is continuous in the centre;
     radius <- (the radius in 0.5 px steps up to r_limit whose disc has the largest standard
               deviation on `smooth`, a lightly blurred background-subtracted frame) - 1 px, at
               least 1 px;
@@ -71,26 +72,28 @@ def _disc_moments(image, cy, cx, radius):
 
 @njit(cache=True, nogil=True)
 def _ring_plane(image, cy, cx, inner, outer):
-    """Least-squares plane a + by (row - cy) + bx (col - cx) through the pixels whose centres lie
-    at inner < d <= outer px from (cy, cx); (a, by, bx), or (mean, 0, 0) if the ring is
-    degenerate."""
-    r0, r1, c0, c1 = _window(image.shape, cy, cx, outer)
+    """Weighted least-squares plane a + by (row - cy) + bx (col - cx) through the ring inner <
+    d <= outer px about (cy, cx), each pixel weighted by its coverage (the disc of `outer` less
+    the disc of `inner`, so that the plane, and the centroid above it, move continuously with
+    the centre); (a, by, bx), or (mean, 0, 0) if the ring is degenerate."""
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, outer + 0.5)
     n = sy = sx = syy = sxx = syx = sv = svy = svx = 0.0
-    inner2, outer2 = inner * inner, outer * outer
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             y, x = r - cy, c - cx
-            if inner2 < y * y + x * x <= outer2:
+            d = math.sqrt(y * y + x * x)
+            w = _coverage(outer, d) - _coverage(inner, d)
+            if w > 0.0:
                 v = image[r, c]
-                n += 1.0
-                sy += y
-                sx += x
-                syy += y * y
-                sxx += x * x
-                syx += y * x
-                sv += v
-                svy += v * y
-                svx += v * x
+                n += w
+                sy += w * y
+                sx += w * x
+                syy += w * y * y
+                sxx += w * x * x
+                syx += w * y * x
+                sv += w * v
+                svy += w * v * y
+                svx += w * v * x
     if n < 6:
         return (sv / n if n > 0 else 0.0), 0.0, 0.0
     # centred normal equations: the slopes from the 2x2 covariance system, then the offset
