@@ -7,6 +7,7 @@ from scipy import ndimage
 from acomflow.kernels import gaussian_blur, gaussian_blur_at
 from acomflow.register.noise import (
     WHOLE_COUNT_VARIANCE,
+    _median,
     is_quantised,
     poisson_gain,
     sigma_corners,
@@ -86,6 +87,27 @@ def test_poisson_gain_of_coarsely_quantised_frames():
     assert sigma_poisson(zero_gain, np.array([30]), np.array([30]), quantised=True)[
         0
     ] == pytest.approx(np.sqrt(WHOLE_COUNT_VARIANCE))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_median_equals_numpy(dtype):
+    """The bucketed selection gives numpy's median exactly, in the array's dtype: odd and even
+    sizes, one value, ties, negative values and zeros of both signs, a strided view."""
+    rng = np.random.default_rng(2)
+    cases = [
+        np.array([3.0]),
+        np.array([-1.0, 2.0]),
+        np.array([0.0, -0.0, 0.0, -2.5, 7.0]),
+        rng.poisson(2.0, 1001) - 1.0,
+        rng.normal(0.0, 1e-3, 4000),
+        rng.gamma(2.0, 3.0, 65000),
+        rng.gamma(2.0, 3.0, (300, 301))[:, ::3].ravel(),
+        rng.gamma(2.0, 3.0, 5000)[::2],
+    ]
+    for values in cases:
+        values = values.astype(dtype)
+        got = _median(values)
+        assert got == np.median(values) and got.dtype == dtype
 
 
 def test_sigma_corners_is_the_std_outside_the_inscribed_circle():

@@ -16,14 +16,46 @@ from numba import njit
 
 from ..kernels import gaussian_blur_at
 
+_BUCKET_BITS = 16  # of a value's order key: the histogram that finds its median's bucket
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _order_key(bits):
+    """An unsigned integer that orders as the float64 whose bits it is (IEEE: the negative
+    values reversed, every positive above every negative)."""
+    return ~bits if bits >> np.uint64(63) else bits | (np.uint64(1) << np.uint64(63))
+
+
+@njit(cache=True, nogil=True)
+def _kth(values, k):
+    """The k-th smallest (from 0) of a 1D float64 array without NaN: a histogram of the top
+    `_BUCKET_BITS` of its order keys, then a sort of the one bucket that holds it (two passes
+    over the data, several times faster than a partition)."""
+    keys = values.view(np.uint64)
+    shift = np.uint64(64 - _BUCKET_BITS)
+    counts = np.zeros(1 << _BUCKET_BITS, dtype=np.int64)
+    for i in range(keys.shape[0]):
+        counts[_order_key(keys[i]) >> shift] += 1
+    below, bucket = 0, 0
+    while below + counts[bucket] <= k:
+        below += counts[bucket]
+        bucket += 1
+    inside, n = np.empty(counts[bucket]), 0
+    for i in range(keys.shape[0]):
+        if _order_key(keys[i]) >> shift == bucket:
+            inside[n] = values[i]
+            n += 1
+    return np.sort(inside)[k - below]
+
 
 def _median(values: np.ndarray):
-    """np.median of a non-empty 1D array without NaN, from one partition (several times faster)."""
+    """np.median of a non-empty 1D float array without NaN, in its dtype."""
     half = values.size // 2
-    part = np.partition(values, half)
+    wide = np.ascontiguousarray(values, np.float64)
+    upper = values.dtype.type(_kth(wide, half))
     if values.size % 2:
-        return part[half]
-    return (part[:half].max() + part[half]) / 2
+        return upper
+    return (values.dtype.type(_kth(wide, half - 1)) + upper) / 2
 
 
 @functools.lru_cache(maxsize=8)
