@@ -27,35 +27,43 @@ def _order_key(bits):
 
 
 @njit(cache=True, nogil=True)
-def _kth(values, k):
-    """The k-th smallest (from 0) of a 1D float64 array without NaN: a histogram of the top
-    `_BUCKET_BITS` of its order keys, then a sort of the one bucket that holds it (two passes
-    over the data, several times faster than a partition)."""
+def _middles(values):
+    """The two middle values of a sorted copy of a non-empty 1D float64 array without NaN
+    (the same one twice for an odd size): a histogram of the top `_BUCKET_BITS` of the values'
+    order keys, then a sort of the one or two buckets that hold them (two passes over the data,
+    several times faster than a partition)."""
     keys = values.view(np.uint64)
     shift = np.uint64(64 - _BUCKET_BITS)
     counts = np.zeros(1 << _BUCKET_BITS, dtype=np.int64)
     for i in range(keys.shape[0]):
         counts[_order_key(keys[i]) >> shift] += 1
-    below, bucket = 0, 0
-    while below + counts[bucket] <= k:
-        below += counts[bucket]
-        bucket += 1
-    inside, n = np.empty(counts[bucket]), 0
+    upper = keys.shape[0] // 2
+    lower = upper if keys.shape[0] % 2 else upper - 1
+    below, first = 0, 0
+    while below + counts[first] <= lower:
+        below += counts[first]
+        first += 1
+    last, through = first, below + counts[first]  # the buckets first..last hold both
+    while through <= upper:
+        last += 1
+        through += counts[last]
+    inside, n = np.empty(through - below), 0
+    low, high = np.uint64(first), np.uint64(last)
     for i in range(keys.shape[0]):
-        if _order_key(keys[i]) >> shift == bucket:
+        bucket = _order_key(keys[i]) >> shift
+        if low <= bucket and bucket <= high:
             inside[n] = values[i]
             n += 1
-    return np.sort(inside)[k - below]
+    inside.sort()
+    return inside[lower - below], inside[upper - below]
 
 
 def _median(values: np.ndarray):
     """np.median of a non-empty 1D float array without NaN, in its dtype."""
-    half = values.size // 2
-    wide = np.ascontiguousarray(values, np.float64)
-    upper = values.dtype.type(_kth(wide, half))
-    if values.size % 2:
-        return upper
-    return (values.dtype.type(_kth(wide, half - 1)) + upper) / 2
+    lower, upper = (
+        values.dtype.type(v) for v in _middles(np.ascontiguousarray(values, np.float64))
+    )
+    return upper if values.size % 2 else (lower + upper) / 2
 
 
 @functools.lru_cache(maxsize=8)
