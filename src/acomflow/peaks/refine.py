@@ -78,9 +78,13 @@ def _ring_plane(image, cy, cx, inner, outer):
     the centre); (a, by, bx), or (mean, 0, 0) if the ring is degenerate."""
     r0, r1, c0, c1 = _window(image.shape, cy, cx, outer + 0.5)
     n = sy = sx = syy = sxx = syx = sv = svy = svx = 0.0
+    hole = max(inner - 0.5, 0.0) ** 2 * (1.0 - 1e-9)  # within it both discs cover the pixel
     for r in range(r0, r1 + 1):
+        y = r - cy
         for c in range(c0, c1 + 1):
-            y, x = r - cy, c - cx
+            x = c - cx
+            if y * y + x * x < hole:
+                continue
             d = math.sqrt(y * y + x * x)
             w = _coverage(outer, d) - _coverage(inner, d)
             if w > 0.0:
