@@ -2,7 +2,8 @@
 one group), by SNR, by the distance to the nearest other spot and by dose, with precision and
 the false spots per amorphous and vacuum pattern, and the median position error against an
 oracle centroid's by SNR (`metrics.accuracy`), for the paper's
-prominence detection and the matched filter (`detection: matched`, disc radius 2.5 px at 256).
+prominence detection and the matched filter (`detection: matched`, its disc's radius measured,
+`matched_radius: auto`).
 
 The test bed (`simulate.settings.HARD_TEST_BED`) is the project's generator made hard the ways
 real data are: dense 2D lattices (first basis vector 8-14 px at 256 px, so neighbours 2-7 spot
@@ -35,9 +36,11 @@ from acomflow import plots
 from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.metrics.summary import plot_recall_against_limit
 from acomflow.register.frame import register_frame
+from acomflow.register.radius import spot_radius
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
+from acomflow.tables import read_metadata
 
 DETECTIONS = ("prominence", "matched")
 
@@ -47,10 +50,9 @@ def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
     `register_frame` with each detection."""
     data = np.load(scan_dir / "raw" / "data.npy", mmap_mode="r")
     frames = data.reshape(-1, frame_size, frame_size)[:40]
+    radius, _ = spot_radius([np.asarray(frame) for frame in frames[:16]], saturation)
     settings = {
-        detection: RegistrationSettings(
-            detection=detection, matched_radius=2.5 * frame_size / 256, n_spots_max=500
-        )
+        detection: RegistrationSettings(detection=detection, matched_radius=radius, n_spots_max=500)
         for detection in DETECTIONS
     }
     tasks = {
@@ -141,15 +143,17 @@ def main():
                     )
                     for detection in DETECTIONS:
                         name = f"{size}px {dtype} seed {seed} {detection}"
-                        registration = RegistrationSettings(
-                            detection=detection, matched_radius=2.5 * size / 256, n_spots_max=500
-                        )
+                        registration = RegistrationSettings(detection=detection, n_spots_max=500)
                         start = time.perf_counter()
                         summary = registration_accuracy(work, registration, size)
                         cases[name] = summary
                         recall = summary["recall_all"]
+                        radius = read_metadata(work / "spots.parquet")["parameters"][
+                            "matched_radius"
+                        ]
                         print(
-                            f"{name}: {recall['groups']} groups of SNR >= 5, recall "
+                            f"{name} (disc {radius} px): {recall['groups']} groups of SNR "
+                            f">= 5, recall "
                             f"{recall['recall']:.3f} ({recall['recall_snr_10']:.3f} at SNR >= "
                             f"10), precision {summary['precision_crystal']:.4f}, false spots "
                             f"per amorphous pattern "

@@ -15,11 +15,13 @@ from acomflow.register.matched import (
     dead_pixels,
     noise_scale,
     significance,
+    significance_at,
     significant_maxima,
     single_pixel,
     spot_mask,
     spot_significance,
 )
+from acomflow.register.radius import spot_radius
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
@@ -82,6 +84,20 @@ def test_significance_against_a_direct_computation(radius, gain, masked):
     got = significance(frame, radius, gain, 1 / 12, keep)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert got[20, 20] > 4.0
+
+
+@pytest.mark.parametrize("radius", [1.0, 2.5, 6.0])
+def test_significance_at_pixels_is_the_image_there(radius):
+    """S at chosen pixels, the frame's corners and edges among them, is the significance
+    image's value there (float32 rounding)."""
+    rng = np.random.default_rng(9)
+    frame = 3.0 * rng.poisson(2.0, (40, 53)).astype(np.float64)
+    frame[18:23, 18:23] += 40.0
+    rows = np.array([0, 0, 39, 20, 5, 39, 12])
+    cols = np.array([0, 52, 52, 20, 30, 0, 1])
+    image = significance(frame, radius, 3.0, 1 / 12)
+    got = significance_at(frame, rows, cols, radius, 3.0, 1 / 12)
+    np.testing.assert_allclose(got, image[rows, cols], rtol=1e-5, atol=1e-5)
 
 
 def test_the_readings_about_masked_pixels_equal_whole_frame_readings():
@@ -278,16 +294,20 @@ def test_the_reflections_the_paper_misses_in_a_real_block_file():
     64) are registered in all six patterns, and every spot the matched filter adds to the
     paper's detection stands on a white top-hat (size 9, 1 px blur) of at least 3 counts (the
     frame's median top-hat is 0.6-0.8; the weakest added spots, 3.4-3.9, lie by the frame's
-    edge or recur in the other patterns)."""
+    edge or recur in the other patterns), with the disc's radius read off the six patterns."""
     from skimage.morphology import white_tophat
 
     from acomflow.blockfile import BlockfileFrames
     from acomflow.register.frame import register_frame
 
     frames = np.asarray(BlockfileFrames(REAL / "blockfile/test1.blo")[:]).astype(np.float32)
-    for frame in frames.reshape(-1, *frames.shape[-2:]):
+    frames = list(frames.reshape(-1, *frames.shape[-2:]))
+    radius, spots = spot_radius(frames, 255.0)  # `matched_radius: auto`
+    assert radius == 2.5 and spots >= 30
+    settings = RegistrationSettings(detection="matched", matched_radius=radius)
+    for frame in frames:
         paper, _ = register_frame(frame, RegistrationSettings(), 255.0)
-        matched, _ = register_frame(frame, RegistrationSettings(detection="matched"), 255.0)
+        matched, _ = register_frame(frame, settings, 255.0)
         for row, col in ((53, 77), (112, 64)):
             assert np.hypot(matched["y"] - row, matched["x"] - col).min() < 2.0
         tophat = white_tophat(ndimage.gaussian_filter(frame, 1), np.ones((9, 9)))

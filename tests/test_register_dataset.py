@@ -19,8 +19,7 @@ def store(tmp_path_factory):
     return out
 
 
-def run(store, n_shards, tag):
-    settings = RegistrationSettings()
+def run(store, n_shards, tag, settings=RegistrationSettings()):
     spots, patterns = [], []
     for shard in reversed(range(n_shards)):  # order of shards must not matter
         spots.append(store / f"{tag}-{shard}.spots.parquet")
@@ -47,6 +46,18 @@ def test_table_is_byte_identical_for_shard_sizes_1_7_and_all(store):
     assert run(store, 20, "more_shards_than_lines")[1:] == results[1][1:]  # 6 empty shards
     summary = results[14][0]
     assert summary["patterns"] == 42 and summary["compression_factor"] > 1
+
+
+def test_a_measured_spot_radius_is_the_same_in_every_shard(store):
+    """With `matched_radius: auto` every shard measures the spots' radius on the same frames of
+    the whole scan: the table is byte-identical for 1, 2 and 7 shards, and its metadata
+    records the radius measured (px), not 'auto'."""
+    matched = RegistrationSettings(detection="matched")
+    results = [run(store, n, f"auto{n}", matched)[1:] for n in (1, 2, 7)]
+    assert results[0] == results[1] == results[2]
+    radius = read_metadata(store / "auto2.spots.parquet")["parameters"]["matched_radius"]
+    assert isinstance(radius, float) and 0.5 <= radius <= 8.0
+    assert read_metadata(store / "auto2-0.spots.parquet")["parameters"]["matched_radius"] == radius
 
 
 def test_centres_measured_in_the_shards_are_the_centring_pass(store, tmp_path):

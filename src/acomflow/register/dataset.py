@@ -7,6 +7,7 @@ depend on the shard, so the merged table is byte-identical whatever the shard co
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..scan import Stage, run, run_shard, scan_lines, store_lines
 from ..store import SIDECAR_NAME, read_sidecar, saturation_level, store_frames
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
 from .frame import register_frame
+from .radius import sample_frames, spot_radius
 from .settings import RegistrationSettings
 
 SPOT_DTYPES = {
@@ -88,6 +90,26 @@ def registration_stage(
     return Stage("register", per_frame, tables)
 
 
+def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
+    """`settings` with `matched_radius: auto` measured on the store's frames (the same
+    `register.radius.sample_frames` for every shard, so every shard registers alike)."""
+    if settings.detection != "matched" or settings.matched_radius != "auto":
+        return settings
+    frames = store_frames(store_dir, flat=True)
+    sample = sample_frames(frames.shape[0])
+    radius, spots = spot_radius(
+        [frames[i : i + 1][0] for i in sample], saturation_level(read_sidecar(store_dir)["dtype"])
+    )
+    logger.info(
+        "%s: the spots' radius %.1f px (matched_radius), from %d strong spots in %d frames",
+        store_dir,
+        radius,
+        spots,
+        len(sample),
+    )
+    return dataclasses.replace(settings, matched_radius=radius)
+
+
 def _registration(store_dir, lines, settings, centres_path, average, measure_centres=False):
     """The registration stage and the scan lines it reads (averaging: see `register_lines`;
     measured centres: see `registration_stage`)."""
@@ -125,6 +147,7 @@ def register_lines(
     `average` > 1, of frames averaged over that scan neighbourhood after shifting every frame
     onto a common beam centre (from the descan plane of the centring table at `centres_path`);
     spot positions are then moved back to each frame's own coordinates."""
+    settings = measured_settings(store_dir, settings)
     stage, lines, nx = _registration(store_dir, (start, stop), settings, centres_path, average)
     tables = run(stage, lines, (stop - start) * nx)
     return tables["spots"], tables["patterns"]
@@ -154,6 +177,7 @@ def register_shard(
         n_shards,
     )
     measure = measured_centres_path is not None
+    settings = measured_settings(store_dir, settings)
     stage, lines, nx = _registration(store_dir, block, settings, centres_path, average, measure)
     paths = {"spots": spots_path, "patterns": patterns_path}
     if measure:
@@ -217,11 +241,13 @@ def merge_shards(
         centre_on(spots, patterns, centres_path, reference)
         inputs.append(Path(centres_path))
     raw_bytes = sidecar["data"]["bytes"]
+    sharded = read_metadata(spot_shards[0])["parameters"]
     metadata = {
         **record(
             {
                 **settings.as_dict(),
-                "average": read_metadata(spot_shards[0])["parameters"].get("average", 1),
+                "matched_radius": sharded.get("matched_radius", settings.matched_radius),
+                "average": sharded.get("average", 1),
                 "centre_reference": reference if centres_path else "direct beam spot",
             },
             inputs=inputs,

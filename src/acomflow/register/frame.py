@@ -120,16 +120,28 @@ def detect_spots(
     return Detection(subtracted, detection, rows, cols, prominence, sigma, threshold)
 
 
+def matched_noise(frame, settings: RegistrationSettings, saturation: float, sigma: float):
+    """The matched filter's noise model of a frame: its counts per electron g (the settings',
+    else the frame's own, 0 where that cannot be read) and the variance floor v (counts^2: the
+    rounding to whole counts; with g = 0, the pixel sigma's square)."""
+    quantised = is_quantised(frame)
+    gain = settings.gain or poisson_gain(frame, saturation, quantised=quantised)
+    return gain, (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
+
+
 def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detection:
     """`detect_spots` with the matched-filter significance: the detector's gain where the
     settings know it, else the frame's own, or, where it cannot be read off the frame, its
     pixel sigma as the noise (`spot_significance`). A candidate must also be more than one
     pixel (`single_pixel`), stand out from its ring about the direct beam (`along_ring`) and
     lie outside the direct beam (`beam_extent`)."""
-    quantised = is_quantised(frame)
-    gain = settings.gain or poisson_gain(frame, saturation, quantised=quantised)
-    floor = (ROUNDING_VARIANCE if quantised else 0.0) if gain > 0 else sigma**2
+    gain, floor = matched_noise(frame, settings, saturation, sigma)
     radius = settings.matched_radius
+    if radius == "auto":
+        raise ValueError(
+            "registration matched_radius 'auto' is measured over a dataset "
+            "(register.radius.spot_radius); give one frame's registration a radius in px"
+        )
     z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)
     disc = ~single_pixel(frame, rows, cols, radius, gain, floor)
     rows, cols, values = rows[disc], cols[disc], values[disc]

@@ -398,6 +398,40 @@ def _disc_at(frame, row, col, widths, scratch):
 
 
 @njit(cache=True, nogil=True)
+def _significance_at(frame, rows, cols, radius, gain, floor, exact_from):
+    widths = _half_widths(radius)
+    reach = widths.shape[0] // 2
+    inner, outer = reach + ANNULUS[0], reach + ANNULUS[1]
+    out, scratch = np.empty(rows.shape[0]), np.empty(widths.shape[0] ** 2)
+    for i in range(rows.shape[0]):
+        on, n_on = _disc_at(frame, rows[i], cols[i], widths, scratch)
+        off, n_off = 0.0, 0
+        for r in range(max(rows[i] - outer, 0), min(rows[i] + outer + 1, frame.shape[0])):
+            for c in range(max(cols[i] - outer, 0), min(cols[i] + outer + 1, frame.shape[1])):
+                if max(abs(r - rows[i]), abs(c - cols[i])) >= inner:
+                    off += frame[r, c]
+                    n_off += 1
+        out[i] = _statistic(on, n_on, off, n_off, gain, floor, exact_from)
+    return out
+
+
+def significance_at(
+    frame, rows, cols, radius: float, gain: float, variance_floor: float, exact_from=EXACT_FROM
+):
+    """`significance` (float64, the ring's background unmasked) at the pixels (rows, cols)
+    alone."""
+    return _significance_at(
+        np.asarray(frame, np.float32),
+        np.asarray(rows, np.int64),
+        np.asarray(cols, np.int64),
+        float(radius),
+        float(gain),
+        float(variance_floor),
+        float(exact_from),
+    )
+
+
+@njit(cache=True, nogil=True)
 def disc_at(frame, rows, cols, radius):
     """The sums (float64) over the discs of `radius` px about the pixels (rows, cols) of a
     frame, clipped to it."""

@@ -28,7 +28,7 @@ class RegistrationSettings(ConfigSection):
     }
 
     detection: str = "prominence"
-    matched_radius: float = 2.5
+    matched_radius: float | str = "auto"  # px, or "auto": measured (register.radius)
     significance: float = 4.5
     gain: float | None = None  # counts per electron; None: read off each frame
     noise: str = "poisson"
@@ -50,3 +50,9 @@ class RegistrationSettings(ConfigSection):
     tolerance: float = 1e-3
     max_iter: int = 50
     direct_beam_search: float = 0.1
+
+    def __post_init__(self):
+        super().__post_init__()
+        radius = self.matched_radius
+        if radius != "auto" and (isinstance(radius, (str, bool)) or not radius > 0):
+            raise ValueError(f"registration matched_radius {radius!r} is not 'auto' nor > 0 px")
