@@ -23,7 +23,8 @@ import math
 import numpy as np
 from numba import njit
 
-SHAPE_MODELS = ("lorentzian", "gaussian", "linear")
+from .shapes import SHAPE_MODELS
+
 LN2 = math.log(2.0)
 
 

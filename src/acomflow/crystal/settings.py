@@ -6,7 +6,7 @@ import dataclasses
 from typing import ClassVar
 
 from ..settings import ConfigSection
-from .excitation import SHAPE_MODELS
+from .shapes import SHAPE_MODELS
 from .templates import DiffractionSettings
 
 

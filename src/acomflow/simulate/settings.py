@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..crystal.excitation import SHAPE_MODELS
+from ..crystal.shapes import SHAPE_MODELS
 from ..settings import ConfigSection
 
 SATURATION = {"uint8": 255.0, "uint16": 65535.0, "float32": 65535.0}
