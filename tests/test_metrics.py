@@ -1,6 +1,8 @@
 """Quality metrics and figures (issue 6): truth accuracy on a hand-made case, the round trip and
 intensity conservation on a synthetic scan, and the figures' measurements."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +24,7 @@ from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
+from acomflow.tables import read_metadata
 
 
 def test_truth_accuracy_counts_a_hand_made_case():
@@ -125,6 +128,29 @@ def test_round_trip_and_intensity_conservation(registered):
     fit = intensity_fit(pairs)
     assert abs(fit["slope"] - 1) <= 0.02 and fit["r2"] >= 0.99
     assert np.nanmedian(quality.ssim) >= 0.8
+
+
+def test_round_trip_with_the_matched_detection_and_a_measured_disc(registered):
+    """With `detection: matched` and `matched_radius: auto`, the quality stage measures the
+    disc the registration did and gives the same pairs as with that disc given in px."""
+    root, _ = registered
+    auto = RegistrationSettings(detection="matched")
+    register_shard(root / "raw", 0, 1, auto, root / "ms.parquet", root / "mp.parquet")
+    merge_shards(
+        root / "raw",
+        [root / "ms.parquet"],
+        [root / "mp.parquet"],
+        auto,
+        root / "m.spots.parquet",
+        root / "m.patterns.parquet",
+    )
+    radius = read_metadata(root / "m.spots.parquet")["parameters"]["matched_radius"]
+    given = dataclasses.replace(auto, matched_radius=radius)
+    args = (root / "raw", root / "m.spots.parquet", root / "m.patterns.parquet")
+    _, pairs = quality_dataset(*args, auto, ReconstructionSettings())
+    _, expected = quality_dataset(*args, given, ReconstructionSettings())
+    pd.testing.assert_frame_equal(pairs, expected)
+    assert np.nanmedian(pairs.offset) <= 0.02
 
 
 def test_metrics_in_shards_equal_the_whole(registered):

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.patches import Circle
 
 from .. import plots
+from ..register.dataset import measured_settings
 from ..register.frame import detect_spots
 from ..register.noise import radii
 from ..register.settings import RegistrationSettings
@@ -33,6 +34,7 @@ def figure_3(
     path,
     provenance: dict | None = None,
 ) -> None:
+    settings = measured_settings(store_dir, settings)
     figure, axes = plots.subplots(2, 3, (14, 8.5))
     matched = settings.detection == "matched"
     unit = "sigma" if matched else "counts"

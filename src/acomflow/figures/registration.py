@@ -15,6 +15,7 @@ from ..metrics.accuracy import match
 from ..metrics.quality import in_detector_geometry, round_trip
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
+from ..register.dataset import measured_settings
 from ..register.frame import detect_spots, register_frame
 from ..register.settings import RegistrationSettings
 from .common import crystalline_patterns, evenly, frame_spots, read_frame, store_saturation
@@ -73,6 +74,7 @@ def figure_4(
     provenance: dict | None = None,
 ) -> pd.DataFrame:
     """Draw Fig. 4 to `path`; returns the accuracy-by-blur table."""
+    settings = measured_settings(store_dir, settings)
     saturation = store_saturation(store_dir)
     crystalline = crystalline_patterns(patterns, min_spots)
     shown = crystalline.sort_values("n_spots", kind="stable").iloc[len(crystalline) // 2]

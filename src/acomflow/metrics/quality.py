@@ -22,6 +22,7 @@ from ..logs import logger
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.background import subtract_background
+from ..register.dataset import measured_settings
 from ..register.frame import register_frame
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
@@ -161,6 +162,7 @@ def quality_lines(
 ):
     """The quality stage of a dataset and its scan lines [start, stop) = `lines` (default:
     all), as (stage, lines, the scan lines [start, stop), nx) for `scan.run` or `scan.run_shard`."""
+    registration = measured_settings(store_dir, registration)
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     lines = lines or (0, ny)

@@ -23,6 +23,7 @@ from ..logs import logger
 from ..peaks.beam import direct_beam, search_radius
 from ..peaks.refine import neighbour_limits
 from ..provenance import record
+from ..register.dataset import measured_settings
 from ..register.frame import detect_spots
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
@@ -75,6 +76,7 @@ def mask_dataset(
 ) -> dict:
     """Mask every frame of the store in `store_dir` into the outputs `settings.formats` under
     `out_dir`."""
+    registration = measured_settings(store_dir, registration)
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     ky, kx = sidecar["frame_shape"]

@@ -91,8 +91,10 @@ def registration_stage(
 
 
 def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
-    """`settings` with `matched_radius: auto` measured on the store's frames (the same
-    `register.radius.sample_frames` for every shard, so every shard registers alike)."""
+    """`settings` with `matched_radius: auto` measured on the store's frames: the same
+    `register.radius.sample_frames` for every shard, so every shard registers alike, and for
+    every later stage that registers frames again (masks, quality, figures), which measure the
+    same radius."""
     if settings.detection != "matched" or settings.matched_radius != "auto":
         return settings
     frames = store_frames(store_dir, flat=True)
@@ -101,7 +103,8 @@ def measured_settings(store_dir, settings: RegistrationSettings) -> Registration
         [frames[i : i + 1][0] for i in sample], saturation_level(read_sidecar(store_dir)["dtype"])
     )
     logger.info(
-        "%s: the spots' radius %.1f px (matched_radius), from %d strong spots in %d frames",
+        "%s: the matched filter's disc %.1f px (matched_radius: auto), from %d faint spots in "
+        "%d frames",
         store_dir,
         radius,
         spots,

@@ -135,13 +135,13 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     pixel sigma as the noise (`spot_significance`). A candidate must also be more than one
     pixel (`single_pixel`), stand out from its ring about the direct beam (`along_ring`) and
     lie outside the direct beam (`beam_extent`)."""
-    gain, floor = matched_noise(frame, settings, saturation, sigma)
     radius = settings.matched_radius
     if radius == "auto":
         raise ValueError(
             "registration matched_radius 'auto' is measured over a dataset "
-            "(register.radius.spot_radius); give one frame's registration a radius in px"
+            "(register.dataset.measured_settings); give one frame's registration a radius in px"
         )
+    gain, floor = matched_noise(frame, settings, saturation, sigma)
     z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)
     disc = ~single_pixel(frame, rows, cols, radius, gain, floor)
     rows, cols, values = rows[disc], cols[disc], values[disc]

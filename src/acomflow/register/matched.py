@@ -231,18 +231,6 @@ def _significance(frame, keep, masked, radius, gain, floor, exact_from, top, bot
             big_bottom - big_top,
             hole_bottom - hole_top,
         )
-        counted = (
-            (0, 0, 0, 0, 0, 0)
-            if not masked
-            else (
-                big_top % depth,
-                big_bottom % depth,
-                hole_top % depth,
-                hole_bottom % depth,
-                big_bottom - big_top,
-                hole_bottom - hole_top,
-            )
-        )
         for c in range(left, right):
             if interior_row and first <= c < last:
                 continue
@@ -254,8 +242,8 @@ def _significance(frame, keep, masked, radius, gain, floor, exact_from, top, bot
                 n_on += hi - lo + 1
             off, n_off = _ring_at(area, bands, c, inner, outer, cols)
             if masked:
-                off_kept, _ = _ring_at(area_kept, counted, c, inner, outer, cols)
-                n_kept, _ = _ring_at(area_count, counted, c, inner, outer, cols)
+                off_kept, _ = _ring_at(area_kept, bands, c, inner, outer, cols)
+                n_kept, _ = _ring_at(area_count, bands, c, inner, outer, cols)
                 if n_kept >= QUARTER * n_off:
                     off, n_off = off_kept, n_kept
             target[c - left] = _statistic(on, n_on, off, n_off, gain, floor, exact_from)
@@ -514,10 +502,10 @@ def _touched_blocks(shape, rows, cols, reach, block):
 
 
 def read_again(z, frame, keep, rows, cols, reach, radius, gain, variance_floor, exact_from):
-    """Replace z (`significance` of the frame, in place) by the significance with `keep` where
-    that can differ: about the pixels (rows, cols) whose Chebyshev distance `reach` px holds
-    every ring that `keep` changes, in windows that also hold the discs and rings of the
-    pixels they give back."""
+    """Replace z (`significance` of the frame, in place) by the significance with `keep`
+    wherever they can differ: in windows about the pixels (rows, cols), wide enough that every
+    pixel whose ring `keep` changes lies within the Chebyshev distance `reach` px of one of
+    them, and grown so that each also holds the discs and rings of the pixels it gives back."""
     outer = int(math.floor(radius)) + ANNULUS[1]
     # The windows: connected blocks of BLOCK px touched by the pixels' squares, labelled on
     # the grid of blocks (a few hundred times fewer pixels than the frame).
