@@ -11,9 +11,9 @@ import pandas as pd
 from matplotlib.patches import Circle
 
 from .. import plots
-from ..register.dataset import measured_settings
 from ..register.frame import detect_spots
 from ..register.noise import radii
+from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
 from .common import crystalline_patterns, frame_spots, read_frame, store_saturation
 

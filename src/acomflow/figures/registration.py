@@ -15,8 +15,8 @@ from ..metrics.accuracy import match
 from ..metrics.quality import in_detector_geometry, round_trip
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
-from ..register.dataset import measured_settings
 from ..register.frame import detect_spots, register_frame
+from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
 from .common import crystalline_patterns, evenly, frame_spots, read_frame, store_saturation
 

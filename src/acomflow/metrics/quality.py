@@ -22,8 +22,8 @@ from ..logs import logger
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.background import subtract_background
-from ..register.dataset import measured_settings
 from ..register.frame import register_frame
+from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar

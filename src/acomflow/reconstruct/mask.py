@@ -23,8 +23,8 @@ from ..logs import logger
 from ..peaks.beam import direct_beam, search_radius
 from ..peaks.refine import neighbour_limits
 from ..provenance import record
-from ..register.dataset import measured_settings
 from ..register.frame import detect_spots
+from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar, saturation_level

@@ -7,7 +7,6 @@ depend on the shard, so the merged table is byte-identical whatever the shard co
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from ..scan import Stage, run, run_shard, scan_lines, store_lines
 from ..store import SIDECAR_NAME, read_sidecar, saturation_level, store_frames
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
 from .frame import register_frame
-from .radius import sample_frames, spot_radius
+from .radius import measured_settings
 from .settings import RegistrationSettings
 
 SPOT_DTYPES = {
@@ -88,29 +87,6 @@ def registration_stage(
     if measure_centres:
         tables["centres"] = MEASURED_DTYPES
     return Stage("register", per_frame, tables)
-
-
-def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
-    """`settings` with `matched_radius: auto` measured on the store's frames: the same
-    `register.radius.sample_frames` for every shard, so every shard registers alike, and for
-    every later stage that registers frames again (masks, quality, figures), which measure the
-    same radius."""
-    if settings.detection != "matched" or settings.matched_radius != "auto":
-        return settings
-    frames = store_frames(store_dir, flat=True)
-    sample = sample_frames(frames.shape[0])
-    radius, spots = spot_radius(
-        [frames[i : i + 1][0] for i in sample], saturation_level(read_sidecar(store_dir)["dtype"])
-    )
-    logger.info(
-        "%s: the matched filter's disc %.1f px (matched_radius: auto), from %d faint spots in "
-        "%d frames",
-        store_dir,
-        radius,
-        spots,
-        len(sample),
-    )
-    return dataclasses.replace(settings, matched_radius=radius)
 
 
 def _registration(store_dir, lines, settings, centres_path, average, measure_centres=False):

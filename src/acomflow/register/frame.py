@@ -139,7 +139,7 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     if radius == "auto":
         raise ValueError(
             "registration matched_radius 'auto' is measured over a dataset "
-            "(register.dataset.measured_settings); give one frame's registration a radius in px"
+            "(register.radius.measured_settings); give one frame's registration a radius in px"
         )
     gain, floor = matched_noise(frame, settings, saturation, sigma)
     z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)

@@ -14,9 +14,13 @@ significance of a larger disc is low. Coordinates: rows, cols px.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from ..logs import logger
 from ..peaks.refine import FLAG_BORDER, FLAG_SATURATED
+from ..store import read_sidecar, saturation_level, store_frames
 from .frame import matched_noise, register_frame
 from .matched import significance_at
 from .settings import RegistrationSettings
@@ -75,3 +79,26 @@ def spot_radius(frames, saturation: float = np.inf) -> tuple[float, int]:
 def sample_frames(n_frames: int) -> np.ndarray:
     """Flat indices of `SAMPLE` frames (or all, if fewer) spread evenly over a scan."""
     return np.unique(np.linspace(0, n_frames - 1, min(SAMPLE, n_frames)).round().astype(int))
+
+
+def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
+    """`settings` with `matched_radius: auto` measured on the store's frames: the same
+    `sample_frames` for every shard, so every shard registers alike, and for
+    every later stage that registers frames again (masks, quality, figures), which measure the
+    same radius."""
+    if settings.detection != "matched" or settings.matched_radius != "auto":
+        return settings
+    frames = store_frames(store_dir, flat=True)
+    sample = sample_frames(frames.shape[0])
+    radius, spots = spot_radius(
+        [frames[i : i + 1][0] for i in sample], saturation_level(read_sidecar(store_dir)["dtype"])
+    )
+    logger.info(
+        "%s: the matched filter's disc %.1f px (matched_radius: auto), from %d faint spots in "
+        "%d frames",
+        store_dir,
+        radius,
+        spots,
+        len(sample),
+    )
+    return dataclasses.replace(settings, matched_radius=radius)
