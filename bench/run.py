@@ -314,14 +314,12 @@ def run_stage(name, args, n_processes=1):
 
 def merge(args, n_shards):
     from acomflow.register.dataset import merge_shards
-    from acomflow.register.settings import RegistrationSettings
 
     tags = [f"{n_shards}-{i}" for i in range(n_shards)]
     return merge_shards(
         args.work / "sim/raw",
         [args.work / f"{t}.spots.parquet" for t in tags],
         [args.work / f"{t}.patterns.parquet" for t in tags],
-        RegistrationSettings(),
         args.work / f"{n_shards}.spots.parquet",
         args.work / f"{n_shards}.patterns.parquet",
     )

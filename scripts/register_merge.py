@@ -30,7 +30,6 @@ with job(snakemake):
         store_dir,
         list(snakemake.input.spots),
         list(snakemake.input.patterns),
-        settings,
         snakemake.output.spots,
         snakemake.output.patterns,
         centres_path=centres,

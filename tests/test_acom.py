@@ -509,9 +509,7 @@ def test_a_noisy_synthetic_scan_meets_the_accuracy_targets(banks, tmp_path):
     registration = RegistrationSettings()
     register_shard(tmp_path / "raw", 0, 1, registration, tmp_path / "s.pq", tmp_path / "p.pq")
     spots, patterns = tmp_path / "spots.parquet", tmp_path / "patterns.parquet"
-    merge_shards(
-        tmp_path / "raw", [tmp_path / "s.pq"], [tmp_path / "p.pq"], registration, spots, patterns
-    )
+    merge_shards(tmp_path / "raw", [tmp_path / "s.pq"], [tmp_path / "p.pq"], spots, patterns)
     settings = MatchSettings()
     widths = tmp_path / "relrod_width.json"
     measured = relrod_widths(spots, patterns, tables, settings, widths)["phases"]

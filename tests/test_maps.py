@@ -129,7 +129,6 @@ def mapped(tmp_path_factory):
         store,
         [root / "s.parquet"],
         [root / "p.parquet"],
-        registration,
         root / "spots.parquet",
         root / "patterns.parquet",
     )

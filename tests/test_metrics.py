@@ -105,7 +105,6 @@ def registered(tmp_path_factory):
         root / "raw",
         [root / "s.parquet"],
         [root / "p.parquet"],
-        settings,
         root / "spots.parquet",
         root / "patterns.parquet",
     )
@@ -140,7 +139,6 @@ def test_round_trip_with_the_matched_detection_and_a_measured_disc(registered):
         root / "raw",
         [root / "ms.parquet"],
         [root / "mp.parquet"],
-        auto,
         root / "m.spots.parquet",
         root / "m.patterns.parquet",
     )

@@ -29,7 +29,6 @@ def run(store, n_shards, tag, settings=RegistrationSettings()):
         store / "raw",
         spots,
         patterns,
-        settings,
         store / f"{tag}.spots.parquet",
         store / f"{tag}.patterns.parquet",
     )
@@ -97,7 +96,6 @@ def test_centres_measured_in_the_shards_are_the_centring_pass(store, tmp_path):
         store / "raw",
         [tmp_path / f"{shard}.spots.parquet" for shard in range(3)],
         [tmp_path / f"{shard}.patterns.parquet" for shard in range(3)],
-        settings,
         tmp_path / "spots.parquet",
         tmp_path / "patterns.parquet",
     )

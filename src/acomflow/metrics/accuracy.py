@@ -260,7 +260,6 @@ def registration_accuracy(scan_dir, registration, frame_size: int) -> dict:
         root / "raw",
         [shard[0]],
         [shard[1]],
-        registration,
         root / "spots.parquet",
         root / "patterns.parquet",
     )

@@ -197,14 +197,14 @@ def merge_shards(
     store_dir,
     spot_shards,
     pattern_shards,
-    settings: RegistrationSettings,
     spots_path,
     patterns_path,
     centres_path=None,
     reference: str = CentringSettings.reference,
 ) -> dict:
-    """Concatenate shard tables in line order into the registered table, with its provenance;
-    with a centring table, x_c, y_c are measured from its centres (see `centre_on`)."""
+    """Concatenate shard tables in line order into the registered table, with its provenance
+    (the parameters the shards recorded: their settings, a measured `matched_radius` among
+    them); with a centring table, x_c, y_c are measured from its centres (see `centre_on`)."""
     spots, patterns = (
         concat_shards(spot_shards, SPOT_DTYPES),
         concat_shards(pattern_shards, PATTERN_DTYPES),
@@ -220,13 +220,10 @@ def merge_shards(
         centre_on(spots, patterns, centres_path, reference)
         inputs.append(Path(centres_path))
     raw_bytes = sidecar["data"]["bytes"]
-    sharded = read_metadata(spot_shards[0])["parameters"]
     metadata = {
         **record(
             {
-                **settings.as_dict(),
-                "matched_radius": sharded.get("matched_radius", settings.matched_radius),
-                "average": sharded.get("average", 1),
+                **read_metadata(spot_shards[0])["parameters"],
                 "centre_reference": reference if centres_path else "direct beam spot",
             },
             inputs=inputs,
