@@ -187,6 +187,11 @@ def saturation_level(dtype) -> float:
     return float(np.iinfo(dtype).max) if dtype.kind in "ui" else np.inf
 
 
+def store_saturation(directory) -> float:
+    """The saturation level (counts) of the store in `directory`, from its sidecar's dtype."""
+    return saturation_level(read_sidecar(directory)["dtype"])
+
+
 def read_sidecar(directory) -> dict:
     """The sidecar of a store directory, with a clear error if it is missing or malformed."""
     path = Path(directory) / SIDECAR_NAME

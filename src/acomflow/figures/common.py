@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..provenance import record
-from ..store import saturation_level, store_frames
+from ..store import store_frames
 
 
 def read_frame(store_dir, scan_shape, y: int, x: int) -> np.ndarray:
@@ -14,10 +14,6 @@ def read_frame(store_dir, scan_shape, y: int, x: int) -> np.ndarray:
     frames = store_frames(store_dir, flat=True)
     k = int(y) * scan_shape[1] + int(x)
     return frames[k : k + 1][0].astype(np.float32)
-
-
-def store_saturation(store_dir) -> float:
-    return saturation_level(store_frames(store_dir).dtype)
 
 
 def frame_spots(spots: pd.DataFrame, y: int, x: int) -> dict:

@@ -15,7 +15,8 @@ from ..register.frame import detect_spots
 from ..register.noise import radii
 from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
-from .common import crystalline_patterns, frame_spots, read_frame, store_saturation
+from ..store import store_saturation
+from .common import crystalline_patterns, frame_spots, read_frame
 
 
 def noise_levels(patterns: pd.DataFrame, min_spots: int) -> pd.DataFrame:

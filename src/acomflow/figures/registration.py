@@ -18,7 +18,8 @@ from ..reconstruct.settings import ReconstructionSettings
 from ..register.frame import detect_spots, register_frame
 from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
-from .common import crystalline_patterns, evenly, frame_spots, read_frame, store_saturation
+from ..store import store_saturation
+from .common import crystalline_patterns, evenly, frame_spots, read_frame
 
 BLUR_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..logs import logger
 from ..peaks.refine import FLAG_BORDER, FLAG_SATURATED
-from ..store import read_sidecar, saturation_level, store_frames
+from ..store import store_frames, store_saturation
 from .frame import matched_noise, register_frame
 from .matched import significance_at
 from .settings import RegistrationSettings
@@ -90,9 +90,7 @@ def measured_settings(store_dir, settings: RegistrationSettings) -> Registration
         return settings
     frames = store_frames(store_dir, flat=True)
     sample = sample_frames(frames.shape[0])
-    radius, spots = spot_radius(
-        [frames[i : i + 1][0] for i in sample], saturation_level(read_sidecar(store_dir)["dtype"])
-    )
+    radius, spots = spot_radius([frames[i : i + 1][0] for i in sample], store_saturation(store_dir))
     logger.info(
         "%s: the matched filter's disc %.1f px (matched_radius: auto), from %d faint spots in "
         "%d frames",
