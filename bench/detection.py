@@ -36,7 +36,7 @@ from acomflow import plots
 from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.metrics.summary import plot_recall_against_limit
 from acomflow.register.frame import register_frame
-from acomflow.register.radius import spot_radius
+from acomflow.register.radius import measured_settings
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
@@ -50,9 +50,10 @@ def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
     `register_frame` with each detection."""
     data = np.load(scan_dir / "raw" / "data.npy", mmap_mode="r")
     frames = data.reshape(-1, frame_size, frame_size)[:40]
-    radius, _ = spot_radius([np.asarray(frame) for frame in frames[:16]], saturation)
     settings = {
-        detection: RegistrationSettings(detection=detection, matched_radius=radius, n_spots_max=500)
+        detection: measured_settings(
+            scan_dir / "raw", RegistrationSettings(detection=detection, n_spots_max=500)
+        )
         for detection in DETECTIONS
     }
     tasks = {
