@@ -36,7 +36,7 @@ from acomflow import plots
 from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.metrics.summary import plot_recall_against_limit
 from acomflow.register.frame import register_frame
-from acomflow.register.radius import measured_settings
+from acomflow.register.measured import measured_settings
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings

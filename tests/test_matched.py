@@ -205,7 +205,7 @@ def test_a_hot_pixel_is_no_spot():
 def test_detector_defects_leave_the_matched_detection_clean(tmp_path):
     """With 0.5 % dead pixels (at 0) and 0.01 % hot ones (at half the saturation level) in
     every frame of the test bed, the matched detection keeps >= 0.89 of the spots at precision
-    >= 0.99 and <= 0.5 false spots per amorphous or vacuum pattern (the paper's detection
+    >= 0.99, <= 0.2 false spots per amorphous pattern and none in vacuum (the paper's detection
     registers the hot pixels: validation.md)."""
     settings = SyntheticSettings(
         **HARD_TEST_BED, dead_pixel_fraction=0.005, hot_pixel_fraction=1e-4, seed=0
@@ -215,8 +215,8 @@ def test_detector_defects_leave_the_matched_detection_clean(tmp_path):
         tmp_path, RegistrationSettings(detection="matched", n_spots_max=500), 256
     )
     assert matched["recall_all"]["recall"] >= 0.89 and matched["precision_crystal"] >= 0.99
-    assert matched["false_spots_per_amorphous_pattern"] <= 0.5
-    assert matched["false_spots_per_vacuum_pattern"] <= 0.5
+    assert matched["false_spots_per_amorphous_pattern"] <= 0.2
+    assert matched["false_spots_per_vacuum_pattern"] == 0.0
 
 
 def test_the_beam_extent_of_a_saturated_disc():
@@ -247,9 +247,8 @@ def test_bed(tmp_path_factory):
 def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
     """On crowded patterns of mostly SNR 5-15 spots, the matched filter finds >= 0.90 of every
     spot of SNR >= 5 (>= 0.97 at SNR >= 10, >= 0.78 at SNR 5-7, >= 0.88 of neighbours 2.3-3.4
-    radii apart), at precision >= 0.99, <= 0.3 false spots per amorphous pattern and <= 0.2
-    per vacuum pattern, the direct beam in every frame; the paper's prominence finds <= 0.60
-    of them."""
+    radii apart), at precision >= 0.99, <= 0.2 false spots per amorphous pattern and none in
+    vacuum, the direct beam in every frame; the paper's prominence finds <= 0.60 of them."""
     matched = registration_accuracy(
         test_bed, RegistrationSettings(detection="matched", n_spots_max=500), 256
     )
@@ -259,13 +258,13 @@ def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
     assert found["snr"]["[5.0, 7.0)"]["recall"] >= 0.78
     assert found["neighbour_radii"]["[2.3, 3.4)"]["recall"] >= 0.88
     assert matched["precision_crystal"] >= 0.99 and matched["direct_beam_flagged"] == 1.0
-    assert matched["false_spots_per_amorphous_pattern"] <= 0.3
-    assert matched["false_spots_per_vacuum_pattern"] <= 0.2
+    assert matched["false_spots_per_amorphous_pattern"] <= 0.2
+    assert matched["false_spots_per_vacuum_pattern"] == 0.0
     assert paper["recall_all"]["recall"] <= 0.60
 
 
 def test_a_known_gain_cleans_the_vacuum(test_bed):
-    """Given the detector's true gain (the generator's), rather than the one each frame's
+    """Given the detector's true gain (the generator's), rather than the one the frames'
     noise reads low, S is calibrated: at 4 sigma the recall is >= 0.91 with no false spot in
     vacuum and <= 0.5 per amorphous pattern."""
     gain = read_metadata(test_bed / "truth" / "patterns.parquet")["gain_counts_per_electron"]

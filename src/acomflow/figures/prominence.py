@@ -12,8 +12,8 @@ from matplotlib.patches import Circle
 
 from .. import plots
 from ..register.frame import detect_spots
+from ..register.measured import measured_settings
 from ..register.noise import radii
-from ..register.radius import measured_settings
 from ..register.settings import RegistrationSettings
 from ..store import store_saturation
 from .common import crystalline_patterns, frame_spots, read_frame

@@ -16,7 +16,7 @@ from ..metrics.quality import in_detector_geometry, round_trip
 from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.frame import detect_spots, register_frame
-from ..register.radius import measured_settings
+from ..register.measured import measured_settings
 from ..register.settings import RegistrationSettings
 from ..store import store_saturation
 from .common import crystalline_patterns, evenly, frame_spots, read_frame

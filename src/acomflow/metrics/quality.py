@@ -23,7 +23,7 @@ from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.background import subtract_background
 from ..register.frame import register_frame
-from ..register.radius import measured_settings
+from ..register.measured import measured_settings
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar

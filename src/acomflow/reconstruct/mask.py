@@ -24,7 +24,7 @@ from ..peaks.beam import direct_beam, search_radius
 from ..peaks.refine import neighbour_limits
 from ..provenance import record
 from ..register.frame import detect_spots
-from ..register.radius import measured_settings
+from ..register.measured import measured_settings
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar, saturation_level

@@ -21,7 +21,7 @@ from ..scan import Stage, run, run_shard, scan_lines, store_lines
 from ..store import SIDECAR_NAME, read_sidecar, saturation_level, store_frames
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
 from .frame import register_frame
-from .radius import measured_settings
+from .measured import measured_settings
 from .settings import RegistrationSettings
 
 SPOT_DTYPES = {

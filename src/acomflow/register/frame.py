@@ -23,6 +23,7 @@ from ..peaks.refine import (
     refine_paper,
 )
 from .background import subtract_background
+from .discovery import discovery_threshold
 from .matched import (
     ANNULUS,
     along_ring,
@@ -139,7 +140,7 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     if radius == "auto":
         raise ValueError(
             "registration matched_radius 'auto' is measured over a dataset "
-            "(register.radius.measured_settings); give one frame's registration a radius in px"
+            "(register.measured.measured_settings); give one frame's registration a radius in px"
         )
     gain, floor = matched_noise(frame, settings, saturation, sigma)
     z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)
@@ -160,10 +161,12 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
         )
         values = np.minimum(values, ring)
     values = values / scale
-    keep = np.flatnonzero(values > settings.significance)[: settings.n_spots_max]
-    return Detection(
-        subtracted, z, rows[keep], cols[keep], values[keep], sigma, settings.significance
+    threshold = discovery_threshold(
+        values, frame.size, radius, settings.false_discovery, settings.significance
     )
+    keep = np.flatnonzero((values > settings.significance) & (values >= threshold))
+    keep = keep[: settings.n_spots_max]
+    return Detection(subtracted, z, rows[keep], cols[keep], values[keep], sigma, threshold)
 
 
 def register_frame(

@@ -4,7 +4,7 @@ The disc that detects best is the one that makes the faint spots most significan
 frames are registered with the matched filter, first with a disc of `PROVISIONAL` px. At each
 faint spot found (significance in `FAINT`, not the direct beam, no border or saturation flag),
 the significance S of its pixel is computed for every disc of 1 px to `largest_disc` in steps
-of 0.5 px (`matched.significance_at`, with the frame's own noise model), and the disc that
+of 0.5 px (`matched.significance_at`, with the noise model it was found with), and the disc that
 maximises it is taken. Bright spots are left out: where a spot's own counts dominate the noise,
 S keeps growing while the disc takes in the spot's soft edge. The median over the spots, to
 0.5 px, is the disc the frames are registered with next, until it repeats (at most `ROUNDS`
@@ -14,13 +14,9 @@ significance of a larger disc is low. Coordinates: rows, cols px.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from ..logs import logger
 from ..peaks.refine import FLAG_BORDER, FLAG_SATURATED
-from ..store import store_frames, store_saturation
 from .frame import matched_noise, register_frame
 from .matched import significance_at
 from .settings import RegistrationSettings
@@ -28,7 +24,6 @@ from .settings import RegistrationSettings
 PROVISIONAL = 2.5  # px: the first disc
 FAINT = (5.0, 12.0)  # sigmas: the spots whose best disc is measured
 LEAST = 10  # faint spots, below which the disc stays the one they were found with
-SAMPLE = 16  # frames of a dataset, spread evenly over the scan
 ROUNDS = 4  # registrations of the sample, at most
 
 
@@ -37,10 +32,13 @@ def largest_disc(frame_shape) -> float:
     return float(np.clip(min(frame_shape) / 20.0, 8.0, 32.0))
 
 
-def best_discs(frames, radius: float, saturation: float = np.inf) -> np.ndarray:
+def best_discs(frames, radius: float, saturation: float = np.inf, gain=None) -> np.ndarray:
     """The disc radius (px) that maximises the significance of each faint spot of `frames`
-    registered with the disc of `radius` px."""
-    settings = RegistrationSettings(detection="matched", matched_radius=radius, n_spots_max=500)
+    registered with the disc of `radius` px (`gain` counts per electron, None: each frame's
+    own)."""
+    settings = RegistrationSettings(
+        detection="matched", matched_radius=radius, n_spots_max=500, gain=gain
+    )
     best = []
     for frame in frames:
         frame = np.asarray(frame, np.float32)
@@ -61,12 +59,12 @@ def best_discs(frames, radius: float, saturation: float = np.inf) -> np.ndarray:
     return np.concatenate(best) if best else np.empty(0)
 
 
-def spot_radius(frames, saturation: float = np.inf) -> tuple[float, int]:
+def spot_radius(frames, saturation: float = np.inf, gain=None) -> tuple[float, int]:
     """The matched filter's disc (px, to 0.5 px; see the module) for `frames` (a sequence) and
     the number of faint spots it rests on; `PROVISIONAL` where fewer than `LEAST` are found."""
     radius, spots = PROVISIONAL, 0
     for _ in range(ROUNDS):
-        best = best_discs(frames, radius, saturation)
+        best = best_discs(frames, radius, saturation, gain)
         if len(best) < LEAST:
             break
         measured, spots = round(2.0 * float(np.median(best))) / 2.0, len(best)
@@ -74,29 +72,3 @@ def spot_radius(frames, saturation: float = np.inf) -> tuple[float, int]:
             break
         radius = measured
     return radius, spots
-
-
-def sample_frames(n_frames: int) -> np.ndarray:
-    """Flat indices of `SAMPLE` frames (or all, if fewer) spread evenly over a scan."""
-    return np.unique(np.linspace(0, n_frames - 1, min(SAMPLE, n_frames)).round().astype(int))
-
-
-def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
-    """`settings` with `matched_radius: auto` measured on the store's frames: the same
-    `sample_frames` for every shard, so every shard registers alike, and for
-    every later stage that registers frames again (masks, quality, figures), which measure the
-    same radius."""
-    if settings.detection != "matched" or settings.matched_radius != "auto":
-        return settings
-    frames = store_frames(store_dir, flat=True)
-    sample = sample_frames(frames.shape[0])
-    radius, spots = spot_radius([frames[i : i + 1][0] for i in sample], store_saturation(store_dir))
-    logger.info(
-        "%s: the matched filter's disc %.1f px (matched_radius: auto), from %d faint spots in "
-        "%d frames",
-        store_dir,
-        radius,
-        spots,
-        len(sample),
-    )
-    return dataclasses.replace(settings, matched_radius=radius)

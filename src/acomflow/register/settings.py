@@ -28,9 +28,10 @@ class RegistrationSettings(ConfigSection):
     }
 
     detection: str = "prominence"
-    matched_radius: float | str = "auto"  # px, or "auto": measured (register.radius)
+    matched_radius: float | str = "auto"  # px, or "auto": measured (register.measured)
     significance: float = 4.5
-    gain: float | None = None  # counts per electron; None: read off each frame
+    false_discovery: float = 0.05
+    gain: float | None = None  # counts per electron; None: a dataset's (register.measured)
     noise: str = "poisson"
     noise_annulus: tuple[float, float] = (0.8, 1.0)
     background: str = "rolling_ball"
