@@ -21,6 +21,7 @@ from acomflow.register.matched import (
     spot_mask,
     spot_significance,
 )
+from acomflow.register.measured import dataset_gain
 from acomflow.register.radius import spot_radius
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
@@ -293,7 +294,8 @@ def test_the_reflections_the_paper_misses_in_a_real_block_file():
     64) are registered in all six patterns, and every spot the matched filter adds to the
     paper's detection stands on a white top-hat (size 9, 1 px blur) of at least 3 counts (the
     frame's median top-hat is 0.6-0.8; the weakest added spots, 3.4-3.9, lie by the frame's
-    edge or recur in the other patterns), with the disc's radius read off the six patterns."""
+    edge or recur in the other patterns), with the gain and the disc's radius read off the six
+    patterns as a dataset's are."""
     from skimage.morphology import white_tophat
 
     from acomflow.blockfile import BlockfileFrames
@@ -301,9 +303,10 @@ def test_the_reflections_the_paper_misses_in_a_real_block_file():
 
     frames = np.asarray(BlockfileFrames(REAL / "blockfile/test1.blo")[:]).astype(np.float32)
     frames = list(frames.reshape(-1, *frames.shape[-2:]))
-    radius, spots = spot_radius(frames, 255.0)  # `matched_radius: auto`
+    gain = dataset_gain(frames, 255.0)  # `gain: null`
+    radius, spots = spot_radius(frames, 255.0, gain)  # `matched_radius: auto`
     assert radius == 2.5 and spots >= 30
-    settings = RegistrationSettings(detection="matched", matched_radius=radius)
+    settings = RegistrationSettings(detection="matched", matched_radius=radius, gain=gain)
     for frame in frames:
         paper, _ = register_frame(frame, RegistrationSettings(), 255.0)
         matched, _ = register_frame(frame, settings, 255.0)
