@@ -37,8 +37,8 @@ from .maxima import root
 
 ANNULUS = (3, 4)  # px beyond floor(radius): the background ring's Chebyshev distances
 EXACT_FROM = 2.0  # sigmas of z above which the likelihood ratio replaces it
-# The background along the ring: this quantile of the discs sampled on it, low enough that
-# the spots of a dense lattice among them do not raise it.
+# The background along the ring where too few of the discs sampled on it are clear of other
+# candidates: this quantile of them all, low enough that a dense lattice's spots do not raise it.
 RING_QUANTILE = 0.25
 QUARTER = 0.25  # of the ring: the least of it a masked background may rest on
 # px beyond the disc: the pixels of a spot found in the first pass, kept out of the second
@@ -435,46 +435,58 @@ def _along_ring(frame, rows, cols, centre_y, centre_x, radius, gain, floor, samp
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
     n_disc = _disc_pixels(widths)
+    apart = (2.0 * radius + 1.0) ** 2  # px^2: a sample disc this close to a candidate holds it
     out = np.full(rows.shape[0], np.inf, dtype=np.float32)
-    means, scratch = np.empty(2 * samples), np.empty(widths.shape[0] ** 2)
+    means, clear_means = np.empty(2 * samples), np.empty(2 * samples)
+    scratch = np.empty(widths.shape[0] ** 2)
     for i in range(rows.shape[0]):
         dy, dx = rows[i] - centre_y, cols[i] - centre_x
         rho = math.hypot(dy, dx)
         if rho < nearest:
             continue
         step, theta = (2 * reach + 2) / rho, math.atan2(dy, dx)
-        m = 0
+        m, clear = 0, 0
         for j in range(1, samples + 1):
             for sign in (-1.0, 1.0):
                 angle = theta + sign * j * step
-                total, n = _disc_at(
-                    frame,
-                    int(round(centre_y + rho * math.sin(angle))),
-                    int(round(centre_x + rho * math.cos(angle))),
-                    widths,
-                    scratch,
-                )
-                if 2 * n >= n_disc:
-                    means[m] = total / n
-                    m += 1
+                row = int(round(centre_y + rho * math.sin(angle)))
+                col = int(round(centre_x + rho * math.cos(angle)))
+                total, n = _disc_at(frame, row, col, widths, scratch)
+                if 2 * n < n_disc:
+                    continue
+                means[m] = total / n
+                m += 1
+                alone = True
+                for k in range(rows.shape[0]):
+                    if k != i and (rows[k] - row) ** 2 + (cols[k] - col) ** 2 < apart:
+                        alone = False
+                        break
+                if alone:
+                    clear_means[clear] = total / n
+                    clear += 1
         if m < samples:
             continue
         on, n_on = _disc_at(frame, rows[i], cols[i], widths, scratch)
-        n_off = m * n_disc * 2.0 / math.pi  # a quantile's efficiency, at most a median's
-        level = np.sort(means[:m])[int(m * RING_QUANTILE)]
+        if clear >= samples:
+            level, n_off = np.median(clear_means[:clear]), clear * n_disc * 2.0 / math.pi
+        else:
+            level = np.sort(means[:m])[int(m * RING_QUANTILE)]
+            n_off = m * n_disc * 2.0 / math.pi
         out[i] = _statistic(on, n_on, level * n_off, n_off, gain, floor)
     return out
 
 
 def along_ring(frame, rows, cols, centre, radius, gain, variance_floor, samples=4, nearest=0.0):
     """The significance (float32, sigmas) of each candidate (rows, cols px) against its ring:
-    the disc of `radius` px about it against the `RING_QUANTILE` of the discs at the same
-    distance from `centre` (y, x px), `samples` on each side along the circle, 2 floor(radius) +
-    2 px apart (of those at least half inside the frame). An amorphous ring's or the halo's
-    background then stands under the candidate, as no square around it can follow a ring's
-    curvature, and the spots of a dense lattice among the samples leave the low quantile where
-    it is. Infinite (no test) for candidates within `nearest` px of the centre or with fewer
-    than `samples` discs to compare."""
+    the disc of `radius` px about it against the discs at the same distance from `centre` (y, x
+    px), `samples` on each side along the circle, 2 floor(radius) + 2 px apart (of those at
+    least half inside the frame). An amorphous ring's or the halo's background then stands
+    under the candidate, as no square around it can follow a ring's curvature. The background
+    is the median of the discs that hold no other candidate (centres more than 2 radius + 1 px
+    apart), where at least `samples` do; else, among a dense lattice's spots, the
+    `RING_QUANTILE` of them all, which those spots leave where it is (but which lies below
+    the ring's mean, by ~0.5 of one disc's noise). Infinite (no test) for candidates within
+    `nearest` px of the centre or with fewer than `samples` discs to compare."""
     return _along_ring(
         np.asarray(frame, np.float32),
         np.asarray(rows, np.int64),

@@ -29,7 +29,7 @@ class RegistrationSettings(ConfigSection):
 
     detection: str = "prominence"
     matched_radius: float | str = "auto"  # px, or "auto": measured (register.measured)
-    significance: float = 4.5
+    significance: float = 4.25
     false_discovery: float = 0.05
     gain: float | None = None  # counts per electron; None: a dataset's (register.measured)
     noise: str = "poisson"
