@@ -431,11 +431,26 @@ def disc_at(frame, rows, cols, radius):
 
 
 @njit(cache=True, nogil=True)
+def _holds_another(by_row, sorted_rows, rows, cols, i, row, col, apart):
+    """Whether a candidate other than the i-th lies closer than `apart` px to (row, col)
+    (`by_row`: the candidates' order by row, `sorted_rows` their rows in that order)."""
+    reach = int(math.ceil(apart))
+    first = np.searchsorted(sorted_rows, row - reach)
+    last = np.searchsorted(sorted_rows, row + reach, side="right")
+    for k in by_row[first:last]:
+        if k != i and (rows[k] - row) ** 2 + (cols[k] - col) ** 2 < apart * apart:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def _along_ring(frame, rows, cols, centre_y, centre_x, radius, gain, floor, samples, nearest):
     widths = _half_widths(radius)
     reach = widths.shape[0] // 2
     n_disc = _disc_pixels(widths)
-    apart = (2.0 * radius + 1.0) ** 2  # px^2: a sample disc this close to a candidate holds it
+    apart = 2.0 * radius + 1.0  # px: a sample disc this close to a candidate holds it
+    by_row = np.argsort(rows, kind="mergesort")
+    sorted_rows = rows[by_row]
     out = np.full(rows.shape[0], np.inf, dtype=np.float32)
     means, clear_means = np.empty(2 * samples), np.empty(2 * samples)
     scratch = np.empty(widths.shape[0] ** 2)
@@ -456,22 +471,17 @@ def _along_ring(frame, rows, cols, centre_y, centre_x, radius, gain, floor, samp
                     continue
                 means[m] = total / n
                 m += 1
-                alone = True
-                for k in range(rows.shape[0]):
-                    if k != i and (rows[k] - row) ** 2 + (cols[k] - col) ** 2 < apart:
-                        alone = False
-                        break
-                if alone:
+                if not _holds_another(by_row, sorted_rows, rows, cols, i, row, col, apart):
                     clear_means[clear] = total / n
                     clear += 1
         if m < samples:
             continue
         on, n_on = _disc_at(frame, rows[i], cols[i], widths, scratch)
         if clear >= samples:
-            level, n_off = np.median(clear_means[:clear]), clear * n_disc * 2.0 / math.pi
+            level, used = np.median(clear_means[:clear]), clear
         else:
-            level = np.sort(means[:m])[int(m * RING_QUANTILE)]
-            n_off = m * n_disc * 2.0 / math.pi
+            level, used = np.sort(means[:m])[int(m * RING_QUANTILE)], m
+        n_off = used * n_disc * 2.0 / math.pi  # a median's efficiency, or less a quantile's
         out[i] = _statistic(on, n_on, level * n_off, n_off, gain, floor)
     return out
 
