@@ -24,12 +24,13 @@ import math
 import numpy as np
 from scipy.special import lambertw
 
+from .matched import half_widths
+
 
 def roughness(radius: float) -> float:
     """px^-2: the variance of a one-pixel difference of the unit-variance mean over the disc of
     pixel centres within `radius` px, 2 (1 - rho), rho its overlap with its shift by 1 px."""
-    reach = int(math.floor(radius))
-    widths = np.floor(np.sqrt(np.maximum(radius**2 - np.arange(-reach, reach + 1) ** 2, 0.0)))
+    widths = half_widths(radius)
     pixels = (2 * widths + 1).sum()
     return 2.0 * (1.0 - (2 * widths).sum() / pixels)
 
@@ -56,8 +57,8 @@ def significance_for(expected: float, area: float, radius: float) -> float:
 
 
 def discovery_threshold(values, area: float, radius: float, rate: float, least: float) -> float:
-    """The significance a candidate of a pattern must reach (sigmas): Benjamini-Hochberg's at a
-    false discovery rate `rate` over the candidates' significances `values`, never below
+    """The significance a candidate of a pattern must exceed (sigmas): Benjamini-Hochberg's at
+    a false discovery rate `rate` over the candidates' significances `values`, never below
     `least` (`rate` 0: `least`)."""
     if rate <= 0.0:
         return least

@@ -55,7 +55,7 @@ BLOCK = 4  # px: the side of the blocks a significance is read again over
 
 
 @njit(cache=True, nogil=True)
-def _half_widths(radius):
+def half_widths(radius):
     """Half-width (px) of each row dy = -R..R of the pixels whose centres lie within radius."""
     reach = int(math.floor(radius))
     widths = np.empty(2 * reach + 1, dtype=np.int64)
@@ -154,7 +154,7 @@ def _significance(frame, keep, masked, radius, gain, floor, exact_from, top, bot
     only the rows of the row prefix sums and of the summed-area tables that the current row's
     disc and ring reach are kept."""
     rows, cols = frame.shape
-    widths = _half_widths(radius)
+    widths = half_widths(radius)
     reach = widths.shape[0] // 2
     inner, outer = reach + ANNULUS[0], reach + ANNULUS[1]
     n_disc = _disc_pixels(widths)
@@ -344,7 +344,7 @@ def single_pixel(frame, rows, cols, radius: float, gain: float, variance_floor: 
         np.asarray(frame, np.float32),
         np.asarray(rows, np.int64),
         np.asarray(cols, np.int64),
-        _half_widths(float(radius)),
+        half_widths(float(radius)),
         float(gain),
         float(variance_floor),
     )
@@ -387,7 +387,7 @@ def _disc_at(frame, row, col, widths, scratch):
 
 @njit(cache=True, nogil=True)
 def _significance_at(frame, rows, cols, radius, gain, floor, exact_from):
-    widths = _half_widths(radius)
+    widths = half_widths(radius)
     reach = widths.shape[0] // 2
     inner, outer = reach + ANNULUS[0], reach + ANNULUS[1]
     out, scratch = np.empty(rows.shape[0]), np.empty(widths.shape[0] ** 2)
@@ -423,7 +423,7 @@ def significance_at(
 def disc_at(frame, rows, cols, radius):
     """The sums (float64) over the discs of `radius` px about the pixels (rows, cols) of a
     frame, clipped to it."""
-    widths = _half_widths(radius)
+    widths = half_widths(radius)
     sums, scratch = np.empty(rows.shape[0]), np.empty(widths.shape[0] ** 2)
     for i in range(rows.shape[0]):
         sums[i] = _disc_at(frame, rows[i], cols[i], widths, scratch)[0]
@@ -445,7 +445,7 @@ def _holds_another(by_row, sorted_rows, rows, cols, i, row, col, apart):
 
 @njit(cache=True, nogil=True)
 def _along_ring(frame, rows, cols, centre_y, centre_x, radius, gain, floor, samples, nearest):
-    widths = _half_widths(radius)
+    widths = half_widths(radius)
     reach = widths.shape[0] // 2
     n_disc = _disc_pixels(widths)
     apart = 2.0 * radius + 1.0  # px: a sample disc this close to a candidate holds it
