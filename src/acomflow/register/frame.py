@@ -164,8 +164,7 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     threshold = discovery_threshold(
         values, frame.size, radius, settings.false_discovery, settings.significance
     )
-    keep = np.flatnonzero((values > settings.significance) & (values >= threshold))
-    keep = keep[: settings.n_spots_max]
+    keep = np.flatnonzero(values > threshold)[: settings.n_spots_max]
     return Detection(subtracted, z, rows[keep], cols[keep], values[keep], sigma, threshold)
 
 

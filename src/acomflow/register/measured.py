@@ -33,11 +33,11 @@ def sample_frames(n_frames: int) -> np.ndarray:
 def dataset_gain(frames, saturation: float = np.inf) -> float | None:
     """Counts per electron of the detector that recorded `frames` (a sequence): the median of
     the frames' own readings that could be made (None where none could)."""
-    readings = [
-        poisson_gain(frame, saturation, quantised=is_quantised(frame))
-        for frame in (np.asarray(frame) for frame in frames)
-    ]
-    readings = [gain for gain in readings if gain > 0]
+    readings = []
+    for frame in map(np.asarray, frames):
+        gain = poisson_gain(frame, saturation, quantised=is_quantised(frame))
+        if gain > 0:
+            readings.append(gain)
     return float(np.median(readings)) if readings else None
 
 
