@@ -3,7 +3,8 @@ one group), by SNR, by the distance to the nearest other spot and by dose, with 
 the false spots per amorphous and vacuum pattern, and the median position error against an
 oracle centroid's by SNR (`metrics.accuracy`), for the paper's
 prominence detection and the matched filter (`detection: matched`, its disc's radius measured,
-`matched_radius: auto`).
+`matched_radius: auto`), at full resolution and, where it sums blocks (`matched_bin: auto`,
+discs of 5 px and more), on the blocks.
 
 The test bed (`simulate.settings.HARD_TEST_BED`) is the project's generator made hard the ways
 real data are: dense 2D lattices (first basis vector 8-14 px at 256 px, so neighbours 2-7 spot
@@ -11,7 +12,7 @@ radii apart), a 25x dose range (dose_variation 0.97), most spots at SNR 5-15, st
 support-film rings under the crystals, amorphous and vacuum regions; at 256 and 512 px, in
 uint8, uint16 and float32, over several seeds. Up to 500 spots per pattern are kept.
 
-It also times one frame's registration (one core, after the JIT warm-up) with both detections
+It also times one frame's registration (one core, after the JIT warm-up) with each detection
 against a floor, reading the frame from its memory-mapped .npy and one 2 px
 `scipy.ndimage.gaussian_filter`, on the demo's kind of frame (512 px uint16, the generator's
 defaults) and on the test bed's crowded ones.
@@ -36,13 +37,18 @@ from acomflow import plots
 from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.metrics.summary import plot_recall_against_limit
 from acomflow.register.frame import register_frame
+from acomflow.register.matched import bin_factor
 from acomflow.register.measured import measured_settings
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
 from acomflow.tables import read_metadata
 
-DETECTIONS = ("prominence", "matched")
+DETECTIONS = {
+    "prominence": {"detection": "prominence"},
+    "matched": {"detection": "matched"},
+    "matched-binned": {"detection": "matched", "matched_bin": "auto"},
+}
 
 
 def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
@@ -51,10 +57,10 @@ def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
     data = np.load(scan_dir / "raw" / "data.npy", mmap_mode="r")
     frames = data.reshape(-1, frame_size, frame_size)[:40]
     settings = {
-        detection: measured_settings(
-            scan_dir / "raw", RegistrationSettings(detection=detection, n_spots_max=500)
+        name: measured_settings(
+            scan_dir / "raw", RegistrationSettings(**detection, n_spots_max=500)
         )
-        for detection in DETECTIONS
+        for name, detection in DETECTIONS.items()
     }
     tasks = {
         "floor": lambda frame: ndimage.gaussian_filter(np.asarray(frame, np.float32), 2.0),
@@ -97,6 +103,7 @@ def plot_pooled(cases: dict, sizes, path: Path) -> None:
             f"{detection}, {size} px": pooled(cases, size, detection)
             for size in sizes
             for detection in DETECTIONS
+            if pooled(cases, size, detection)["snr"]
         },
     )
     plots.save(figure, path)
@@ -115,10 +122,12 @@ def time_frames() -> None:
             work = Path(tmp) / name.replace(" ", "-")
             simulate(settings, work)
             costs = per_frame_ms(work, 512, settings.saturation_level)
+            timed = ", ".join(
+                f"{detection} {costs[detection]:.1f} ({costs[detection] / costs['floor']:.1f}x)"
+                for detection in DETECTIONS
+            )
             print(
-                f"{name}, 512 px uint16, ms per frame: floor {costs['floor']:.1f}, prominence "
-                f"{costs['prominence']:.1f} ({costs['prominence'] / costs['floor']:.1f}x), "
-                f"matched {costs['matched']:.1f} ({costs['matched'] / costs['floor']:.1f}x)",
+                f"{name}, 512 px uint16, ms per frame: floor {costs['floor']:.1f}, {timed}",
                 flush=True,
             )
 
@@ -142,9 +151,14 @@ def main():
                         SyntheticSettings(**HARD_TEST_BED, frame_size=size, dtype=dtype, seed=seed),
                         work,
                     )
-                    for detection in DETECTIONS:
+                    disc = measured_settings(
+                        work / "raw", RegistrationSettings(detection="matched")
+                    ).matched_radius
+                    for detection, chosen in DETECTIONS.items():
+                        if chosen.get("matched_bin") and bin_factor("auto", disc) == 1:
+                            continue  # no block summed: the same as "matched"
                         name = f"{size}px {dtype} seed {seed} {detection}"
-                        registration = RegistrationSettings(detection=detection, n_spots_max=500)
+                        registration = RegistrationSettings(**chosen, n_spots_max=500)
                         start = time.perf_counter()
                         summary = registration_accuracy(work, registration, size)
                         cases[name] = summary

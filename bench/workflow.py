@@ -67,6 +67,9 @@ def main():
     parser.add_argument("--frame-size", type=int, default=512)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--detection", default="prominence", choices=["prominence", "matched"])
+    parser.add_argument(
+        "--matched-bin", default=1, type=lambda v: v if v == "auto" else int(v), metavar="N|auto"
+    )
     args = parser.parse_args()
 
     from acomflow.simulate.dataset import simulate
@@ -85,13 +88,14 @@ def main():
         (work / "config").mkdir(parents=True)
         config = {
             "datasets": {"scan": {"source": str(source)}},
-            "registration": {"detection": args.detection},
+            "registration": {"detection": args.detection, "matched_bin": args.matched_bin},
         }
         (work / "config/config.yaml").write_text(yaml.safe_dump(config))
         frames = args.scan[0] * args.scan[1]
         print(
             f"{frames} frames of {args.frame_size} x {args.frame_size} uint16 (.npy), "
-            f"{args.detection} detection, {args.cores} cores: snakemake to {TARGET}"
+            f"{args.detection} detection (matched_bin {args.matched_bin}), {args.cores} cores: "
+            f"snakemake to {TARGET}"
         )
         for label in ("first run (numba compiles)", "later run (numba cache)"):
             seconds = snakemake_call(work, args.cores, folder / "numba-cache")

@@ -70,7 +70,7 @@ def figure_3(
         )
         band = slice(max(row - 2, 0), row + 3)
         top.axhspan(band.start - 0.5, band.stop - 0.5, color="gold", alpha=0.35)
-        profile = np.maximum(found.detection[band].max(axis=0), 1e-6)  # log axis
+        profile = np.maximum(found.detection_on(frame.shape)[band].max(axis=0), 1e-6)  # log axis
         bottom.plot(profile, color="k", lw=0.9, label=f"{image} (max over the band)")
         on_band = np.abs(table["y"] - row) <= 2 + table["radius"]
         columns = np.clip(np.rint(table["x"][on_band]).astype(int), 0, frame.shape[1] - 1)

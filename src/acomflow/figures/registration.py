@@ -92,7 +92,11 @@ def figure_4(
     raw_ax.set(
         title=f"(a) raw pattern, scan ({y}, {x}) (log scale)", xlabel="x (px)", ylabel="y (px)"
     )
-    detect_ax.imshow(np.sqrt(np.maximum(found.detection, 0)), cmap="gray", interpolation="nearest")
+    detect_ax.imshow(
+        np.sqrt(np.maximum(found.detection_on(frame.shape), 0)),
+        cmap="gray",
+        interpolation="nearest",
+    )
     detect_ax.plot(found.cols, found.rows, "+", color="tab:blue", ms=6, label="pixel maxima")
     for cx, cy, r in zip(table["x"], table["y"], table["radius"]):
         detect_ax.add_patch(Circle((cx, cy), r, fill=False, color="tab:red", lw=0.8))

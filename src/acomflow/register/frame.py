@@ -29,6 +29,9 @@ from .matched import (
     along_ring,
     apart,
     beam_extent,
+    bin_factor,
+    block_sums,
+    brightest_in_blocks,
     disc_at,
     noise_scale,
     single_pixel,
@@ -74,7 +77,8 @@ def _empty_spots() -> dict:
 class Detection(NamedTuple):
     """A frame's background-subtracted image, detection image (blurred) and prominence maxima
     (rows, cols px; most prominent first, at most n_spots_max), with the noise sigma and the
-    prominence threshold used."""
+    prominence threshold used. Each pixel of the detection image covers `block` x `block`
+    frame px (`matched_bin`; 1 but with `detection: matched`)."""
 
     subtracted: np.ndarray
     detection: np.ndarray
@@ -83,6 +87,17 @@ class Detection(NamedTuple):
     prominence: np.ndarray
     sigma: float
     threshold: float
+    block: int = 1
+
+    def detection_on(self, shape) -> np.ndarray:
+        """The detection image over the frame's `shape`: each pixel's value repeated over its
+        block, 0 where the frame's last partial block was left out."""
+        if self.block == 1:
+            return self.detection
+        out = np.zeros(shape, self.detection.dtype)
+        spread = self.detection.repeat(self.block, axis=0).repeat(self.block, axis=1)
+        out[: spread.shape[0], : spread.shape[1]] = spread
+        return out
 
 
 def detect_spots(
@@ -133,9 +148,10 @@ def matched_noise(frame, settings: RegistrationSettings, saturation: float, sigm
 def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detection:
     """`detect_spots` with the matched-filter significance: the detector's gain where the
     settings know it, else the frame's own, or, where it cannot be read off the frame, its
-    pixel sigma as the noise (`spot_significance`). A candidate must also be more than one
-    pixel (`single_pixel`), stand out from its ring about the direct beam (`along_ring`) and
-    lie outside the direct beam (`beam_extent`)."""
+    pixel sigma as the noise (`spot_significance`), on the frame summed over blocks of
+    `matched_bin` px (`bin_factor`; each candidate then at its block's brightest pixel). A
+    candidate must also be more than one pixel (`single_pixel`), stand out from its ring about
+    the direct beam (`along_ring`) and lie outside the direct beam (`beam_extent`)."""
     radius = settings.matched_radius
     if radius == "auto":
         raise ValueError(
@@ -143,11 +159,18 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
             "(register.measured.measured_settings); give one frame's registration a radius in px"
         )
     gain, floor = matched_noise(frame, settings, saturation, sigma)
-    z, rows, cols, values = spot_significance(frame, radius, gain, floor, settings.significance)
+    block = bin_factor(settings.matched_bin, radius)
+    # A block's sum has block^2 pixels' rounding variance; the disc shrinks with the pixels.
+    image = block_sums(frame, block) if block > 1 else frame
+    z, rows, cols, values = spot_significance(
+        image, radius / block, gain, floor * block**2, settings.significance
+    )
+    if block > 1:
+        rows, cols = brightest_in_blocks(frame, rows, cols, block)
     disc = ~single_pixel(frame, rows, cols, radius, gain, floor)
     rows, cols, values = rows[disc], cols[disc], values[disc]
     # Dividing z by its spread keeps its maxima where they are; only the weaker ones drop.
-    scale = max(noise_scale(z, rows, cols, radius + ANNULUS[1]), 1.0)
+    scale = max(noise_scale(z, rows // block, cols // block, radius / block + ANNULUS[1]), 1.0)
     z /= scale
     reach = search_radius(frame.shape, settings.direct_beam_search)
     beam = direct_beam(rows, cols, disc_at(frame, rows, cols, radius), centre, reach)
@@ -162,10 +185,10 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
         values = np.minimum(values, ring)
     values = values / scale
     threshold = discovery_threshold(
-        values, frame.size, radius, settings.false_discovery, settings.significance
+        values, image.size, radius / block, settings.false_discovery, settings.significance
     )
     keep = np.flatnonzero(values > threshold)[: settings.n_spots_max]
-    return Detection(subtracted, z, rows[keep], cols[keep], values[keep], sigma, threshold)
+    return Detection(subtracted, z, rows[keep], cols[keep], values[keep], sigma, threshold, block)
 
 
 def register_frame(

@@ -22,7 +22,8 @@ dose range; the ring follows the background at the spot, also on the direct beam
 where a blurred image has a shoulder and no maximum. `spot_significance` reads the background
 twice (the spots of the first reading masked out of the second); `one_spot`, `single_pixel`,
 `beam_extent` and `along_ring` tell spots from what is not one; `apart` merges refined
-duplicates. Coordinates: rows, cols px.
+duplicates; `block_sums` and `brightest_in_blocks` let the detection run on a frame summed over
+blocks (`matched_bin`). Coordinates: rows, cols px.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ DEAD_FROM = 9.2
 # the second brightest (or the noise) is a hot pixel
 HOT_RATIO = 4.0
 BLOCK = 4  # px: the side of the blocks a significance is read again over
+# px: the least disc `matched_bin: auto` leaves, in blocks (the 256 px test bed's disc)
+BIN_DISC = 2.5
 
 
 @njit(cache=True, nogil=True)
@@ -279,6 +282,42 @@ def significance(
         cols.start,
         cols.stop,
     )
+
+
+def bin_factor(setting, radius: float) -> int:
+    """The side (px) of the blocks a frame is summed over before the matched filter:
+    `setting` (`matched_bin`), or with "auto" the largest that leaves a disc of `radius` px at
+    least `BIN_DISC` blocks wide."""
+    return max(int(radius // BIN_DISC), 1) if setting == "auto" else int(setting)
+
+
+@njit(cache=True, nogil=True)
+def block_sums(frame, factor):
+    """The sums (float32) of `frame` over blocks of `factor` x `factor` px, over its whole
+    blocks (a last partial row or column of blocks is left out): block (i, j) holds the pixels
+    rows factor i .. factor i + factor - 1, cols likewise."""
+    rows, cols = frame.shape[0] // factor, frame.shape[1] // factor
+    out = np.zeros((rows, cols), dtype=np.float32)
+    for r in range(rows * factor):
+        target, source = out[r // factor], frame[r]
+        for k in range(factor):
+            for c in range(cols):
+                target[c] += source[c * factor + k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def brightest_in_blocks(frame, rows, cols, factor):
+    """Rows and cols (int64) of the brightest pixel of `frame` (the first in row-major order
+    of equals) in each block (rows, cols) of `factor` x `factor` px (`block_sums`)."""
+    out_r, out_c = np.empty(rows.shape[0], np.int64), np.empty(rows.shape[0], np.int64)
+    for i in range(rows.shape[0]):
+        best = -np.inf
+        for r in range(rows[i] * factor, rows[i] * factor + factor):
+            for c in range(cols[i] * factor, cols[i] * factor + factor):
+                if frame[r, c] > best:
+                    best, out_r[i], out_c[i] = frame[r, c], r, c
+    return out_r, out_c
 
 
 @njit(cache=True, nogil=True)

@@ -29,6 +29,7 @@ class RegistrationSettings(ConfigSection):
 
     detection: str = "prominence"
     matched_radius: float | str = "auto"  # px, or "auto": measured (register.measured)
+    matched_bin: int | str = 1  # px: blocks summed before the matched filter, or "auto"
     significance: float = 4.25
     false_discovery: float = 0.05
     gain: float | None = None  # counts per electron; None: a dataset's (register.measured)
@@ -57,3 +58,8 @@ class RegistrationSettings(ConfigSection):
         radius = self.matched_radius
         if radius != "auto" and (isinstance(radius, (str, bool)) or not radius > 0):
             raise ValueError(f"registration matched_radius {radius!r} is not 'auto' nor > 0 px")
+        block = self.matched_bin
+        if block != "auto" and (isinstance(block, (str, bool, float)) or not block >= 1):
+            raise ValueError(
+                f"registration matched_bin {block!r} is not 'auto' nor an integer >= 1"
+            )
