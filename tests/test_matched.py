@@ -207,9 +207,22 @@ def test_a_hot_pixel_is_no_spot():
     assert hot.tolist() == [False, False, True]
 
 
+def test_a_hot_pixel_hides_no_spot_beside_it():
+    """A hot pixel 4.4 px from a faint disc of radius 2.5 px: every disc that holds it is far
+    more significant than the spot, so that S has one plateau about both; set to its disc's
+    median before the second reading, it leaves the spot its own maximum, and none of its own."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:96, :96]
+    frame = rng.poisson(50.0 + 15.0 * (np.hypot(yy - 40.3, xx - 39.6) <= 2.5)).astype(float)
+    frame[41, 44] = 5000.0
+    _, rows, cols, values = spot_significance(frame, 2.5, 1.0, 1 / 12, 4.5)
+    assert len(rows) == 1 and np.hypot(rows[0] - 40.3, cols[0] - 39.6) < 1.5
+    assert 5.0 < values[0] < 10.0
+
+
 def test_detector_defects_leave_the_matched_detection_clean(tmp_path):
     """With 0.5 % dead pixels (at 0) and 0.01 % hot ones (at half the saturation level) in
-    every frame of the test bed, the matched detection keeps >= 0.89 of the spots at precision
+    every frame of the test bed, the matched detection keeps >= 0.90 of the spots at precision
     >= 0.99, <= 0.2 false spots per amorphous pattern and none in vacuum (the paper's detection
     registers the hot pixels: validation.md)."""
     settings = SyntheticSettings(
@@ -219,7 +232,7 @@ def test_detector_defects_leave_the_matched_detection_clean(tmp_path):
     matched = registration_accuracy(
         tmp_path, RegistrationSettings(detection="matched", n_spots_max=500), 256
     )
-    assert matched["recall_all"]["recall"] >= 0.89 and matched["precision_crystal"] >= 0.99
+    assert matched["recall_all"]["recall"] >= 0.90 and matched["precision_crystal"] >= 0.99
     assert matched["false_spots_per_amorphous_pattern"] <= 0.2
     assert matched["false_spots_per_vacuum_pattern"] == 0.0
 

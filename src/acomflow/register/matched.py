@@ -390,6 +390,39 @@ def single_pixel(frame, rows, cols, radius: float, gain: float, variance_floor: 
 
 
 @njit(cache=True, nogil=True)
+def _without_hot_pixels(frame, rows, cols, widths):
+    out = frame.copy()
+    values = np.empty(widths.shape[0] ** 2)
+    reach = widths.shape[0] // 2
+    for i in range(rows.shape[0]):
+        n, top, best_r, best_c = 0, -np.inf, rows[i], cols[i]
+        for k in range(2 * reach + 1):
+            r = rows[i] + k - reach
+            if 0 <= r < frame.shape[0]:
+                for c in range(
+                    max(cols[i] - widths[k], 0), min(cols[i] + widths[k] + 1, frame.shape[1])
+                ):
+                    values[n] = frame[r, c]
+                    n += 1
+                    if frame[r, c] > top:
+                        top, best_r, best_c = frame[r, c], r, c
+        out[best_r, best_c] = np.sort(values[:n])[n // 2]
+    return out
+
+
+def without_hot_pixels(frame, rows, cols, radius: float) -> np.ndarray:
+    """A copy of `frame` (float32) with the brightest pixel of the disc of `radius` px about
+    each of the pixels (rows, cols) set to the disc's median: the hot pixels `single_pixel`
+    found there, whose plateau of S would hide the spots about them."""
+    return _without_hot_pixels(
+        np.asarray(frame, np.float32),
+        np.asarray(rows, np.int64),
+        np.asarray(cols, np.int64),
+        half_widths(float(radius)),
+    )
+
+
+@njit(cache=True, nogil=True)
 def spot_mask(shape, rows, cols, radius):
     """True on the pixels within `radius` px of any of the pixels (rows, cols)."""
     mask = np.zeros(shape, dtype=np.bool_)
@@ -594,7 +627,9 @@ def spot_significance(frame, radius: float, gain: float, variance_floor: float, 
     cols, S; most significant first), with the background read twice: the first maxima's
     discs, grown by `MASK_BEYOND` px, are kept out of the second reading's rings, so that a
     dense lattice's spots do not raise their neighbours' background; dead pixels
-    (`dead_pixels`) out of both. Maxima on one plateau of S are one spot (`one_spot`)."""
+    (`dead_pixels`) out of both; the hot pixels among the first maxima (`single_pixel`) set to
+    their discs' medians for the second (`without_hot_pixels`). Maxima on one plateau of S are
+    one spot (`one_spot`)."""
     frame = np.asarray(frame, np.float32)
     # S <= z where z > 0, so S is needed only where z could reach a valley between maxima
     # above the threshold: below that, z decides as S would.
@@ -611,6 +646,9 @@ def spot_significance(frame, radius: float, gain: float, variance_floor: float, 
             z, frame, alive, dead_rows, dead_cols, outer, radius, gain, variance_floor, exact
         )
     rows, cols, _ = significant_maxima(z, threshold)
+    hot = single_pixel(frame, rows, cols, radius, gain, variance_floor)
+    if hot.any():  # the second reading's windows about the first maxima hold every change
+        frame = without_hot_pixels(frame, rows[hot], cols[hot], radius)
     reach = int(math.floor(radius + MASK_BEYOND))
     keep = alive & ~spot_mask(frame.shape, rows, cols, radius + MASK_BEYOND)
     read_again(z, frame, keep, rows, cols, outer + reach, radius, gain, variance_floor, exact)
