@@ -79,11 +79,12 @@ def _ring_plane(image, cy, cx, inner, outer):
     r0, r1, c0, c1 = _window(image.shape, cy, cx, outer + 0.5)
     n = sy = sx = syy = sxx = syx = sv = svy = svx = 0.0
     hole = max(inner - 0.5, 0.0) ** 2 * (1.0 - 1e-9)  # within it both discs cover the pixel
+    beyond = (outer + 0.5) ** 2  # and beyond it neither
     for r in range(r0, r1 + 1):
         y = r - cy
         for c in range(c0, c1 + 1):
             x = c - cx
-            if y * y + x * x < hole:
+            if y * y + x * x < hole or y * y + x * x >= beyond:
                 continue
             d = math.sqrt(y * y + x * x)
             w = _coverage(outer, d) - _coverage(inner, d)
@@ -119,9 +120,13 @@ def _centroid(image, cy, cx, radius):
     a, by, bx = _ring_plane(image, cy, cx, radius, radius + 2.0)
     r0, r1, c0, c1 = _window(image.shape, cy, cx, radius + 0.5)
     s = sy = sx = 0.0
+    beyond = (radius + 0.5) ** 2  # the disc covers no pixel centred this far
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
-            w = _coverage(radius, math.sqrt((r - cy) ** 2 + (c - cx) ** 2))
+            d2 = (r - cy) ** 2 + (c - cx) ** 2
+            if d2 >= beyond:
+                continue
+            w = _coverage(radius, math.sqrt(d2))
             v = image[r, c] - (a + by * (r - cy) + bx * (c - cx))
             if w > 0.0 and v > 0.0:
                 s += w * v
@@ -152,11 +157,13 @@ def _std_radius(image, cy, cx, r_limit):
     full = np.zeros((n + 1, 3))
     part = np.zeros((n, 3))
     r0, r1, c0, c1 = _window(image.shape, cy, cx, r_limit + 0.5)
+    beyond = (r_limit + 0.5) ** 2
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
-            d = math.sqrt((r - cy) ** 2 + (c - cx) ** 2)
-            if d >= r_limit + 0.5:
+            d2 = (r - cy) ** 2 + (c - cx) ** 2
+            if d2 >= beyond:
                 continue  # outside every candidate disc
+            d = math.sqrt(d2)
             v = image[r, c]
             first_full = max(0, int(math.ceil(2.0 * (d - 0.5) - 1e-9)))  # radius 1 + k/2 >= d + 0.5
             for k in range(max(0, first_full - 2), min(first_full, n)):
