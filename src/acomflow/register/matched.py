@@ -361,24 +361,23 @@ def dead_pixels(frame, level):
 
 @njit(cache=True, nogil=True)
 def _single_pixel(frame, rows, cols, widths, gain, floor):
+    """`single_pixel`, with the flat index of each disc's brightest pixel and its median."""
     hot = np.zeros(rows.shape[0], dtype=np.bool_)
+    brightest = np.zeros(rows.shape[0], dtype=np.int64)
+    middles = np.zeros(rows.shape[0])
     values = np.empty(widths.shape[0] ** 2)
     for i in range(rows.shape[0]):
-        n = _disc_values(frame, rows[i], cols[i], widths, values)
+        n, brightest[i] = _disc_values(frame, rows[i], cols[i], widths, values)
         if n < 3:
             continue
         ordered = np.sort(values[:n])
-        middle = ordered[n // 2]
+        middles[i] = middle = ordered[n // 2]
         noise = math.sqrt(max(gain * max(middle, 0.0) + floor, 0.0))
         hot[i] = ordered[n - 1] - middle > HOT_RATIO * max(ordered[n - 2] - middle, noise)
-    return hot
+    return hot, brightest, middles
 
 
-def single_pixel(frame, rows, cols, radius: float, gain: float, variance_floor: float):
-    """Whether each candidate (rows, cols) is one pixel, not a disc: the brightest pixel of its
-    disc of `radius` px stands above the disc's median more than `HOT_RATIO` times as far as the
-    second brightest does, or as its noise (sqrt(g m + v), m the median): a hot pixel. A disc
-    of 2 px or more shares its light between several pixels."""
+def _hot_pixels(frame, rows, cols, radius, gain, variance_floor):
     return _single_pixel(
         np.asarray(frame, np.float32),
         np.asarray(rows, np.int64),
@@ -389,37 +388,25 @@ def single_pixel(frame, rows, cols, radius: float, gain: float, variance_floor: 
     )
 
 
-@njit(cache=True, nogil=True)
-def _without_hot_pixels(frame, rows, cols, widths):
-    out = frame.copy()
-    values = np.empty(widths.shape[0] ** 2)
-    reach = widths.shape[0] // 2
-    for i in range(rows.shape[0]):
-        n, top, best_r, best_c = 0, -np.inf, rows[i], cols[i]
-        for k in range(2 * reach + 1):
-            r = rows[i] + k - reach
-            if 0 <= r < frame.shape[0]:
-                for c in range(
-                    max(cols[i] - widths[k], 0), min(cols[i] + widths[k] + 1, frame.shape[1])
-                ):
-                    values[n] = frame[r, c]
-                    n += 1
-                    if frame[r, c] > top:
-                        top, best_r, best_c = frame[r, c], r, c
-        out[best_r, best_c] = np.sort(values[:n])[n // 2]
-    return out
+def single_pixel(frame, rows, cols, radius: float, gain: float, variance_floor: float):
+    """Whether each candidate (rows, cols) is one pixel, not a disc: the brightest pixel of its
+    disc of `radius` px stands above the disc's median more than `HOT_RATIO` times as far as the
+    second brightest does, or as its noise (sqrt(g m + v), m the median): a hot pixel. A disc
+    of 2 px or more shares its light between several pixels."""
+    return _hot_pixels(frame, rows, cols, radius, gain, variance_floor)[0]
 
 
-def without_hot_pixels(frame, rows, cols, radius: float) -> np.ndarray:
-    """A copy of `frame` (float32) with the brightest pixel of the disc of `radius` px about
-    each of the pixels (rows, cols) set to the disc's median: the hot pixels `single_pixel`
-    found there, whose plateau of S would hide the spots about them."""
-    return _without_hot_pixels(
-        np.asarray(frame, np.float32),
-        np.asarray(rows, np.int64),
-        np.asarray(cols, np.int64),
-        half_widths(float(radius)),
-    )
+def without_hot_pixels(frame, rows, cols, radius: float, gain: float, variance_floor: float):
+    """`frame` (float32), or a copy of it with the brightest pixel of the disc of each
+    candidate that `single_pixel` finds to be one pixel set to the disc's median: a hot pixel,
+    whose plateau of S would hide the spots about it."""
+    frame = np.asarray(frame, np.float32)
+    hot, brightest, middles = _hot_pixels(frame, rows, cols, radius, gain, variance_floor)
+    if not hot.any():
+        return frame
+    frame = frame.copy()
+    frame.flat[brightest[hot]] = middles[hot]
+    return frame
 
 
 @njit(cache=True, nogil=True)
@@ -438,22 +425,26 @@ def spot_mask(shape, rows, cols, radius):
 @njit(cache=True, nogil=True)
 def _disc_values(frame, row, col, widths, out):
     """The frame's values in the disc (row half-widths `widths`) about (row, col), clipped to
-    the frame, into `out`; their number."""
+    the frame, into `out`; their number and the flat index of the brightest (the first of
+    equals in row-major order)."""
     reach, n = widths.shape[0] // 2, 0
+    top, brightest = -np.inf, row * frame.shape[1] + col
     for k in range(2 * reach + 1):
         r = row + k - reach
         if 0 <= r < frame.shape[0]:
             for c in range(max(col - widths[k], 0), min(col + widths[k] + 1, frame.shape[1])):
                 out[n] = frame[r, c]
                 n += 1
-    return n
+                if frame[r, c] > top:
+                    top, brightest = frame[r, c], r * frame.shape[1] + c
+    return n, brightest
 
 
 @njit(cache=True, nogil=True)
 def _disc_at(frame, row, col, widths, scratch):
     """Sum and pixel count of the disc (row half-widths `widths`) about (row, col), clipped to
     the frame (`scratch` holds its values)."""
-    n = _disc_values(frame, row, col, widths, scratch)
+    n, _ = _disc_values(frame, row, col, widths, scratch)
     return scratch[:n].sum(), n
 
 
@@ -627,8 +618,8 @@ def spot_significance(frame, radius: float, gain: float, variance_floor: float, 
     cols, S; most significant first), with the background read twice: the first maxima's
     discs, grown by `MASK_BEYOND` px, are kept out of the second reading's rings, so that a
     dense lattice's spots do not raise their neighbours' background; dead pixels
-    (`dead_pixels`) out of both; the hot pixels among the first maxima (`single_pixel`) set to
-    their discs' medians for the second (`without_hot_pixels`). Maxima on one plateau of S are
+    (`dead_pixels`) out of both; the hot pixels among the first maxima set to their discs'
+    medians for the second (`without_hot_pixels`). Maxima on one plateau of S are
     one spot (`one_spot`)."""
     frame = np.asarray(frame, np.float32)
     # S <= z where z > 0, so S is needed only where z could reach a valley between maxima
@@ -646,9 +637,8 @@ def spot_significance(frame, radius: float, gain: float, variance_floor: float, 
             z, frame, alive, dead_rows, dead_cols, outer, radius, gain, variance_floor, exact
         )
     rows, cols, _ = significant_maxima(z, threshold)
-    hot = single_pixel(frame, rows, cols, radius, gain, variance_floor)
-    if hot.any():  # the second reading's windows about the first maxima hold every change
-        frame = without_hot_pixels(frame, rows[hot], cols[hot], radius)
+    # the second reading's windows about the first maxima hold every pixel this changes
+    frame = without_hot_pixels(frame, rows, cols, radius, gain, variance_floor)
     reach = int(math.floor(radius + MASK_BEYOND))
     keep = alive & ~spot_mask(frame.shape, rows, cols, radius + MASK_BEYOND)
     read_again(z, frame, keep, rows, cols, outer + reach, radius, gain, variance_floor, exact)
