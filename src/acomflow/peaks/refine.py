@@ -84,9 +84,10 @@ def _ring_plane(image, cy, cx, inner, outer):
         y = r - cy
         for c in range(c0, c1 + 1):
             x = c - cx
-            if y * y + x * x < hole or y * y + x * x >= beyond:
+            d2 = y * y + x * x
+            if d2 < hole or d2 >= beyond:
                 continue
-            d = math.sqrt(y * y + x * x)
+            d = math.sqrt(d2)
             w = _coverage(outer, d) - _coverage(inner, d)
             if w > 0.0:
                 v = image[r, c]
