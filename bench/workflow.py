@@ -66,9 +66,9 @@ def main():
     parser.add_argument("--scan", type=int, nargs=2, default=[40, 50], metavar=("NY", "NX"))
     parser.add_argument("--frame-size", type=int, default=512)
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--detection", default="prominence", choices=["prominence", "matched"])
+    parser.add_argument("--detection", default="matched", choices=["prominence", "matched"])
     parser.add_argument(
-        "--matched-bin", default=1, type=lambda v: v if v == "auto" else int(v), metavar="N|auto"
+        "--matched-bin", default="auto", type=lambda v: v if v == "auto" else int(v), metavar="N|auto"
     )
     args = parser.parse_args()
 

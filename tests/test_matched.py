@@ -334,7 +334,9 @@ def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
     matched = registration_accuracy(
         test_bed, RegistrationSettings(detection="matched", n_spots_max=500), 256
     )
-    paper = registration_accuracy(test_bed, RegistrationSettings(n_spots_max=500), 256)
+    paper = registration_accuracy(
+        test_bed, RegistrationSettings(detection="prominence", n_spots_max=500), 256
+    )
     found = matched["recall_all"]
     assert found["recall"] >= 0.90 and found["recall_snr_10"] >= 0.97
     assert found["snr"]["[5.0, 7.0)"]["recall"] >= 0.78
@@ -412,7 +414,7 @@ def test_the_reflections_the_paper_misses_in_a_real_block_file():
     assert radius == 2.5 and spots >= 30
     settings = RegistrationSettings(detection="matched", matched_radius=radius, gain=gain)
     for frame in frames:
-        paper, _ = register_frame(frame, RegistrationSettings(), 255.0)
+        paper, _ = register_frame(frame, RegistrationSettings(detection="prominence"), 255.0)
         matched, _ = register_frame(frame, settings, 255.0)
         for row, col in ((53, 77), (112, 64)):
             assert np.hypot(matched["y"] - row, matched["x"] - col).min() < 2.0

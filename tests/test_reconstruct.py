@@ -70,12 +70,14 @@ def round_trip():
     positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:10]
     rows = []
     for _, _, frame in frames(settings, positions):
-        table, _ = register_frame(frame, RegistrationSettings(), settings.saturation_level)
+        table, _ = register_frame(
+            frame, RegistrationSettings(detection="prominence"), settings.saturation_level
+        )
         image = render_frame(
             table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
         )
         again, _ = register_frame(
-            image, RegistrationSettings(noise="corners")
+            image, RegistrationSettings(detection="prominence", noise="corners")
         )  # a rendering has no Poisson noise
         distance, index = cKDTree(np.c_[again["y"], again["x"]]).query(
             np.c_[table["y"], table["x"]]
@@ -126,11 +128,13 @@ def test_relative_intensities_follow_the_truth():
     positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:8]
     spreads = []
     for _, truth, frame in frames(settings, positions):
-        table, _ = register_frame(frame, RegistrationSettings(), 1e9)
+        table, _ = register_frame(frame, RegistrationSettings(detection="prominence"), 1e9)
         image = render_frame(
             table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
         )
-        again, _ = register_frame(image, RegistrationSettings(noise="corners"))
+        again, _ = register_frame(
+            image, RegistrationSettings(detection="prominence", noise="corners")
+        )
         _, index, inside = match(again, truth)
         t = truth.iloc[index]
         neighbour = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[truth.y, truth.x], k=2)[0][:, 1][
@@ -236,10 +240,12 @@ def test_masking_keeps_the_subtracted_frame_inside_discs_only():
     position = next((y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2)
     _, truth, frame = next(frames(settings, [position]))
     masked, reference, vbf = mask_frame(
-        frame, RegistrationSettings(), 5.0, settings.saturation_level
+        frame, RegistrationSettings(detection="prominence"), 5.0, settings.saturation_level
     )
     found = detect_spots(
-        frame.astype(np.float32), RegistrationSettings(), settings.saturation_level
+        frame.astype(np.float32),
+        RegistrationSettings(detection="prominence"),
+        settings.saturation_level,
     )
     yy, xx = np.mgrid[: frame.shape[0], : frame.shape[1]]
     near = np.zeros(frame.shape, bool)
@@ -253,7 +259,12 @@ def test_masking_keeps_the_subtracted_frame_inside_discs_only():
         rel=0.01,
     )
     assert 0 < reference < masked.max()
-    assert mask_frame(np.full((32, 32), np.nan), RegistrationSettings(), 5.0)[0].max() == 0
+    assert (
+        mask_frame(np.full((32, 32), np.nan), RegistrationSettings(detection="prominence"), 5.0)[
+            0
+        ].max()
+        == 0
+    )
 
 
 @pytest.mark.parametrize("batch_rows", [1, 3, 1000])

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from acomflow.register.dataset import centre_settings, merge_shards, register_shard
+from acomflow.register.measured import measured_settings
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
@@ -120,8 +121,10 @@ def test_table_contents_and_provenance(store):
     ).all()
     metadata = read_metadata(store / "two.spots.parquet")
     assert metadata["scan_shape"] == [14, 3] and metadata["frame_shape"] == [96, 96]
+    measured = measured_settings(store / "raw", RegistrationSettings())
+    assert measured.gain > 0 and measured.matched_radius > 0  # the values registered with
     assert metadata["parameters"] == {
-        **RegistrationSettings().as_dict(),
+        **measured.as_dict(),
         "average": 1,
         "centre_reference": "direct beam spot",
     }
@@ -178,3 +181,29 @@ def test_centre_on_measures_from_the_plane_and_checks_positions(tmp_path):
         ValueError, match="c.parquet: its scan positions are not those of the registered patterns"
     ):
         centre_on(spots, patterns.iloc[:3], tmp_path / "c.parquet")
+
+
+def test_settings_measured_on_frames_in_memory_are_the_workflows(store):
+    """The library's way (config/README.md): the gain and disc measured on a sample of frames
+    held in memory are those each shard measures on the store, and one frame registered with
+    them gives the table's spots; unmeasured, the default detection asks for them by name."""
+    from acomflow.register.frame import register_frame
+    from acomflow.register.measured import sample_frames, settings_measured_on
+    from acomflow.store import store_frames, store_saturation
+
+    frames, saturation = store_frames(store / "raw", flat=True), store_saturation(store / "raw")
+    sample = [np.asarray(frames[i : i + 1][0]) for i in sample_frames(frames.shape[0])]
+    settings = settings_measured_on(sample, RegistrationSettings(), saturation)
+    assert settings == measured_settings(store / "raw", RegistrationSettings())
+    run(store, 2, "library")
+    table = pd.read_parquet(store / "library.spots.parquet")
+    busiest = table.groupby(["scan_y", "scan_x"]).size().nlargest(3).index
+    for y, x in busiest:
+        frame = np.asarray(frames[3 * y + x : 3 * y + x + 1][0], np.float32)
+        spots, _ = register_frame(frame, settings, saturation)
+        mine = table[(table.scan_y == y) & (table.scan_x == x)]
+        assert len(mine) == len(spots["x"]) > 1
+        for column in ("x", "y", "prominence"):
+            assert (mine[column].to_numpy() == np.float32(spots[column])).all()
+    with pytest.raises(ValueError, match="settings_measured_on"):
+        register_frame(np.asarray(frames[0:1][0], np.float32), RegistrationSettings(), saturation)

@@ -58,7 +58,9 @@ def test_detection_on_noisy_frames(size, seed, dtype):
     recall, false, matched, registered, beam = [], {0: [], 1: []}, 0, 0, []
     unsettled = []
     for region, truth, frame in frames(settings, [(y, x) for y in range(8) for x in range(8)]):
-        spots, pattern = register_frame(frame, RegistrationSettings(), settings.saturation_level)
+        spots, pattern = register_frame(
+            frame, RegistrationSettings(detection="prominence"), settings.saturation_level
+        )
         assert pattern["n_spots"] == len(spots["x"]) and pattern["noise_sigma"] > 0
         unsettled += list(spots["flags"] & FLAG_NOT_CONVERGED > 0)
         distance, index, inside = match(spots, truth)
@@ -96,7 +98,9 @@ def test_poisson_noise_beats_the_paper_threshold_on_amorphous_rings(noisy):
             continue
         for noise in counts:
             spots, _ = register_frame(
-                frame, RegistrationSettings(noise=noise), settings.saturation_level
+                frame,
+                RegistrationSettings(detection="prominence", noise=noise),
+                settings.saturation_level,
             )
             counts[noise] += int((~match(spots, truth)[2]).sum())
     assert counts["corners"] >= 10 * max(counts["poisson"], 1)
@@ -128,7 +132,9 @@ def test_noise_free_positions(size, seed):
     errors = {"frame": ([], []), "subtracted": ([], [])}  # (position errors px, true SNRs)
     for _, truth, frame in frames(settings, positions):
         for image, (error, snr) in errors.items():
-            spots, _ = register_frame(frame, RegistrationSettings(refine_on=image), 1e9)
+            spots, _ = register_frame(
+                frame, RegistrationSettings(detection="prominence", refine_on=image), 1e9
+            )
             e, t = isolated_matches(spots, truth, size)
             error += list(e)
             snr += list(t.snr)
@@ -179,7 +185,9 @@ def test_noisy_positions_against_an_oracle_centroid(size, seed, dtype):
             settings.supersample,
         )
         clean = frame.astype(np.float64) - gain * (pattern.expected - discs)
-        spots, _ = register_frame(frame, RegistrationSettings(), settings.saturation_level)
+        spots, _ = register_frame(
+            frame, RegistrationSettings(detection="prominence"), settings.saturation_level
+        )
         error, t = isolated_matches(spots, truth, size)
         for e, (_, spot) in zip(error, t.iterrows()):
             window = (
@@ -208,7 +216,9 @@ def test_epattern_v4_mode(noisy):
     settings, data = noisy
     region, truth, frame = next(item for item in data if item[0] == 2)
     spots, _ = register_frame(
-        frame, RegistrationSettings(refine="epattern-v4"), settings.saturation_level
+        frame,
+        RegistrationSettings(detection="prominence", refine="epattern-v4"),
+        settings.saturation_level,
     )
     assert (spots["radius"] == 3.0).all()
     distance, _, inside = match(spots, truth)
@@ -224,7 +234,7 @@ def test_epattern_v4_mode(noisy):
     ],
 )
 def test_bad_frames_are_flagged_not_crashed(frame, flag):
-    spots, pattern = register_frame(frame, RegistrationSettings(), 65535)
+    spots, pattern = register_frame(frame, RegistrationSettings(detection="prominence"), 65535)
     assert pattern["flags"] == flag and pattern["n_spots"] == 0 and len(spots["x"]) == 0
 
 

@@ -24,6 +24,33 @@ from .common import crystalline_patterns, evenly, frame_spots, read_frame
 BLUR_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
+def position_errors(
+    frames: list,
+    settings: RegistrationSettings,
+    reconstruction: ReconstructionSettings,
+    saturation: float,
+    truths: list | None = None,
+) -> tuple[float, float]:
+    """The median round-trip offset (px) of the diffracted spots of `frames` registered with
+    `settings`, and with `truths` (one truth spots table per frame) the median distance of the
+    matched diffracted spots to the truth (NaN without)."""
+    offsets, errors = [], []
+    for i, frame in enumerate(frames):
+        spots, pattern = register_frame(frame, settings, saturation)
+        diffracted = ~spots["is_direct_beam"]
+        image = render_frame(
+            spots, (pattern["centre_y"], pattern["centre_x"]), frame.shape, reconstruction
+        )
+        offsets.append(round_trip(spots, image, settings)[0][diffracted])
+        if truths is not None:
+            distance, index, inside = match(spots, truths[i])
+            errors.append(
+                distance[inside & diffracted & ~truths[i].is_direct_beam.to_numpy()[index]]
+            )
+    truth = np.median(np.concatenate(errors)) if errors else np.nan
+    return float(np.nanmedian(np.concatenate(offsets))), float(truth)
+
+
 def accuracy_by_blur(
     frames: list,
     settings: RegistrationSettings,
@@ -31,32 +58,14 @@ def accuracy_by_blur(
     saturation: float,
     truths: list | None = None,
 ) -> pd.DataFrame:
-    """For every sigma of BLUR_SIGMAS: the median round-trip offset (px) of the diffracted spots
-    of `frames` registered with that blur, and with `truths` (one truth spots table per frame)
-    the median distance of the matched diffracted spots to the truth."""
+    """`position_errors` (columns round_trip_px, truth_px) of `frames` registered with the
+    paper's detection (`detection: prominence`, whose detection image the blur is) and the rest
+    of `settings`, for every sigma of BLUR_SIGMAS."""
     rows = []
     for sigma in BLUR_SIGMAS:
-        blurred = dataclasses.replace(settings, blur_sigma=sigma)
-        offsets, errors = [], []
-        for i, frame in enumerate(frames):
-            spots, pattern = register_frame(frame, blurred, saturation)
-            diffracted = ~spots["is_direct_beam"]
-            image = render_frame(
-                spots, (pattern["centre_y"], pattern["centre_x"]), frame.shape, reconstruction
-            )
-            offsets.append(round_trip(spots, image, blurred)[0][diffracted])
-            if truths is not None:
-                distance, index, inside = match(spots, truths[i])
-                errors.append(
-                    distance[inside & diffracted & ~truths[i].is_direct_beam.to_numpy()[index]]
-                )
-        rows.append(
-            {
-                "blur_sigma": sigma,
-                "round_trip_px": np.nanmedian(np.concatenate(offsets)),
-                "truth_px": np.median(np.concatenate(errors)) if errors else np.nan,
-            }
-        )
+        paper = dataclasses.replace(settings, detection="prominence", blur_sigma=sigma)
+        errors = position_errors(frames, paper, reconstruction, saturation, truths)
+        rows.append(dict(zip(("blur_sigma", "round_trip_px", "truth_px"), (sigma, *errors))))
     return pd.DataFrame(rows)
 
 
@@ -130,16 +139,22 @@ def figure_4(
     )
     if truths is not None:
         blur_ax.plot(by_blur.blur_sigma, by_blur.truth_px, "s-", label="against the truth")
-    blur_ax.axvline(
-        settings.blur_sigma,
-        color="k",
-        ls=":",
-        lw=0.8,
-        label=f"setting ({settings.blur_sigma:g} px)",
-    )
+    if settings.detection == "prominence":
+        blur_ax.axvline(
+            settings.blur_sigma,
+            color="k",
+            ls=":",
+            lw=0.8,
+            label=f"setting ({settings.blur_sigma:g} px)",
+        )
+    else:  # the matched filter has no blur: its errors are levels beside the paper's curves
+        levels = position_errors(frames, settings, draw, saturation, truths)
+        for level, style, name in zip(levels, ("--", ":"), ("round trip", "against the truth")):
+            if np.isfinite(level):
+                blur_ax.axhline(level, color="k", ls=style, lw=0.8, label=f"matched: {name}")
     errors = by_blur[["round_trip_px", "truth_px"]].to_numpy()
     blur_ax.set(
-        xlabel="Gaussian blur sigma of detection (px)",
+        xlabel="Gaussian blur sigma of the paper's detection (px)",
         ylabel="median position error (px)",
         yscale="log" if (errors > 0).any() else "linear",  # no positive error: nothing to log
         title=f"(d) position accuracy vs filtering ({len(frames)} patterns)",

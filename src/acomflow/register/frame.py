@@ -155,8 +155,9 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
     radius = settings.matched_radius
     if radius == "auto":
         raise ValueError(
-            "registration matched_radius 'auto' is measured over a dataset "
-            "(register.measured.measured_settings); give one frame's registration a radius in px"
+            "registration matched_radius 'auto' must first be measured on a sample of frames: "
+            "register with register.measured.settings_measured_on(frames, settings), or give "
+            "the radius in px"
         )
     gain, floor = matched_noise(frame, settings, saturation, sigma)
     block = bin_factor(settings.matched_bin, radius)

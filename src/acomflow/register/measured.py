@@ -42,32 +42,40 @@ def dataset_gain(frames, saturation: float = np.inf) -> float | None:
 
 
 def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
-    """`settings` with, for `detection: matched`, the gain (where null) and the disc (where
-    `auto`) measured on the store's `sample_frames`, the gain first: the disc is measured with
-    it."""
+    """`settings` measured (`settings_measured_on`) on the store's `sample_frames`."""
     if settings.detection != "matched":
         return settings
     frames = store_frames(store_dir, flat=True)
     sample = [frames[i : i + 1][0] for i in sample_frames(frames.shape[0])]
-    saturation = store_saturation(store_dir)
+    return settings_measured_on(sample, settings, store_saturation(store_dir), store_dir)
+
+
+def settings_measured_on(
+    frames, settings: RegistrationSettings, saturation: float = np.inf, source="frames"
+) -> RegistrationSettings:
+    """`settings` with, for `detection: matched`, the gain (where null) and the disc (where
+    `auto`) measured on `frames` (a sequence of 2D frames of one detector, `source` naming them
+    in the log), the gain first: the disc is measured with it."""
+    if settings.detection != "matched":
+        return settings
     if settings.gain is None:
-        gain = dataset_gain(sample, saturation)
+        gain = dataset_gain(frames, saturation)
         logger.info(
             "%s: the detector's gain %s counts per electron (gain: null), the median of %d frames",
-            store_dir,
+            source,
             "unreadable, each frame's own" if gain is None else f"{gain:.4g}",
-            len(sample),
+            len(frames),
         )
         settings = dataclasses.replace(settings, gain=gain)
     if settings.matched_radius == "auto":
-        radius, spots = spot_radius(sample, saturation, settings.gain)
+        radius, spots = spot_radius(frames, saturation, settings.gain)
         logger.info(
             "%s: the matched filter's disc %.1f px (matched_radius: auto), from %d faint spots "
             "in %d frames",
-            store_dir,
+            source,
             radius,
             spots,
-            len(sample),
+            len(frames),
         )
         settings = dataclasses.replace(settings, matched_radius=radius)
     return settings

@@ -27,9 +27,9 @@ class RegistrationSettings(ConfigSection):
         "refine_on": REFINE_IMAGES,
     }
 
-    detection: str = "prominence"
+    detection: str = "matched"
     matched_radius: float | str = "auto"  # px, or "auto": measured (register.measured)
-    matched_bin: int | str = 1  # px: blocks summed before the matched filter, or "auto"
+    matched_bin: int | str = "auto"  # px: blocks summed before the matched filter, or "auto"
     significance: float = 4.25
     false_discovery: float = 0.05
     gain: float | None = None  # counts per electron; None: a dataset's (register.measured)
