@@ -68,7 +68,10 @@ def main():
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--detection", default="matched", choices=["prominence", "matched"])
     parser.add_argument(
-        "--matched-bin", default="auto", type=lambda v: v if v == "auto" else int(v), metavar="N|auto"
+        "--matched-bin",
+        default="auto",
+        type=lambda v: v if v == "auto" else int(v),
+        metavar="N|auto",
     )
     args = parser.parse_args()
 
