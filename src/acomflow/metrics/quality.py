@@ -23,7 +23,6 @@ from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.background import subtract_background
 from ..register.frame import register_frame
-from ..register.measured import measured_settings
 from ..register.settings import RegistrationSettings
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar
@@ -99,8 +98,11 @@ def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[f
 
 def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSettings):
     """Register `reconstruction` again and pair each table spot with the nearest spot found:
-    (distance px, that spot's integrated counts); NaN where nothing was found."""
-    again, _ = register_frame(reconstruction, dataclasses.replace(settings, noise="corners"))
+    (distance px, that spot's integrated counts); NaN where nothing was found. Whatever the
+    detection of `settings`, the reconstruction's spots are found by the paper's (prominence,
+    `noise: corners`): a noise-free image gives the matched filter no noise to weigh them by."""
+    paper = dataclasses.replace(settings, detection="prominence", noise="corners")
+    again, _ = register_frame(reconstruction, paper)
     n = len(spots["x"])
     if len(again["x"]) == 0 or n == 0:
         return np.full(n, np.nan), np.full(n, np.nan)
@@ -162,7 +164,6 @@ def quality_lines(
 ):
     """The quality stage of a dataset and its scan lines [start, stop) = `lines` (default:
     all), as (stage, lines, the scan lines [start, stop), nx) for `scan.run` or `scan.run_shard`."""
-    registration = measured_settings(store_dir, registration)
     sidecar = read_sidecar(store_dir)
     ny, nx = sidecar["scan_shape"]
     lines = lines or (0, ny)

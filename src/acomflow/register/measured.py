@@ -6,7 +6,7 @@ reading of them (`noise.poisson_gain`) is not: at a fraction of an electron per 
 vacuum, the read noise clipped at 0 makes it read about half of the gain it reads on the
 crystals' patterns, and the frame's significances too high by ~sqrt(2). The median over the
 sample is the one gain every frame is registered with. Every stage that registers frames
-(registration shards, masks, quality, figures) measures on the same `sample_frames`, so they
+(registration shards, masks, figures) measures on the same `sample_frames`, so they
 all register alike and a dataset's tables do not depend on its sharding.
 """
 
