@@ -1,7 +1,6 @@
 """Quality metrics and figures (issue 6): truth accuracy on a hand-made case, the round trip and
 intensity conservation on a synthetic scan, and the figures' measurements."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
