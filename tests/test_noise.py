@@ -56,6 +56,11 @@ def test_poisson_gain_ignores_saturated_pixels_and_undecidable_frames():
     assert poisson_gain(frame, saturation=65535.0) == pytest.approx(3.0, rel=0.05)
     zero = np.zeros((64, 64), np.float32)
     assert poisson_gain(zero) == 0.0
+    # A ramp (the real-file test's EMPAD frames) has no counting noise: it read 2e-14 counts per
+    # electron, which made every pixel of it a spot of the matched filter.
+    ramp = np.arange(128 * 128, dtype=np.float32).reshape(128, 128)
+    assert poisson_gain(ramp) == poisson_gain(ramp, quantised=True) == 0.0
+    assert poisson_gain(frame / 1e4, saturation=6.5535) == pytest.approx(3e-4, rel=0.05)
 
 
 def test_quantised_frames_are_told_by_their_values():

@@ -102,6 +102,7 @@ def sigma_annulus(subtracted: np.ndarray, inner: float, outer: float) -> float:
 
 _CHI2_1_MEDIAN = 0.454936  # median of a chi-square variable with one degree of freedom
 ROUNDING_VARIANCE = 1.0 / 12.0  # counts^2: variance of rounding to integer counts
+MOST_ELECTRONS = 1e9  # per pixel, more than any detector holds: a gain that reads more is noise
 # counts^2: the least variance of a whole-count pixel whose mean lies a fraction f of a count
 # past a whole count is f (1 - f); averaged over f, 1/6
 WHOLE_COUNT_VARIANCE = 1.0 / 6.0
@@ -166,7 +167,8 @@ def _at_least(means, variances, middle):
 def poisson_gain(
     raw: np.ndarray, saturation: float = np.inf, step: int = 2, quantised: bool = False
 ) -> float:
-    """Counts per electron g of a counting detector, from the frame itself (0 if undecidable).
+    """Counts per electron g of a counting detector, from the frame itself (0 if undecidable,
+    as where it would put more than `MOST_ELECTRONS` in a pixel: a frame with no counting noise).
 
     The pixel variance is modelled as g m + q for a local mean of m counts, q the rounding
     variance of a `quantised` (integer-count) frame, 0 otherwise. g is found from the squared
@@ -198,7 +200,7 @@ def poisson_gain(
         gain = _median(variances / (means + offset / gain)) / _CHI2_1_MEDIAN if gain > 0 else 0.0
         if abs(gain - previous) <= 1e-4 * previous:
             break
-    return float(gain)
+    return float(gain) if gain * MOST_ELECTRONS >= middle else 0.0
 
 
 def sigma_poisson(
