@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from scipy.spatial import cKDTree
-from test_register_frame import frames
+from test_register_frame import PAPER, frames
 
 from acomflow.metrics.accuracy import match
 from acomflow.reconstruct.discs import pixel_coverage, render_discs
@@ -70,9 +70,7 @@ def round_trip():
     positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:10]
     rows = []
     for _, _, frame in frames(settings, positions):
-        table, _ = register_frame(
-            frame, RegistrationSettings(detection="prominence"), settings.saturation_level
-        )
+        table, _ = register_frame(frame, PAPER, settings.saturation_level)
         image = render_frame(
             table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
         )
@@ -128,7 +126,7 @@ def test_relative_intensities_follow_the_truth():
     positions = [(y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2][:8]
     spreads = []
     for _, truth, frame in frames(settings, positions):
-        table, _ = register_frame(frame, RegistrationSettings(detection="prominence"), 1e9)
+        table, _ = register_frame(frame, PAPER, 1e9)
         image = render_frame(
             table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
         )
@@ -239,12 +237,10 @@ def test_masking_keeps_the_subtracted_frame_inside_discs_only():
     sample = build_sample(settings)
     position = next((y, x) for y in range(8) for x in range(8) if sample.region[y, x] == 2)
     _, truth, frame = next(frames(settings, [position]))
-    masked, reference, vbf = mask_frame(
-        frame, RegistrationSettings(detection="prominence"), 5.0, settings.saturation_level
-    )
+    masked, reference, vbf = mask_frame(frame, PAPER, 5.0, settings.saturation_level)
     found = detect_spots(
         frame.astype(np.float32),
-        RegistrationSettings(detection="prominence"),
+        PAPER,
         settings.saturation_level,
     )
     yy, xx = np.mgrid[: frame.shape[0], : frame.shape[1]]
@@ -259,12 +255,7 @@ def test_masking_keeps_the_subtracted_frame_inside_discs_only():
         rel=0.01,
     )
     assert 0 < reference < masked.max()
-    assert (
-        mask_frame(np.full((32, 32), np.nan), RegistrationSettings(detection="prominence"), 5.0)[
-            0
-        ].max()
-        == 0
-    )
+    assert mask_frame(np.full((32, 32), np.nan), PAPER, 5.0)[0].max() == 0
 
 
 @pytest.mark.parametrize("batch_rows", [1, 3, 1000])

@@ -19,6 +19,8 @@ from acomflow.simulate.render import add_discs
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
 
+PAPER = RegistrationSettings(detection="prominence")  # the paper's, method.md §3.3-3.4
+
 
 def frames(settings, positions):
     """(region, truth spots, recorded frame) for scan positions of a synthetic sample."""
@@ -58,9 +60,7 @@ def test_detection_on_noisy_frames(size, seed, dtype):
     recall, false, matched, registered, beam = [], {0: [], 1: []}, 0, 0, []
     unsettled = []
     for region, truth, frame in frames(settings, [(y, x) for y in range(8) for x in range(8)]):
-        spots, pattern = register_frame(
-            frame, RegistrationSettings(detection="prominence"), settings.saturation_level
-        )
+        spots, pattern = register_frame(frame, PAPER, settings.saturation_level)
         assert pattern["n_spots"] == len(spots["x"]) and pattern["noise_sigma"] > 0
         unsettled += list(spots["flags"] & FLAG_NOT_CONVERGED > 0)
         distance, index, inside = match(spots, truth)
@@ -185,9 +185,7 @@ def test_noisy_positions_against_an_oracle_centroid(size, seed, dtype):
             settings.supersample,
         )
         clean = frame.astype(np.float64) - gain * (pattern.expected - discs)
-        spots, _ = register_frame(
-            frame, RegistrationSettings(detection="prominence"), settings.saturation_level
-        )
+        spots, _ = register_frame(frame, PAPER, settings.saturation_level)
         error, t = isolated_matches(spots, truth, size)
         for e, (_, spot) in zip(error, t.iterrows()):
             window = (
@@ -234,7 +232,7 @@ def test_epattern_v4_mode(noisy):
     ],
 )
 def test_bad_frames_are_flagged_not_crashed(frame, flag):
-    spots, pattern = register_frame(frame, RegistrationSettings(detection="prominence"), 65535)
+    spots, pattern = register_frame(frame, PAPER, 65535)
     assert pattern["flags"] == flag and pattern["n_spots"] == 0 and len(spots["x"]) == 0
 
 
