@@ -46,8 +46,8 @@ from acomflow.tables import read_metadata
 
 DETECTIONS = {
     "prominence": {"detection": "prominence"},
-    "matched": {"detection": "matched"},
-    "matched-binned": {"detection": "matched", "matched_bin": "auto"},
+    "matched": {"detection": "matched", "matched_bin": 1},  # full resolution
+    "matched-binned": {"detection": "matched", "matched_bin": "auto"},  # the default
 }
 
 
@@ -154,7 +154,7 @@ def main():
                     radius = None  # the disc "matched" measures, before "matched-binned"
                     for detection, chosen in DETECTIONS.items():
                         # where the disc sums no block, the same case as "matched"
-                        if chosen.get("matched_bin") and bin_factor("auto", radius) == 1:
+                        if chosen.get("matched_bin") == "auto" and bin_factor("auto", radius) == 1:
                             continue
                         name = f"{size}px {dtype} seed {seed} {detection}"
                         registration = RegistrationSettings(**chosen, n_spots_max=500)
