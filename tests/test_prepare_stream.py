@@ -5,9 +5,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import ndimage
 
+from acomflow.kernels import box_means
 from acomflow.prepare.realign import realign_stream
-from acomflow.prepare.stream import beam_box, beam_signal, blank_frames, cut_lines, line_frames
+from acomflow.prepare.stream import (
+    beam_box,
+    beam_signal,
+    blank_frames,
+    cut_lines,
+    line_frames,
+    pixel_spread,
+)
 from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import StoreWriter
@@ -184,3 +193,33 @@ def test_trim_past_the_end_is_a_clear_error(tmp_path):
         realign_stream(
             tmp_path / "raw", tmp_path / "prepared", scan_shape=(2, 5), mode="trim", first_frame=3
         )
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.random.default_rng(1).poisson(0.69, (64, 65)).astype(np.uint8),  # median on a tie
+        np.random.default_rng(2).poisson(0.3, (128, 128)).astype(np.uint16),  # most pixels 0
+        np.random.default_rng(3).poisson(40.0, (50, 50)).astype(np.uint32),
+        np.rint(np.random.default_rng(4).normal(0.0, 3.0, (40, 41))).astype(np.float32),
+        np.rint(np.random.default_rng(4).normal(0.0, 3.0, (40, 41))).astype(np.int16),
+        np.random.default_rng(5).normal(100.0, 3.0, (40, 41)).astype(np.float32),  # not counts
+        np.full((9, 9), 7, np.uint16),
+    ],
+)
+def test_pixel_spread_is_numpys(frame):
+    """The histogram ranks whole counts (signed and float ones too) as numpy's partitions do."""
+    pixels = frame.astype(np.float32)
+    middle, upper = np.percentile(pixels, [50, 84.13])
+    assert pixel_spread(frame) == (middle, upper, np.median(np.abs(pixels - middle)))
+
+
+@pytest.mark.parametrize("box", [1, 4, 33])
+def test_box_means_are_the_uniform_filters_inside_the_frame(box):
+    rng = np.random.default_rng(6)
+    for frame in (rng.poisson(3.0, (50, 61)).astype(np.uint16), rng.normal(0, 1, (40, 37))):
+        half = box // 2
+        expected = ndimage.uniform_filter(frame.astype(np.float64), box)[
+            half : frame.shape[0] - (box - 1 - half), half : frame.shape[1] - (box - 1 - half)
+        ]
+        np.testing.assert_allclose(box_means(frame, box), expected, rtol=0, atol=1e-12)

@@ -1,4 +1,5 @@
-"""Array kernels every stage may use: Gaussian blur, 3x3 mean, bilinear shift, pixel coverage.
+"""Array kernels every stage may use: Gaussian blur, 3x3 mean, bilinear shift, pixel coverage,
+box means.
 
 Images are 2D float32 (ky, kx) frames; pixel centres sit at integer coordinates, so pixel (r, c)
 covers [r - 0.5, r + 0.5) x [c - 0.5, c + 0.5). Edges repeat their pixels.
@@ -8,6 +9,8 @@ covers [r - 0.5, r + 0.5) x [c - 0.5, c + 0.5). Edges repeat their pixels.
 - `mean3x3`: ImageJ's 3x3 mean.
 - `shift_frame`: scipy.ndimage.shift(order=1, mode="nearest"), separable.
 - `pixel_coverage`: the exact area of a disc inside a unit pixel.
+- `box_means`: the means of every square inside the image (scipy.ndimage.uniform_filter's, less
+  the edges), in one pass.
 """
 
 from __future__ import annotations
@@ -178,3 +181,30 @@ def pixel_coverage(dy, dx, radius):
         + _corner_area(x0, y0, radius)
     )
     return min(max(area, 0.0), 1.0)
+
+
+@njit(cache=True, nogil=True)
+def box_means(image, box):
+    """Mean (float64) of every `box` x `box` square inside a 2D image, (rows - box + 1,
+    cols - box + 1): output (r, c) is the square whose first pixel is (r, c). Running float64
+    sums, exact for whole counts."""
+    rows, cols = image.shape
+    out_rows, out_cols = rows - box + 1, cols - box + 1
+    sums = np.zeros(cols)  # of the current `box` rows, per column
+    for r in range(box):
+        for c in range(cols):
+            sums[c] += image[r, c]
+    means = np.empty((out_rows, out_cols))
+    scale = 1.0 / (box * box)
+    for r in range(out_rows):
+        if r:
+            for c in range(cols):
+                sums[c] += float(image[r + box - 1, c]) - float(image[r - 1, c])
+        total = 0.0
+        for c in range(box):
+            total += sums[c]
+        means[r, 0] = total * scale
+        for c in range(1, out_cols):
+            total += sums[c + box - 1] - sums[c - 1]
+            means[r, c] = total * scale
+    return means

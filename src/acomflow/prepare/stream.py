@@ -10,7 +10,8 @@ I/O.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+
+from ..kernels import box_means
 
 BEAM_SIGNIFICANCE = 8.0  # a frame with a beam shows a disc this many noise sigmas above its level
 
@@ -21,11 +22,53 @@ def beam_box(frame_shape) -> int:
     return max(3, min(frame_shape) // 16) | 1
 
 
+LEVEL_STEP = 4  # boxes per box side between the squares whose median is a frame's level
+LARGEST_COUNT = 1 << 20  # whole counts up to this are ranked by their histogram
+
+
+def _ranked_counts(values: np.ndarray, counts: np.ndarray, qs) -> list[float]:
+    """np.quantile(.., q) (linear) of the data that hold counts[i] times values[i] (values
+    increasing), for each q of qs."""
+    through = np.cumsum(counts)
+    out = []
+    for q in qs:
+        position = (through[-1] - 1) * q
+        lower = int(np.floor(position))
+        below, above = values[np.searchsorted(through, [lower, lower + 1], side="right")]
+        out.append(float(below + (above - below) * (position - lower)) if above != below else below)
+    return out
+
+
+def pixel_spread(frame: np.ndarray) -> tuple[float, float, float]:
+    """(median, 84.13th percentile, median absolute deviation) of a frame's pixels, as numpy's
+    median and percentile give them; a frame of whole counts (most cameras) is ranked by its
+    histogram, several times faster than numpy's partitions."""
+    frame = np.asarray(frame)
+    lowest, highest = float(frame.min()), float(frame.max())
+    if frame.dtype.kind == "u" and highest < LARGEST_COUNT:
+        counts, lowest = np.bincount(frame.ravel()), 0
+    elif highest - lowest < LARGEST_COUNT and np.array_equal(frame, np.floor(frame)):
+        counts = np.bincount((frame - lowest).astype(np.intp).ravel())
+    else:
+        frame = frame.astype(np.float32)
+        middle, upper = (float(v) for v in np.percentile(frame, [50, 84.13]))
+        return middle, upper, float(np.median(np.abs(frame - middle)))
+    values = np.flatnonzero(counts)
+    counts = counts[values]
+    values = values + lowest
+    middle, upper = _ranked_counts(values, counts, (0.5, 0.8413))
+    deviations = np.abs(values - middle)
+    order = np.argsort(deviations, kind="stable")
+    (spread,) = _ranked_counts(deviations[order], counts[order], (0.5,))
+    return middle, upper, spread
+
+
 def beam_signal(frame: np.ndarray, box: int) -> float:
     """How clearly a frame shows a direct beam: the brightest mean of a `box` x `box` square
-    inside the frame above the median of those means, in units of such a mean's noise (the
-    pixels' robust sigma, from their median absolute deviation or, where the camera clips its
-    noise at 0, from the spread of the upper half, over `box`); 0 for a constant frame.
+    inside the frame above the level (the median of those means, on squares every box /
+    LEVEL_STEP px), in units of such a mean's noise (the pixels' robust sigma, from their median
+    absolute deviation or, where the camera clips its noise at 0, from the spread of the upper
+    half, over `box`); 0 for a constant frame.
 
     A blanked frame holds the camera's dark level (a pedestal and read noise, or nothing): its
     brightest box lies a few sigma above the level. A frame with the beam on holds the beam's
@@ -33,21 +76,18 @@ def beam_signal(frame: np.ndarray, box: int) -> float:
     region that scatters most of the beam away), while the frame sum alone cannot tell a thick
     region at low dose from a blank over a pedestal.
     """
-    frame = np.asarray(frame, dtype=np.float32)
+    frame = np.asarray(frame)
     box = min(box, *frame.shape)
-    half = box // 2
-    # squares inside the frame only: at an edge, a filter's padding repeats pixels
-    means = ndimage.uniform_filter(frame, box)[
-        half : frame.shape[0] - (box - 1 - half), half : frame.shape[1] - (box - 1 - half)
-    ]
-    level = float(np.median(means))
+    means = box_means(frame, box)
+    step = max(1, box // LEVEL_STEP)
+    level = float(np.median(means[::step, ::step]))
     peak = float(means.max()) - level
     if peak <= 0:
         return 0.0
-    median, upper = (float(v) for v in np.percentile(frame, [50, 84.13]))
+    middle, upper, deviation = pixel_spread(frame)
     # the upper half's spread holds where the camera clips its noise at 0 (most pixels 0, no
     # absolute deviation); whole counts spread at least sqrt(1/6)
-    sigma = max(1.4826 * float(np.median(np.abs(frame - median))), upper - median, np.sqrt(1 / 6))
+    sigma = max(1.4826 * deviation, upper - middle, np.sqrt(1 / 6))
     return peak / (sigma / box)
 
 
