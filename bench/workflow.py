@@ -6,6 +6,7 @@ compiles), then again on the same cache (every later run).
 
     python bench/workflow.py                             # 2,000 frames of 512 x 512 (40 x 50)
     python bench/workflow.py --scan 20 25 --frame-size 256 --cores 1
+    python bench/workflow.py --later 3                   # three later calls: the machine's spread
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main():
         type=lambda v: v if v == "auto" else int(v),
         metavar="N|auto",
     )
+    parser.add_argument("--later", type=int, default=1, help="later calls on numba's cache")
     args = parser.parse_args()
 
     from acomflow.simulate.dataset import simulate
@@ -100,7 +102,8 @@ def main():
             f"{args.detection} detection (matched_bin {args.matched_bin}), {args.cores} cores: "
             f"snakemake to {TARGET}"
         )
-        for label in ("first run (numba compiles)", "later run (numba cache)"):
+        labels = ["first run (numba compiles)"] + ["later run (numba cache)"] * args.later
+        for label in labels:
             seconds = snakemake_call(work, args.cores, folder / "numba-cache")
             rules = "  ".join(
                 f"{rule} {'/'.join(f'{s:.1f}' for s in times)} s"
