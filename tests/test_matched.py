@@ -25,7 +25,7 @@ from acomflow.register.matched import (
     spot_mask,
     spot_significance,
 )
-from acomflow.register.measured import dataset_gain
+from acomflow.register.measured import dataset_gain, settings_measured_on
 from acomflow.register.radius import spot_radius
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
@@ -409,10 +409,11 @@ def test_the_reflections_the_paper_misses_in_a_real_block_file():
 
     frames = np.asarray(BlockfileFrames(REAL / "blockfile/test1.blo")[:]).astype(np.float32)
     frames = list(frames.reshape(-1, *frames.shape[-2:]))
-    gain = dataset_gain(frames, 255.0)  # `gain: null`
-    radius, spots = spot_radius(frames, 255.0, gain)  # `matched_radius: auto`
+    radius, spots = spot_radius(frames, 255.0, dataset_gain(frames, 255.0))
     assert radius == 2.5 and spots >= 30
-    settings = RegistrationSettings(detection="matched", matched_radius=radius, gain=gain)
+    # `gain: null`, `matched_radius: auto`, as a dataset's
+    settings = settings_measured_on(frames, RegistrationSettings(), 255.0)
+    assert settings.matched_radius == radius
     for frame in frames:
         paper, _ = register_frame(frame, RegistrationSettings(detection="prominence"), 255.0)
         matched, _ = register_frame(frame, settings, 255.0)

@@ -4,10 +4,13 @@ gain (`gain: null`) and the spots' disc (`matched_radius: auto`).
 A detector's counts per electron are the same in every frame of a scan, but a frame's own
 reading of them (`noise.poisson_gain`) is not: at a fraction of an electron per pixel, in
 vacuum, the read noise clipped at 0 makes it read about half of the gain it reads on the
-crystals' patterns, and the frame's significances too high by ~sqrt(2). The median over the
-sample is the one gain every frame is registered with. Every stage that registers frames
-(registration shards, masks, figures) measures on the same `sample_frames`, so they
-all register alike and a dataset's tables do not depend on its sharding.
+crystals' patterns. The median over the sample starts the measurement: the disc is measured
+with it, the sample is registered, and the gain is then read by a photon transfer over the
+pixels off its spots at a couple of electrons and more (`noise.transfer_gain`), where the
+medians read low. That is the one gain every frame is registered with. Every stage that
+registers frames (registration shards, masks, figures) measures on the same
+`sample_frames`, so they all register alike and a dataset's tables do not depend on its
+sharding.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ import numpy as np
 
 from ..logs import logger
 from ..store import store_frames, store_saturation
-from .noise import is_quantised, poisson_gain
+from .frame import register_frame
+from .noise import is_quantised, pixel_samples, poisson_gain, transfer_gain
 from .radius import spot_radius
 from .settings import RegistrationSettings
 
 SAMPLE = 16  # frames of a dataset, spread evenly over the scan
+SPOT_MARGIN = 2.0  # px beyond a spot's refined radius kept out of the photon transfer
+BEAM_MARGIN = 3.0  # x the direct beam's refined radius kept out (its halo's steep flank)
 
 
 def sample_frames(n_frames: int) -> np.ndarray:
@@ -41,6 +47,32 @@ def dataset_gain(frames, saturation: float = np.inf) -> float | None:
     return float(np.median(readings)) if readings else None
 
 
+def off_spots(frame, spots) -> np.ndarray:
+    """True on the pixels of a frame within its registered spots (`register_frame`'s table),
+    each grown by `SPOT_MARGIN` px, the direct beam to `BEAM_MARGIN` x its radius."""
+    yy, xx = np.indices(frame.shape)
+    masked = np.zeros(frame.shape, bool)
+    for y, x, radius, beam in zip(spots["y"], spots["x"], spots["radius"], spots["is_direct_beam"]):
+        reach = radius * BEAM_MARGIN if beam else radius + SPOT_MARGIN
+        r0, r1 = max(int(y - reach), 0), int(y + reach) + 2
+        c0, c1 = max(int(x - reach), 0), int(x + reach) + 2
+        window = (yy[r0:r1, c0:c1] - y) ** 2 + (xx[r0:r1, c0:c1] - x) ** 2 <= reach * reach
+        masked[r0:r1, c0:c1] |= window
+    return masked
+
+
+def transfer_gain_on(frames, settings: RegistrationSettings, saturation: float = np.inf):
+    """The photon-transfer gain (`noise.transfer_gain`) of `frames`, registered with
+    `settings` (their gain the start) to keep their spots out."""
+    means, variances = [], []
+    for frame in map(lambda f: np.asarray(f, np.float32), frames):
+        spots, _ = register_frame(frame, settings, saturation)
+        m, v = pixel_samples(frame, saturation, off_spots(frame, spots))
+        means.append(m)
+        variances.append(v)
+    return transfer_gain(np.concatenate(means), np.concatenate(variances), settings.gain)
+
+
 def measured_settings(store_dir, settings: RegistrationSettings) -> RegistrationSettings:
     """`settings` measured (`settings_measured_on`) on the store's `sample_frames`."""
     if settings.detection != "matched":
@@ -55,13 +87,16 @@ def settings_measured_on(
 ) -> RegistrationSettings:
     """`settings` with, for `detection: matched`, the gain (where null) and the disc (where
     `auto`) measured on `frames` (a sequence of 2D frames of one detector, `source` naming them
-    in the log), the gain first: the disc is measured with it."""
+    in the log): the frames' median gain first, the disc with it, then the gain by photon
+    transfer off the spots they register with both."""
     if settings.detection != "matched":
         return settings
-    if settings.gain is None:
+    measure_gain = settings.gain is None
+    if measure_gain:
         gain = dataset_gain(frames, saturation)
         logger.info(
-            "%s: the detector's gain %s counts per electron (gain: null), the median of %d frames",
+            "%s: the detector's gain %s counts per electron (gain: null) to start with, the "
+            "median of %d frames' readings",
             source,
             "unreadable, each frame's own" if gain is None else f"{gain:.4g}",
             len(frames),
@@ -78,4 +113,14 @@ def settings_measured_on(
             len(frames),
         )
         settings = dataclasses.replace(settings, matched_radius=radius)
+    if measure_gain and settings.gain is not None:
+        start, gain = settings.gain, transfer_gain_on(frames, settings, saturation)
+        logger.info(
+            "%s: the detector's gain %.4g counts per electron by photon transfer off the "
+            "spots (from %.4g)",
+            source,
+            gain,
+            start,
+        )
+        settings = dataclasses.replace(settings, gain=gain)
     return settings

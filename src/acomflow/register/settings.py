@@ -30,7 +30,7 @@ class RegistrationSettings(ConfigSection):
     detection: str = "matched"
     matched_radius: float | str = "auto"  # px, or "auto": measured (register.measured)
     matched_bin: int | str = "auto"  # px: blocks summed before the matched filter, or "auto"
-    significance: float = 4.25
+    significance: float = 4.0
     false_discovery: float = 0.05
     gain: float | None = None  # counts per electron; None: a dataset's (register.measured)
     noise: str = "poisson"
