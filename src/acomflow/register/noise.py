@@ -155,19 +155,27 @@ def _gain_samples(frame, saturation, step):
     return means[:k], variances[:k]
 
 
+def _dithered(raw, saturation: float, quantised: bool):
+    """(float32 frame, saturation limit, variance offset counts^2) to read a gain on: a
+    `quantised` frame dithered by `_dither`, its limit lowered by the dither's half count (a
+    saturated pixel dithered down) and the dither's and rounding's variance as the offset."""
+    frame = np.asarray(raw, dtype=np.float32)
+    limit = np.float32(min(saturation, 3e38))
+    if not quantised:
+        return frame, limit, 0.0
+    return frame + _dither(frame.shape), limit - np.float32(0.5), 2 * ROUNDING_VARIANCE
+
+
 def pixel_samples(raw: np.ndarray, saturation: float = np.inf, masked=None):
     """(local mean m counts, pixel variance counts^2) samples of a frame: the 8 neighbours'
     mean and the squared residual of the 3x3 mean x 9/8 (`_gain_samples`) at every pixel whose
     3x3 neighbourhood is neither saturated nor `masked` (bool, the frame's shape). A quantised
     frame is dithered first, as in `poisson_gain`, and the dither's and rounding's variance
     taken off."""
-    frame = np.array(raw, dtype=np.float32)
-    limit, offset = np.float32(min(saturation, 3e38)), 0.0
-    if is_quantised(frame):
-        frame += _dither(frame.shape)
-        limit, offset = limit - np.float32(0.5), 2 * ROUNDING_VARIANCE
+    frame = np.asarray(raw, dtype=np.float32)
+    frame, limit, offset = _dithered(frame, saturation, is_quantised(frame))
     if masked is not None:
-        frame[masked] = np.inf  # skipped as a saturated pixel is
+        frame = np.where(masked, np.float32(np.inf), frame)  # skipped as a saturated pixel is
     means, variances = _gain_samples(frame, limit, 1)
     return means.astype(np.float64), variances.astype(np.float64) - offset
 
@@ -226,14 +234,7 @@ def poisson_gain(
     electrons per pixel of a halo it reads low (0.45-0.9 of the true gain on the synthetic
     data, whatever the dtype), so the sigma it gives is an effective, not an absolute, scale.
     """
-    frame = np.asarray(raw, dtype=np.float32)
-    limit, offset = np.float32(min(saturation, 3e38)), 0.0
-    if quantised:
-        frame = frame + _dither(frame.shape)
-        limit, offset = (
-            limit - np.float32(0.5),
-            2 * ROUNDING_VARIANCE,
-        )  # a saturated pixel dithered down
+    frame, limit, offset = _dithered(raw, saturation, quantised)
     means, variances = _gain_samples(frame, limit, step)
     if means.size < 16:
         return 0.0
