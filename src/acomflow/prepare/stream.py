@@ -14,16 +14,14 @@ import numpy as np
 from ..kernels import box_means
 
 BEAM_SIGNIFICANCE = 8.0  # a frame with a beam shows a disc this many noise sigmas above its level
+LEVEL_STEP = 4  # a frame's level: the median of the squares' means every box / LEVEL_STEP px
+LARGEST_COUNT = 1 << 20  # whole counts up to this are ranked by their histogram
 
 
 def beam_box(frame_shape) -> int:
     """Side (px, odd) of the box a direct beam is looked for with: a sixteenth of the frame's
     smaller side, at least 3 px (a beam's disc is a few to a few tens of px wide)."""
     return max(3, min(frame_shape) // 16) | 1
-
-
-LEVEL_STEP = 4  # boxes per box side between the squares whose median is a frame's level
-LARGEST_COUNT = 1 << 20  # whole counts up to this are ranked by their histogram
 
 
 def _ranked_counts(values: np.ndarray, counts: np.ndarray, qs) -> list[float]:
@@ -35,7 +33,10 @@ def _ranked_counts(values: np.ndarray, counts: np.ndarray, qs) -> list[float]:
         position = (through[-1] - 1) * q
         lower = int(np.floor(position))
         below, above = values[np.searchsorted(through, [lower, lower + 1], side="right")]
-        out.append(float(below + (above - below) * (position - lower)) if above != below else below)
+        t = position - lower  # interpolated from the nearer end, as numpy does
+        out.append(
+            float(below + (above - below) * t if t < 0.5 else above - (above - below) * (1 - t))
+        )
     return out
 
 
@@ -56,7 +57,7 @@ def pixel_spread(frame: np.ndarray) -> tuple[float, float, float]:
     values = np.flatnonzero(counts)
     counts = counts[values]
     values = values + lowest
-    middle, upper = _ranked_counts(values, counts, (0.5, 0.8413))
+    middle, upper = _ranked_counts(values, counts, (0.5, 84.13 / 100))
     deviations = np.abs(values - middle)
     order = np.argsort(deviations, kind="stable")
     (spread,) = _ranked_counts(deviations[order], counts[order], (0.5,))
