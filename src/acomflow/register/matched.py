@@ -410,16 +410,27 @@ def without_hot_pixels(frame, rows, cols, radius: float, gain: float, variance_f
 
 
 @njit(cache=True, nogil=True)
-def spot_mask(shape, rows, cols, radius):
-    """True on the pixels within `radius` px of any of the pixels (rows, cols)."""
+def _discs_mask(shape, ys, xs, radii):
+    """True on the pixels whose centres lie within radii[k] px of (ys[k], xs[k]) for some k."""
     mask = np.zeros(shape, dtype=np.bool_)
-    reach = int(math.floor(radius))
-    for r0, c0 in zip(rows, cols):
-        for r in range(max(r0 - reach, 0), min(r0 + reach + 1, shape[0])):
-            for c in range(max(c0 - reach, 0), min(c0 + reach + 1, shape[1])):
-                if (r - r0) ** 2 + (c - c0) ** 2 <= radius * radius:
+    for y, x, radius in zip(ys, xs, radii):
+        for r in range(max(int(math.ceil(y - radius)), 0), min(int(y + radius) + 1, shape[0])):
+            for c in range(max(int(math.ceil(x - radius)), 0), min(int(x + radius) + 1, shape[1])):
+                if (r - y) ** 2 + (c - x) ** 2 <= radius * radius:
                     mask[r, c] = True
     return mask
+
+
+def spot_mask(shape, rows, cols, radius):
+    """True on the pixels within `radius` px (one for all, or one per spot) of any of the
+    points (rows, cols px, whole or not)."""
+    rows = np.asarray(rows, np.float64)
+    return _discs_mask(
+        tuple(shape),
+        rows,
+        np.asarray(cols, np.float64),
+        np.broadcast_to(np.asarray(radius, np.float64), rows.shape).copy(),
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -755,7 +766,9 @@ def apart(ys, xs, distance):
 def _quiet_deviation(z, rows, cols, reach):
     """1.4826 x the median absolute deviation of z on every fourth row and column, farther
     than `reach` px from every candidate, and the fraction of those pixels that is left."""
-    near = spot_mask(z.shape, rows, cols, reach)
+    near = _discs_mask(
+        z.shape, rows.astype(np.float64), cols.astype(np.float64), np.full(rows.shape[0], reach)
+    )
     quiet = np.empty((z.shape[0] + 3) // 4 * ((z.shape[1] + 3) // 4), dtype=np.float32)
     n = 0
     for r in range(0, z.shape[0], 4):

@@ -22,6 +22,7 @@ import numpy as np
 from ..logs import logger
 from ..store import store_frames, store_saturation
 from .frame import register_frame
+from .matched import spot_mask
 from .noise import is_quantised, pixel_samples, poisson_gain, transfer_gain
 from .radius import spot_radius
 from .settings import RegistrationSettings
@@ -50,15 +51,9 @@ def dataset_gain(frames, saturation: float = np.inf) -> float | None:
 def off_spots(frame, spots) -> np.ndarray:
     """True on the pixels of a frame within its registered spots (`register_frame`'s table),
     each grown by `SPOT_MARGIN` px, the direct beam to `BEAM_MARGIN` x its radius."""
-    yy, xx = np.indices(frame.shape)
-    masked = np.zeros(frame.shape, bool)
-    for y, x, radius, beam in zip(spots["y"], spots["x"], spots["radius"], spots["is_direct_beam"]):
-        reach = radius * BEAM_MARGIN if beam else radius + SPOT_MARGIN
-        r0, r1 = max(int(y - reach), 0), int(y + reach) + 2
-        c0, c1 = max(int(x - reach), 0), int(x + reach) + 2
-        window = (yy[r0:r1, c0:c1] - y) ** 2 + (xx[r0:r1, c0:c1] - x) ** 2 <= reach * reach
-        masked[r0:r1, c0:c1] |= window
-    return masked
+    radii = np.asarray(spots["radius"], np.float64)
+    reach = np.where(spots["is_direct_beam"], radii * BEAM_MARGIN, radii + SPOT_MARGIN)
+    return spot_mask(frame.shape, spots["y"], spots["x"], reach)
 
 
 def transfer_gain_on(frames, settings: RegistrationSettings, saturation: float = np.inf):
