@@ -60,7 +60,7 @@ def transfer_gain_on(frames, settings: RegistrationSettings, saturation: float =
     """The photon-transfer gain (`noise.transfer_gain`) of `frames`, registered with
     `settings` (their gain the start) to keep their spots out."""
     means, variances = [], []
-    for frame in map(lambda f: np.asarray(f, np.float32), frames):
+    for frame in map(np.asarray, frames):
         spots, _ = register_frame(frame, settings, saturation)
         m, v = pixel_samples(frame, saturation, off_spots(frame, spots))
         means.append(m)
