@@ -44,6 +44,7 @@ from acomflow.simulate.dataset import simulate
 from acomflow.simulate.settings import HARD_TEST_BED, SyntheticSettings
 from acomflow.tables import read_metadata
 
+PASSES = 7
 DETECTIONS = {
     "prominence": {"detection": "prominence"},
     "matched": {"detection": "matched", "matched_bin": 1},  # full resolution
@@ -52,8 +53,9 @@ DETECTIONS = {
 
 
 def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
-    """Milliseconds per frame (median of 3 passes over up to 40 frames) of the floor and of
-    `register_frame` with each detection."""
+    """Milliseconds per frame (the fastest of `PASSES` passes over up to 40 frames: other work
+    on the machine only ever adds time) of the floor and of `register_frame` with each
+    detection."""
     data = np.load(scan_dir / "raw" / "data.npy", mmap_mode="r")
     frames = data.reshape(-1, frame_size, frame_size)[:40]
     settings = {
@@ -69,17 +71,16 @@ def per_frame_ms(scan_dir: Path, frame_size: int, saturation: float) -> dict:
             for detection, s in settings.items()
         },
     }
-    costs = {}
-    for name, task in tasks.items():
+    passes = {name: [] for name in tasks}
+    for task in tasks.values():
         task(frames[0])  # the JIT warm-up
-        passes = []
-        for _ in range(3):
+    for _ in range(PASSES):  # interleaved, so that a slow spell of the machine hits every task
+        for name, task in tasks.items():
             start = time.perf_counter()
             for frame in frames:
                 task(frame)
-            passes.append((time.perf_counter() - start) / len(frames) * 1e3)
-        costs[name] = float(np.median(passes))
-    return costs
+            passes[name].append((time.perf_counter() - start) / len(frames) * 1e3)
+    return {name: min(times) for name, times in passes.items()}
 
 
 def pooled(cases: dict, size: int, detection: str) -> dict:

@@ -12,7 +12,9 @@ the nearest other peak); iterate
     radius <- (the radius in 0.5 px steps up to r_limit whose disc has the largest standard
               deviation on `smooth`, a lightly blurred background-subtracted frame) - 1 px, at
               least 1 px;
-until the centre moves less than `tolerance` px with the radius unchanged (else flagged). A
+until the centre moves less than `tolerance` px with the radius unchanged (else flagged); a centre
+that settles slowly (each step a fixed fraction of the last) is moved on to where its steps lead,
+and the next centroid tests that point, so the result is the same fixed point in fewer steps. A
 radius that returns to its value before the last change is frozen at the larger of the two (on
 weak spots the two would alternate for ever). The final centroid is taken in the disc of the
 std-maximising radius itself (radius + 1 px, at most r_limit): a window edge that crosses the
@@ -37,6 +39,9 @@ from numba import njit
 from scipy.spatial import cKDTree
 
 FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
+# A settling centre whose steps shrink by this ratio or less is moved to the limit of their
+# geometric series (at most 3 steps ahead); the next centroid then tests that point.
+EXTRAPOLATE_BELOW = 0.75
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -89,17 +94,16 @@ def _ring_plane(image, cy, cx, inner, outer):
                 continue
             d = math.sqrt(d2)
             w = _coverage(outer, d) - _coverage(inner, d)
-            if w > 0.0:
-                v = image[r, c]
-                n += w
-                sy += w * y
-                sx += w * x
-                syy += w * y * y
-                sxx += w * x * x
-                syx += w * y * x
-                sv += w * v
-                svy += w * v * y
-                svx += w * v * x
+            v = image[r, c]
+            n += w
+            sy += w * y
+            sx += w * x
+            syy += w * y * y
+            sxx += w * x * x
+            syx += w * y * x
+            sv += w * v
+            svy += w * v * y
+            svx += w * v * x
     if n < 6:
         return (sv / n if n > 0 else 0.0), 0.0, 0.0
     # centred normal equations: the slopes from the 2x2 covariance system, then the offset
@@ -127,12 +131,13 @@ def _centroid(image, cy, cx, radius):
             d2 = (r - cy) ** 2 + (c - cx) ** 2
             if d2 >= beyond:
                 continue
-            w = _coverage(radius, math.sqrt(d2))
-            v = image[r, c] - (a + by * (r - cy) + bx * (c - cx))
-            if w > 0.0 and v > 0.0:
-                s += w * v
-                sy += w * v * r
-                sx += w * v * c
+            # branch-free: a noisy pixel's sign is a coin toss the processor cannot predict
+            wv = _coverage(radius, math.sqrt(d2)) * max(
+                image[r, c] - (a + by * (r - cy) + bx * (c - cx)), 0.0
+            )
+            s += wv
+            sy += wv * r
+            sx += wv * c
     if s <= 0.0:
         return cy, cx
     return sy / s, sx / s
@@ -151,42 +156,43 @@ def centroids(image, ys, xs, radius):
 def _std_radius(image, cy, cx, r_limit):
     """The radius (0.5 px steps, 1 .. r_limit) whose disc has the largest standard deviation.
 
-    One pass over the window: a pixel at distance d is fully inside every candidate radius
-    >= d + 0.5 (added once, to a running sum over the candidates) and partly inside at most two.
+    One pass over the window. A pixel at distance d falls in shell b = ceil(2 d - 1): it is
+    wholly inside every candidate radius 1 + k/2 with k >= b, and partly inside k = b - 1
+    (coverage 1 + b/2 - d) and k = b - 2 (coverage 1/2 + b/2 - d); both are linear in d, so each
+    shell keeps the sums of v^p and d v^p (p = 0, 1, 2) and the candidates are read off them.
     """
     n = int(math.floor((r_limit - 1.0) / 0.5 + 1e-9)) + 1
-    full = np.zeros((n + 1, 3))
-    part = np.zeros((n, 3))
-    r0, r1, c0, c1 = _window(image.shape, cy, cx, r_limit + 0.5)
-    beyond = (r_limit + 0.5) ** 2
+    shells = np.zeros((n + 2, 6))  # per shell: sum of 1, v, v^2, d, d v, d v^2
+    reach = 1.0 + 0.5 * (n - 1) + 0.5  # the largest candidate's, so that shells stop at n + 1
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, reach)
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
             d2 = (r - cy) ** 2 + (c - cx) ** 2
-            if d2 >= beyond:
+            if d2 >= reach * reach:
                 continue  # outside every candidate disc
             d = math.sqrt(d2)
             v = image[r, c]
-            first_full = max(0, int(math.ceil(2.0 * (d - 0.5) - 1e-9)))  # radius 1 + k/2 >= d + 0.5
-            for k in range(max(0, first_full - 2), min(first_full, n)):
-                w = _coverage(1.0 + 0.5 * k, d)
-                if w > 0.0:
-                    part[k, 0] += w
-                    part[k, 1] += w * v
-                    part[k, 2] += w * v * v
-            if first_full < n:
-                full[first_full, 0] += 1.0
-                full[first_full, 1] += v
-                full[first_full, 2] += v * v
+            shell = shells[max(int(math.ceil(2.0 * d - 1.0 - 1e-9)), 0)]
+            shell[0] += 1.0
+            shell[1] += v
+            shell[2] += v * v
+            shell[3] += d
+            shell[4] += d * v
+            shell[5] += d * v * v
     best, best_std = 1.0, -1.0
     sw = s = s2 = 0.0
     for k in range(n):
-        sw += full[k, 0]
-        s += full[k, 1]
-        s2 += full[k, 2]
-        weight = sw + part[k, 0]
+        sw += shells[k, 0]  # the shells wholly inside radius 1 + k/2
+        s += shells[k, 1]
+        s2 += shells[k, 2]
+        weight, total, squares = sw, s, s2
+        for b, edge in ((k + 1, 1.0 + 0.5 * (k + 1)), (k + 2, 0.5 + 0.5 * (k + 2))):
+            weight += edge * shells[b, 0] - shells[b, 3]
+            total += edge * shells[b, 1] - shells[b, 4]
+            squares += edge * shells[b, 2] - shells[b, 5]
         if weight > 0:
-            mean = (s + part[k, 1]) / weight
-            std = math.sqrt(max((s2 + part[k, 2]) / weight - mean * mean, 0.0))
+            mean = total / weight
+            std = math.sqrt(max(squares / weight - mean * mean, 0.0))
             if std > best_std:
                 best, best_std = 1.0 + 0.5 * k, std
     return best
@@ -205,14 +211,25 @@ def refine_paper(image, smooth, rows, cols, limits, tolerance, max_iter):
         cy, cx = float(rows[k]), float(cols[k])
         limit = limits[k]
         radius, previous, frozen, settling = limit, -1.0, False, False
+        last_y = last_x = 0.0  # the last plain step at this radius (0: none)
         for _ in range(max_iter):
             ny, nx = _centroid(image, cy, cx, radius)
             if (ny - rows[k]) ** 2 + (nx - cols[k]) ** 2 > limit * limit:
                 break  # pulled towards another spot: keep the last position, flagged
-            moved = math.sqrt((ny - cy) ** 2 + (nx - cx) ** 2)
+            step_y, step_x = ny - cy, nx - cx
+            moved = math.sqrt(step_y**2 + step_x**2)
             cy, cx = ny, nx
             if settling and moved >= tolerance:
+                last = last_y**2 + last_x**2
+                ratio = (step_y * last_y + step_x * last_x) / last if last > 0 else 0.0
+                if 0.0 < ratio < EXTRAPOLATE_BELOW:
+                    cy += step_y * ratio / (1.0 - ratio)
+                    cx += step_x * ratio / (1.0 - ratio)
+                    last_y = last_x = 0.0
+                else:
+                    last_y, last_x = step_y, step_x
                 continue  # the radius is measured again once the centre has settled
+            last_y = last_x = 0.0
             new_radius = radius if frozen else max(_std_radius(smooth, cy, cx, limit) - 1.0, 1.0)
             if moved < tolerance and new_radius == radius:
                 converged[k] = True
