@@ -12,6 +12,7 @@ import pytest
 from scipy import ndimage
 from skimage.restoration import rolling_ball as skimage_rolling_ball
 
+from acomflow.kernels import mean3x3
 from acomflow.register.background import (
     ball_parameters,
     ball_patch,
@@ -120,3 +121,10 @@ def test_subtract_background_clamps_or_keeps_negatives(diffraction_frame):
     np.testing.assert_array_equal(subtract_background(noisy, "none"), noisy)
     with pytest.raises(ValueError, match="unknown background method 'disk'"):
         subtract_background(noisy, "disk")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 6), (6, 1), (2, 2), (37, 53)])
+def test_mean3x3_is_the_3x3_mean_with_edge_pixels_repeated(shape):
+    image = np.random.default_rng(3).gamma(2.0, 10.0, shape).astype(np.float32)
+    expected = ndimage.uniform_filter(image.astype(np.float64), size=3, mode="nearest")
+    assert mean3x3(image) == pytest.approx(expected, rel=1e-6)

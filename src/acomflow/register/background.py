@@ -96,45 +96,50 @@ def roll_ball(image, patch):
     """Grey opening of `image` by the non-flat `patch`, ball centres also outside the image
     (each ball only touches the image where it overlaps it), as ImageJ rolls its ball.
 
-    The patch rows dy and width - 1 - dy are equal, so each image row is eroded (then dilated)
-    once per distinct patch row and the 1D result folded into the two output rows it serves.
+    The patch is symmetric about its middle row and column, so each image row is eroded (then
+    dilated) once per distinct patch row and the 1D result folded into the two output rows it
+    serves, and the two columns of one height meet the lower (higher) of their two sources:
+    min(a - z, b - z) = min(a, b) - z exactly, as rounding is monotonic.
     """
     rows, cols = image.shape
     width = patch.shape[0]
-    pad = 2 * (width // 2)
+    half = width // 2
+    pad = 2 * half
     lowest = np.full((rows + pad, cols + pad), np.inf, dtype=np.float32)  # ball height per centre
+    padded = np.full(cols + 2 * pad, np.inf, dtype=np.float32)  # an image row, +inf beyond it
     line = np.empty(cols + pad, dtype=np.float32)
     for r in range(rows):
-        source = image[r]
-        for dy in range(width // 2 + 1):
+        padded[pad : pad + cols] = image[r]
+        for dy in range(half + 1):
             line[:] = np.inf
-            for dx in range(width):
+            for dx in range(half + 1):
                 z = patch[dy, dx]
-                target = line[pad - dx : pad - dx + cols]
-                for c in range(cols):
-                    target[c] = min(target[c], source[c] - z)
+                left, right = padded[dx : dx + cols + pad], padded[pad - dx : pad - dx + cols + pad]
+                for c in range(cols + pad):
+                    line[c] = min(line[c], min(left[c], right[c]) - z)
             for row in (r + pad - dy, r + dy):  # patch rows dy and width - 1 - dy
                 target = lowest[row]
                 for c in range(cols + pad):
                     target[c] = min(target[c], line[c])
-                if dy == width // 2:
+                if dy == half:
                     break
     out = np.full((rows, cols), -np.inf, dtype=np.float32)
     line = np.empty(cols, dtype=np.float32)
     for row in range(rows + pad):
-        for dy in range(width // 2 + 1):
+        source = lowest[row]
+        for dy in range(half + 1):
             line[:] = -np.inf
-            for dx in range(width):
+            for dx in range(half + 1):
                 z = patch[dy, dx]
-                source = lowest[row, pad - dx : pad - dx + cols]
+                left, right = source[dx : dx + cols], source[pad - dx : pad - dx + cols]
                 for c in range(cols):
-                    line[c] = max(line[c], source[c] + z)
+                    line[c] = max(line[c], max(left[c], right[c]) + z)
             for r in (row - pad + dy, row - dy):  # patch rows dy and width - 1 - dy
                 if 0 <= r < rows:
                     target = out[r]
                     for c in range(cols):
                         target[c] = max(target[c], line[c])
-                if dy == width // 2:
+                if dy == half:
                     break
     return out
 
