@@ -4,7 +4,8 @@ the false spots per amorphous and vacuum pattern, and the median position error 
 oracle centroid's and the Cramer-Rao bound's by SNR (`metrics.accuracy`), for the paper's
 prominence detection and the matched filter (`detection: matched`, its disc's radius measured,
 `matched_radius: auto`), at full resolution and, where it sums blocks (`matched_bin: auto`,
-discs of 5 px and more), on the blocks.
+discs of 5 px and more), on the blocks; and the default with the disc fit after the refinement
+(`fit_edge` 0.75 px).
 
 The test bed (`simulate.settings.HARD_TEST_BED`) is the project's generator made hard the ways
 real data are: dense 2D lattices (first basis vector 8-14 px at 256 px, so neighbours 2-7 spot
@@ -49,6 +50,7 @@ DETECTIONS = {
     "prominence": {"detection": "prominence"},
     "matched": {"detection": "matched", "matched_bin": 1},  # full resolution
     "matched-binned": {"detection": "matched", "matched_bin": "auto"},  # the default
+    "fitted": {"detection": "matched", "matched_bin": "auto", "fit_edge": 0.75},
 }
 
 
@@ -155,7 +157,7 @@ def main():
                     radius = None  # the disc "matched" measures, before "matched-binned"
                     for detection, chosen in DETECTIONS.items():
                         # where the disc sums no block, the same case as "matched"
-                        if chosen.get("matched_bin") == "auto" and bin_factor("auto", radius) == 1:
+                        if detection == "matched-binned" and bin_factor("auto", radius) == 1:
                             continue
                         name = f"{size}px {dtype} seed {seed} {detection}"
                         registration = RegistrationSettings(**chosen, n_spots_max=500)

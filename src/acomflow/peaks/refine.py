@@ -42,6 +42,8 @@ FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
 # A settling centre whose steps shrink by this ratio or less is moved to the limit of their
 # geometric series (at most 3 steps ahead); the next centroid then tests that point.
 EXTRAPOLATE_BELOW = 0.75
+FIT_REACH = 4.0  # px beyond the disc over which `fit_discs` fits its edge and background
+FIT_ITERATIONS = 3  # Gauss-Newton steps of `fit_discs` from the refined centre (8: the same)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -242,6 +244,104 @@ def refine_paper(image, smooth, rows, cols, limits, tolerance, max_iter):
         ys[k], xs[k] = _centroid(image, cy, cx, min(radius + 1.0, limit))
         radii[k] = radius
     return ys, xs, radii, converged
+
+
+@njit(cache=True, nogil=True)
+def _solve(matrix, vector):
+    """matrix^-1 vector for a small symmetric system, or zeros where it is singular."""
+    try:
+        return np.linalg.solve(matrix, vector)
+    except Exception:  # noqa: BLE001 - numba raises a generic error for a singular matrix
+        return np.zeros_like(vector)
+
+
+@njit(cache=True, nogil=True)
+def _fit_disc(image, cy, cx, radius, edge, reach, iterations, tolerance, others):
+    """The centre (y, x) of the soft-edged disc a + by (row - y) + bx (col - x) + A erfc((d -
+    R) / (sqrt(2) edge)) / 2 fitted by least squares to the pixels within `radius` + `reach` px
+    of it, its radius R free from `radius` (a disc's centre and radius are orthogonal: fitting
+    R costs the centre no precision, and a wrong R would). Gauss-Newton from (cy, cx), the
+    pixels taken about the current centre: each step is the (y, x, R) part of the step of all
+    seven parameters from the best linear ones (a, by, bx, A) at the current (y, x, R), at most
+    1 px each. One pass per step sums G = sum b b^T and h = sum b v over the pixels' values v
+    and b = (1, dy, dx, D, dD/dy, dD/dx, dD/dR): the linear fit solves G's first block, the
+    step's system is G and h scaled by A in the last three rows and columns. (cy, cx) itself if
+    the fit finds no disc (A <= 0) or leaves the start radius."""
+    y, x, fitted = cy, cx, radius
+    scale = 1.0 / (math.sqrt(2.0) * edge)
+    norm = scale / math.sqrt(math.pi)
+    outer = radius + reach
+    for _ in range(iterations):
+        r0, r1, c0, c1 = _window(image.shape, y, x, outer)
+        g, h = np.zeros((7, 7)), np.zeros(7)
+        basis = np.empty(7)
+        m = 0
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                dy, dx = r - y, c - x
+                d2 = dy * dy + dx * dx
+                if d2 > outer * outer:
+                    continue
+                near = False
+                for k in range(others.shape[0]):
+                    near |= (r - others[k, 0]) ** 2 + (c - others[k, 1]) ** 2 < others[k, 2]
+                if near:
+                    continue
+                d = max(math.sqrt(d2), 1e-9)
+                u = (d - fitted) * scale
+                rim = math.exp(-u * u) * norm  # dD/dR = -dD/dd
+                basis[0], basis[1], basis[2], basis[3] = 1.0, dy, dx, 0.5 * math.erfc(u)
+                basis[4], basis[5], basis[6] = rim * dy / d, rim * dx / d, rim
+                v = image[r, c]
+                for i in range(7):
+                    h[i] += basis[i] * v
+                    for j in range(i, 7):
+                        g[i, j] += basis[i] * basis[j]
+                m += 1
+        if m < 12:
+            return cy, cx
+        for i in range(7):
+            for j in range(i):
+                g[i, j] = g[j, i]
+        linear = _solve(g[:4, :4].copy(), h[:4].copy())
+        amplitude = linear[3]
+        if amplitude <= 0.0:
+            return cy, cx
+        weights = np.array([1.0, 1.0, 1.0, 1.0, amplitude, amplitude, amplitude])
+        residual = np.empty(7)  # sum b (v - model)
+        for i in range(7):
+            residual[i] = h[i] - (g[i, 0] * linear[0] + g[i, 1] * linear[1] + g[i, 2] * linear[2])
+            residual[i] -= g[i, 3] * linear[3]
+        step = _solve(g * np.outer(weights, weights), residual * weights)
+        length = math.sqrt(step[4] ** 2 + step[5] ** 2)
+        y += step[4] * min(1.0, 1.0 / max(length, 1e-12))
+        x += step[5] * min(1.0, 1.0 / max(length, 1e-12))
+        fitted = min(max(fitted + min(max(step[6], -1.0), 1.0), 0.5), outer - 1.0)
+        if (y - cy) ** 2 + (x - cx) ** 2 > radius * radius:
+            return cy, cx
+        if length < tolerance:
+            break
+    return y, x
+
+
+@njit(cache=True, nogil=True)
+def fit_discs(image, ys, xs, radii, edge, reach, iterations, tolerance):
+    """`_fit_disc` of every spot (ys, xs px, starting disc radii px), each without the pixels
+    within its neighbours' discs grown by 1 px: the fitted centres y, x."""
+    n = ys.shape[0]
+    out_y, out_x = np.empty(n), np.empty(n)
+    for k in range(n):
+        others = np.empty((n, 3))
+        m = 0
+        for i in range(n):
+            apart = math.sqrt((ys[i] - ys[k]) ** 2 + (xs[i] - xs[k]) ** 2)
+            if i != k and apart < radii[k] + reach + radii[i] + 2.0:
+                others[m, 0], others[m, 1], others[m, 2] = ys[i], xs[i], (radii[i] + 1.0) ** 2
+                m += 1
+        out_y[k], out_x[k] = _fit_disc(
+            image, ys[k], xs[k], radii[k], edge, reach, iterations, tolerance, others[:m]
+        )
+    return out_y, out_x
 
 
 @njit(cache=True, nogil=True)

@@ -15,8 +15,11 @@ import numpy as np
 from ..kernels import gaussian_blur, mean3x3
 from ..peaks.beam import direct_beam, search_radius
 from ..peaks.refine import (
+    FIT_ITERATIONS,
+    FIT_REACH,
     FLAG_NOT_CONVERGED,
     centroids,
+    fit_discs,
     measure,
     neighbour_limits,
     refine_epattern_v4,
@@ -252,6 +255,19 @@ def register_frame(
             kept = apart(ys, xs, settings.matched_radius)
             rows, cols, prominence = rows[kept], cols[kept], prominence[kept]
             ys, xs, radii, converged = ys[kept], xs[kept], radii[kept], converged[kept]
+        if settings.fit_edge > 0:
+            # from the flat disc the std search implies: the largest standard deviation lies at
+            # sqrt(2) x its radius, and the refined radius is that less 1 px
+            ys, xs = fit_discs(
+                image,
+                ys,
+                xs,
+                (radii + 1.0) / np.sqrt(2.0),
+                settings.fit_edge,
+                FIT_REACH,
+                FIT_ITERATIONS,
+                settings.tolerance,
+            )
     else:
         distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])
         boxes = np.where(distance_to_centre == distance_to_centre.min(), 20.0, 10.0)

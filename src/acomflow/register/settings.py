@@ -51,6 +51,7 @@ class RegistrationSettings(ConfigSection):
     radius_smooth: float = 1.0
     tolerance: float = 1e-3
     max_iter: int = 50
+    fit_edge: float = 0.0  # px: the edge of the disc fitted after the refinement; 0: none
     direct_beam_search: float = 0.1
 
     def __post_init__(self):
@@ -58,6 +59,8 @@ class RegistrationSettings(ConfigSection):
         radius = self.matched_radius
         if radius != "auto" and (isinstance(radius, (str, bool)) or not radius > 0):
             raise ValueError(f"registration matched_radius {radius!r} is not 'auto' nor > 0 px")
+        if not self.fit_edge >= 0:
+            raise ValueError(f"registration fit_edge {self.fit_edge!r} is not >= 0 px")
         block = self.matched_bin
         if block != "auto" and (isinstance(block, (str, bool, float)) or not block >= 1):
             raise ValueError(
