@@ -1,7 +1,7 @@
 """Registration on the hard test bed: recall over every spot of SNR >= 5 (overlapping discs as
 one group), by SNR, by the distance to the nearest other spot and by dose, with precision and
 the false spots per amorphous and vacuum pattern, and the median position error against an
-oracle centroid's and the Cramer-Rao bound's by SNR (`metrics.accuracy`), for the paper's
+oracle centroid's and the Cramer-Rao bound's by SNR (`metrics.synthetic`), for the paper's
 prominence detection and the matched filter (`detection: matched`, its disc's radius measured,
 `matched_radius: auto`), at full resolution and, where it sums blocks (`matched_bin: auto`,
 discs of 5 px and more), on the blocks; and the default with the disc fit after the refinement
@@ -35,8 +35,8 @@ import numpy as np
 from scipy import ndimage
 
 from acomflow import plots
-from acomflow.metrics.accuracy import registration_accuracy
 from acomflow.metrics.summary import plot_recall_against_limit
+from acomflow.metrics.synthetic import registration_accuracy
 from acomflow.register.frame import register_frame
 from acomflow.register.matched import bin_factor
 from acomflow.register.measured import measured_settings

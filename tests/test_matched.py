@@ -7,7 +7,7 @@ import pytest
 from conftest import REAL
 from scipy import ndimage
 
-from acomflow.metrics.accuracy import registration_accuracy
+from acomflow.metrics.synthetic import registration_accuracy
 from acomflow.register.frame import detect_spots, register_frame
 from acomflow.register.matched import (
     ANNULUS,

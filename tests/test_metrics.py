@@ -7,11 +7,7 @@ import pytest
 
 from acomflow.figures.compression import compression_by_spot_count
 from acomflow.figures.registration import BLUR_SIGMAS, accuracy_by_blur
-from acomflow.metrics.accuracy import (
-    bound_errors,
-    oracle_centroids,
-    truth_accuracy,
-)
+from acomflow.metrics.accuracy import oracle_centroids, truth_accuracy
 from acomflow.metrics.dataset import metrics_dataset, metrics_shard
 from acomflow.metrics.quality import frame_quality, in_detector_geometry, quality_dataset
 from acomflow.metrics.summary import (
@@ -20,6 +16,7 @@ from acomflow.metrics.summary import (
     matched_filter_limit,
     snr_bin_centres,
 )
+from acomflow.metrics.synthetic import bound_errors
 from acomflow.reconstruct.settings import ReconstructionSettings
 from acomflow.register.dataset import merge_shards, register_shard
 from acomflow.register.settings import RegistrationSettings

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from acomflow.kernels import gaussian_blur
-from acomflow.metrics.accuracy import bound_errors
+from acomflow.metrics.synthetic import bound_errors
 from acomflow.peaks.refine import (
     FIT_ITERATIONS,
     FIT_REACH,
@@ -118,7 +118,7 @@ def test_the_disc_fit_reaches_the_bound_where_the_centroid_does_not():
     """200 Poisson draws of a 4.5 px disc on 10 electrons per px, refined (method.md §3.5) and
     then fitted from the flat disc the refinement's radius implies (edge 0.75 px, as
     `register_frame` with `fit_edge`): at SNR 12 and 21 the fit's median error is 0.69-0.71x
-    the refinement's and 1.07-1.09x the Cramer-Rao bound (metrics.accuracy.bound_errors)."""
+    the refinement's and 1.07-1.09x the Cramer-Rao bound (metrics.synthetic.bound_errors)."""
     rng = np.random.default_rng(1)
     radius, background = 4.5, 10.0
     for electrons in (400.0, 800.0):

@@ -8,10 +8,10 @@ overlapping discs make one maximum in any detector) and that lie at least `borde
 the frame. The recall over *all* spots (`recall_all`) counts every true diffracted spot instead,
 overlapping discs as one group (found when a registered spot lies in any of its discs; its SNR
 the best of its members'), by SNR, by the distance to the nearest other group (centre to centre,
-in the spot's radii) and by the pattern's dose. Position errors are set beside two references:
-an oracle centroid that knows each spot's centre, radius and neighbours (`oracle_centroids`),
-and the Cramer-Rao bound of an estimator that knows everything but the centre
-(`bound_errors`), which, unlike the oracle, no estimator can beat.
+in the spot's radii) and by the pattern's dose. Position errors are set beside an oracle
+centroid that knows each spot's centre, radius and neighbours (`oracle_centroids`) and, where
+given, a bound (`metrics.synthetic.bound_errors`, the Cramer-Rao bound, which unlike the
+oracle no estimator can beat).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from scipy.spatial import cKDTree
 
 from ..logs import logger
 from ..provenance import record, write_json
-from ..simulate.render import add_discs
 from ..store import read_sidecar
 from .summary import plot_accuracy
 
@@ -32,7 +31,6 @@ SNR_BINS = (0.0, 5.0, 10.0, 20.0, 50.0, np.inf)
 ALL_SNR_BINS = (5.0, 7.0, 10.0, 15.0, 20.0, 50.0, np.inf)  # recall_all, from the detection limit
 NEIGHBOUR_BINS = (0.0, 2.3, 3.4, 5.0, np.inf)  # nearest other group, in the spot's radii
 GROUP_COLUMNS = ["snr", "found", "neighbour_radii", "dose"]
-BOUND_STEP = 1e-4  # px, the finite difference of the spot's slope in `bound_errors`
 
 
 def match(spots, truth: pd.DataFrame):
@@ -76,43 +74,6 @@ def _clear_of_others(yy, xx, ys, xs, radii, j, reach):
         if i != j:
             clear &= np.hypot(yy - ys[i], xx - xs[i]) > radii[i] + 2
     return clear
-
-
-def _rendered_disc(shape, cy: float, cx: float, radius: float, edge: float, supersample: int):
-    """A disc of unit integral as the generator draws it (`simulate.render.add_discs`), centred
-    at (cy, cx) px of an image of `shape`."""
-    image = np.zeros(shape)
-    add_discs(
-        image, np.array([cx]), np.array([cy]), np.array([radius]), np.ones(1), edge, supersample
-    )
-    return image
-
-
-def bound_errors(truth: pd.DataFrame, which: np.ndarray, edge: float, supersample: int):
-    """The Cramer-Rao bound on the position error (px) of the true spots `which` (indices into
-    one pattern's `truth`): the median distance from the true centre of an unbiased estimator
-    that knows everything about the spot but its centre and meets the bound, 1.1774 sqrt(tr(F^-1)
-    / 2) for the Fisher information F = sum over pixels of grad(mu) grad(mu)^T / variance. mu is
-    the spot as the generator draws it (`simulate.render.add_discs`: its electrons, true radius,
-    edge `edge` px, `supersample`), the variance mu plus the spot's background per pixel
-    (`truth.background` over its disc: diffuse light, read noise and rounding, in electrons^2,
-    taken as flat about the spot); its neighbours are left out. The level positions can reach,
-    which the oracle centroid, its window cut about the truth, is not bound by."""
-    errors = np.full(len(which), np.nan)
-    for k, j in enumerate(which):
-        spot = truth.iloc[j]
-        size = int(np.ceil(spot.radius + 6 * edge + 2))
-        shape = (2 * size + 1, 2 * size + 1)
-        cy, cx = size + spot.y % 1.0, size + spot.x % 1.0  # the true pixel phase
-        discs = [
-            spot.electrons * _rendered_disc(shape, cy + dy, cx + dx, spot.radius, edge, supersample)
-            for dy, dx in ((0.0, 0.0), (BOUND_STEP, 0.0), (0.0, BOUND_STEP))
-        ]
-        variance = discs[0] + spot.background / (np.pi * spot.radius**2)
-        slopes = [(moved - discs[0]) / BOUND_STEP / np.sqrt(variance) for moved in discs[1:]]
-        fisher = np.array([[np.sum(a * b) for b in slopes] for a in slopes])
-        errors[k] = np.sqrt(2.0 * np.log(2.0)) * np.sqrt(np.trace(np.linalg.inv(fisher)) / 2.0)
-    return errors
 
 
 def spot_groups(truth: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -198,13 +159,14 @@ def truth_accuracy(
     frame_size: int,
     border: float = 15.0,
     frames=None,
-    generator: tuple[float, int] | None = None,
+    bound=None,
 ) -> tuple[dict, pd.DataFrame]:
     """Summary figures and a per-SNR-bin table (recall, median and 90th-percentile position
     error of the found spots) of a registered table against the truth. With `frames` (the
     scan's frames, indexed by scan_y * nx + scan_x), the table also gives the median error of
-    `oracle_centroids` over the same found spots. With `generator` (the generator's edge px and
-    supersampling), it gives the median `bound_errors` of those spots."""
+    `oracle_centroids` over the same found spots; with `bound` (a function of one pattern's
+    truth and the indices of its spots: their bound on the position error, px), the median of
+    that (`metrics.synthetic.bound_errors`)."""
     nx = int(truth_patterns.scan_x.max()) + 1
     registered, true = _patterns(spots, nx), _patterns(truth_spots, nx)
     counts = {
@@ -257,8 +219,8 @@ def truth_accuracy(
         if frames is not None:
             per_spot[hits] = oracle_centroids(frames[row], truth, hits)
             oracle.append(per_spot[eligible])
-        if generator is not None:
-            per_spot[hits] = bound_errors(truth, hits, *generator)
+        if bound is not None:
+            per_spot[hits] = bound(truth, hits)
             bounds.append(per_spot[eligible])
     snr, hit, error = (
         np.concatenate(parts) if parts else np.empty(0) for parts in (found_snr, found, errors)
@@ -276,7 +238,7 @@ def truth_accuracy(
     if frames is not None:
         columns["oracle"] = np.concatenate(oracle) if oracle else np.empty(0)
         aggregates["oracle_median"] = ("oracle", "median")
-    if generator is not None:
+    if bound is not None:
         columns["bound"] = np.concatenate(bounds) if bounds else np.empty(0)
         aggregates["bound_median"] = ("bound", "median")
     by_snr = pd.DataFrame(columns).groupby("snr", observed=False).agg(**aggregates).reset_index()
@@ -301,41 +263,6 @@ def truth_accuracy(
         ),
     }
     return summary, by_snr
-
-
-def registration_accuracy(scan_dir, registration, frame_size: int, bound: bool = False) -> dict:
-    """Register the synthetic scan that `simulate` wrote in `scan_dir` (one shard, into its
-    spots.parquet and patterns.parquet) with `registration` settings and compare it with its
-    truth: `truth_accuracy`'s summary, with the median position errors of the registration
-    and of the oracle centroid (and with `bound`, the Cramer-Rao bound's, `bound_errors`) by SNR
-    bin (isolated spots found)."""
-    from ..register.dataset import merge_shards, register_shard
-
-    root = Path(scan_dir)
-    shard = root / "shard_spots.parquet", root / "shard_patterns.parquet"
-    register_shard(root / "raw", 0, 1, registration, *shard)
-    merge_shards(
-        root / "raw",
-        [shard[0]],
-        [shard[1]],
-        root / "spots.parquet",
-        root / "patterns.parquet",
-    )
-    frames = np.load(root / "raw" / "data.npy", mmap_mode="r").reshape(-1, frame_size, frame_size)
-    parameters = read_sidecar(root / "raw")["parameters"]
-    summary, by_snr = truth_accuracy(
-        pd.read_parquet(root / "spots.parquet"),
-        pd.read_parquet(root / "truth" / "spots.parquet"),
-        pd.read_parquet(root / "truth" / "patterns.parquet"),
-        frame_size,
-        frames=frames,
-        generator=(parameters["edge_sigma"], parameters["supersample"]) if bound else None,
-    )
-    medians = ["error_median", "oracle_median"] + (["bound_median"] if bound else [])
-    summary["position_error_by_snr"] = by_snr.set_index("snr")[["spots", *medians]].to_dict(
-        orient="index"
-    )
-    return summary
 
 
 def accuracy_dataset(
