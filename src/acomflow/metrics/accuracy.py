@@ -55,7 +55,10 @@ def oracle_centroids(frame: np.ndarray, truth: pd.DataFrame, which: np.ndarray) 
         patch = np.asarray(frame[r0 : r0 + 2 * reach + 1, c0 : c0 + 2 * reach + 1], np.float64)
         yy, xx = np.mgrid[r0 : r0 + patch.shape[0], c0 : c0 + patch.shape[1]]
         d = np.hypot(yy - ys[j], xx - xs[j])
-        clear = _clear_of_others(yy, xx, ys, xs, radii, j, 2 * reach)
+        clear = np.ones(patch.shape, bool)
+        for i in np.flatnonzero(np.hypot(ys - ys[j], xs - xs[j]) < 2 * reach):
+            if i != j:
+                clear &= np.hypot(yy - ys[i], xx - xs[i]) > radii[i] + 2
         ring = (d >= radii[j] + 3) & (d <= radii[j] + 6) & clear
         if not ring.any():
             continue
@@ -64,16 +67,6 @@ def oracle_centroids(frame: np.ndarray, truth: pd.DataFrame, which: np.ndarray) 
             cy, cx = (weights * yy).sum() / weights.sum(), (weights * xx).sum() / weights.sum()
             errors[k] = np.hypot(cy - ys[j], cx - xs[j])
     return errors
-
-
-def _clear_of_others(yy, xx, ys, xs, radii, j, reach):
-    """True on the pixels (grids yy, xx px) farther than r + 2 px from every true spot within
-    `reach` px of the j-th but itself (r each spot's true radius)."""
-    clear = np.ones(yy.shape, bool)
-    for i in np.flatnonzero(np.hypot(ys - ys[j], xs - xs[j]) < reach):
-        if i != j:
-            clear &= np.hypot(yy - ys[i], xx - xs[i]) > radii[i] + 2
-    return clear
 
 
 def spot_groups(truth: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
