@@ -15,6 +15,7 @@ from acomflow.peaks.refine import (
     _std_radius,
     centroids,
     fit_discs,
+    flat_disc_radius,
     refine_paper,
 )
 from acomflow.simulate.render import add_discs
@@ -130,7 +131,7 @@ def test_the_disc_fit_reaches_the_bound_where_the_centroid_does_not():
             start = np.array([round(cy)]), np.array([round(cx)])
             ys, xs, radii, _ = refine_paper(frame, smooth, *start, np.array([10.0]), 1e-3, 50)
             fy, fx = fit_discs(
-                frame, ys, xs, (radii + 1.0) / np.sqrt(2.0), 0.75, FIT_REACH, FIT_ITERATIONS, 1e-3
+                frame, ys, xs, flat_disc_radius(radii), 0.75, FIT_REACH, FIT_ITERATIONS, 1e-3
             )
             refined.append(math.hypot(ys[0] - cy, xs[0] - cx))
             fitted.append(math.hypot(fy[0] - cy, fx[0] - cx))

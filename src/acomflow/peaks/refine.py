@@ -328,6 +328,12 @@ def _fit_disc(image, cy, cx, radius, edge, reach, iterations, tolerance, others)
     return y, x
 
 
+def flat_disc_radius(refined):
+    """The radius (px) of the flat disc whose standard deviation peaks at the std search's
+    radius (`refine_paper`'s radius + 1 px): that radius over sqrt(2)."""
+    return (np.asarray(refined, np.float64) + 1.0) / np.sqrt(2.0)
+
+
 @njit(cache=True, nogil=True)
 def fit_discs(image, ys, xs, radii, edge, reach, iterations, tolerance):
     """`_fit_disc` of every spot (ys, xs px, starting disc radii px), each without the pixels

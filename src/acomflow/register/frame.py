@@ -20,6 +20,7 @@ from ..peaks.refine import (
     FLAG_NOT_CONVERGED,
     centroids,
     fit_discs,
+    flat_disc_radius,
     measure,
     neighbour_limits,
     refine_epattern_v4,
@@ -256,13 +257,11 @@ def register_frame(
             rows, cols, prominence = rows[kept], cols[kept], prominence[kept]
             ys, xs, radii, converged = ys[kept], xs[kept], radii[kept], converged[kept]
         if settings.fit_edge > 0:
-            # from the flat disc the std search implies: the largest standard deviation lies at
-            # sqrt(2) x its radius, and the refined radius is that less 1 px
             ys, xs = fit_discs(
                 image,
                 ys,
                 xs,
-                (radii + 1.0) / np.sqrt(2.0),
+                flat_disc_radius(radii),
                 settings.fit_edge,
                 FIT_REACH,
                 FIT_ITERATIONS,
