@@ -2,10 +2,10 @@
 one group), by SNR, by the distance to the nearest other spot and by dose, with precision and
 the false spots per amorphous and vacuum pattern, and the median position error against an
 oracle centroid's and the Cramer-Rao bound's by SNR (`metrics.synthetic`), for the paper's
-prominence detection and the matched filter (`detection: matched`, its disc's radius measured,
-`matched_radius: auto`), at full resolution and, where it sums blocks (`matched_bin: auto`,
-discs of 5 px and more), on the blocks; and the default with the disc fit after the refinement
-(`fit_edge` 0.75 px).
+prominence detection and positions (no disc fit) and the matched filter (`detection: matched`,
+its disc's radius measured, `matched_radius: auto`) with the disc fit, at full resolution and,
+where it sums blocks (`matched_bin: auto`, discs of 5 px and more), on the blocks (the
+default); and the default without the disc fit (`fit_edge: 0`, the refinement's centroids).
 
 The test bed (`simulate.settings.HARD_TEST_BED`) is the project's generator made hard the ways
 real data are: dense 2D lattices (first basis vector 8-14 px at 256 px, so neighbours 2-7 spot
@@ -47,10 +47,10 @@ from acomflow.tables import read_metadata
 
 PASSES = 7
 DETECTIONS = {
-    "prominence": {"detection": "prominence"},
+    "prominence": {"detection": "prominence", "fit_edge": 0.0},
     "matched": {"detection": "matched", "matched_bin": 1},  # full resolution
     "matched-binned": {"detection": "matched", "matched_bin": "auto"},  # the default
-    "fitted": {"detection": "matched", "matched_bin": "auto", "fit_edge": 0.75},
+    "centroids": {"detection": "matched", "matched_bin": "auto", "fit_edge": 0.0},
 }
 
 

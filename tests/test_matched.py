@@ -326,15 +326,21 @@ def test_bed(tmp_path_factory):
     return root
 
 
-def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
+@pytest.fixture(scope="module")
+def matched_accuracy(test_bed):
+    """`registration_accuracy` of the default registration on the test bed, with the bound."""
+    settings = RegistrationSettings(detection="matched", n_spots_max=500)
+    return registration_accuracy(test_bed, settings, 256, bound=True)
+
+
+def test_matched_detection_finds_faint_and_crowded_spots(test_bed, matched_accuracy):
     """On crowded patterns of mostly SNR 5-15 spots, the matched filter finds >= 0.90 of every
     spot of SNR >= 5 (>= 0.97 at SNR >= 10, >= 0.78 at SNR 5-7, >= 0.88 of neighbours 2.3-3.4
     radii apart), at precision >= 0.99, <= 0.2 false spots per amorphous pattern and none in
-    vacuum, the direct beam in every frame, with positions within 1.35x of the Cramer-Rao
-    bound at SNR 5-20 (measured 1.24-1.25x); the paper's prominence finds <= 0.60 of them."""
-    matched = registration_accuracy(
-        test_bed, RegistrationSettings(detection="matched", n_spots_max=500), 256, bound=True
-    )
+    vacuum, the direct beam in every frame, with positions within 1.15x of the Cramer-Rao
+    bound at SNR 5-20 and of the oracle centroid from SNR 10 (measured: 1.02-1.09x the bound,
+    0.94-1.02x the oracle); the paper's prominence finds <= 0.60 of them."""
+    matched = matched_accuracy
     paper = registration_accuracy(
         test_bed, RegistrationSettings(detection="prominence", n_spots_max=500), 256
     )
@@ -347,26 +353,31 @@ def test_matched_detection_finds_faint_and_crowded_spots(test_bed):
     assert matched["false_spots_per_vacuum_pattern"] == 0.0
     for snr in ("[5.0, 10.0)", "[10.0, 20.0)"):
         cell = matched["position_error_by_snr"][snr]
-        assert cell["error_median"] <= 1.35 * cell["bound_median"]
+        assert cell["error_median"] <= 1.15 * cell["bound_median"]
+    for snr in ("[10.0, 20.0)", "[20.0, 50.0)"):
+        cell = matched["position_error_by_snr"][snr]
+        assert cell["error_median"] <= 1.15 * cell["oracle_median"]
     assert paper["recall_all"]["recall"] <= 0.60
 
 
-def test_the_disc_fit_brings_the_test_bed_s_positions_to_the_bound(test_bed):
-    """With `fit_edge` 0.75 px, the test bed's positions are within 1.25x of the Cramer-Rao
-    bound at SNR 5-20 (measured 1.15-1.16x) and 1.2x of the oracle centroid at SNR 10-20 (1.15x;
-    without the fit 1.24x), the spots found as without it (recall >= 0.90)."""
-    fitted = registration_accuracy(
+def test_the_disc_fit_brings_the_test_bed_s_positions_to_the_bound(test_bed, matched_accuracy):
+    """Without the disc fit (`fit_edge: 0`), the refinement's centroids on the test bed are
+    1.1-1.25x the Cramer-Rao bound at SNR 5-20; the fit takes a tenth off them or more
+    (measured 0.82-0.87x), the spots found as with it."""
+    centroids = registration_accuracy(
         test_bed,
-        RegistrationSettings(detection="matched", fit_edge=0.75, n_spots_max=500),
+        RegistrationSettings(detection="matched", fit_edge=0.0, n_spots_max=500),
         256,
         bound=True,
     )
-    assert fitted["recall_all"]["recall"] >= 0.90 and fitted["precision_crystal"] >= 0.99
+    fitted = matched_accuracy
+    recalls = [found["recall_all"]["recall"] for found in (centroids, fitted)]
+    assert recalls[1] == pytest.approx(recalls[0], abs=0.005)
     for snr in ("[5.0, 10.0)", "[10.0, 20.0)"):
-        cell = fitted["position_error_by_snr"][snr]
-        assert cell["error_median"] <= 1.25 * cell["bound_median"]
-    cell = fitted["position_error_by_snr"]["[10.0, 20.0)"]
-    assert cell["error_median"] <= 1.2 * cell["oracle_median"]
+        cell = centroids["position_error_by_snr"][snr]
+        assert cell["error_median"] >= 1.1 * cell["bound_median"]
+        gain = fitted["position_error_by_snr"][snr]["error_median"] / cell["error_median"]
+        assert gain <= 0.9
 
 
 def test_blocks_keep_the_512_px_test_bed_s_spots(tmp_path):

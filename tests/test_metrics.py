@@ -98,7 +98,7 @@ def test_frame_quality_of_a_perfect_and_an_offset_reconstruction():
 def registered(tmp_path_factory):
     root = tmp_path_factory.mktemp("metrics")
     simulate(SyntheticSettings(scan_shape=(6, 6), frame_size=128, seed=2), root)
-    settings = RegistrationSettings(detection="prominence")  # the paper's, which SPEC §6 measures
+    settings = RegistrationSettings(detection="prominence", fit_edge=0.0)  # the paper's (SPEC §6)
     register_shard(root / "raw", 0, 1, settings, root / "s.parquet", root / "p.parquet")
     merge_shards(
         root / "raw",

@@ -99,9 +99,10 @@ def frame_quality(subtracted: np.ndarray, reconstruction: np.ndarray) -> tuple[f
 def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSettings):
     """Register `reconstruction` again and pair each table spot with the nearest spot found:
     (distance px, that spot's integrated counts); NaN where nothing was found. Whatever the
-    detection of `settings`, the reconstruction's spots are found by the paper's (prominence,
-    `noise: corners`): a noise-free image gives the matched filter no noise to weigh them by."""
-    paper = dataclasses.replace(settings, detection="prominence", noise="corners")
+    detection of `settings`, the reconstruction's spots are found by the paper's registration
+    (prominence, `noise: corners`, no disc fit): a noise-free image gives the matched filter no
+    noise to weigh them by, and its rendered discs are not the fit's model."""
+    paper = dataclasses.replace(settings, detection="prominence", noise="corners", fit_edge=0.0)
     again, _ = register_frame(reconstruction, paper)
     n = len(spots["x"])
     if len(again["x"]) == 0 or n == 0:

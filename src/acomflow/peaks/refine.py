@@ -26,10 +26,11 @@ the direct beam's halo slope asymmetrically (a 0.05-0.065 px bias there when cen
 background-subtracted frame). Measured on the synthetic truth (tests/test_register_frame.py):
 noise-free median error 0.0001-0.0003 px, at most 0.034 px; with noise, about half the median
 error of a centroid that knows the true background and radius.
-`fit_discs` (opt-in, after "paper"): each centre taken from a least-squares fit of a soft-edged
-disc, its radius, amplitude and a background plane free, over the disc + `FIT_REACH` px less
-the neighbours' discs: it weighs the disc's edge, where its position lies, as a centroid does
-not (within 1.07-1.09x of the Cramer-Rao bound on isolated discs, tests/test_refine.py).
+`fit_discs` (after "paper", `fit_edge` > 0): each centre taken from a weighted least-squares fit
+of a soft-edged disc, its radius, amplitude and a background plane free, over the disc +
+`FIT_REACH` px less the neighbours' discs: it weighs the disc's edge, where its position lies,
+as a centroid does not (within 1.01-1.08x of the Cramer-Rao bound on isolated discs,
+tests/test_refine.py).
 "epattern-v4": 5 centre-of-mass iterations in a square box (side 10 px, 20 px for the spot
 nearest the frame centre) of the blurred frame; radius 3; mean over the 3x3 block.
 """
@@ -47,7 +48,7 @@ FLAG_BORDER, FLAG_SATURATED, FLAG_NOT_CONVERGED = 1, 2, 4
 # geometric series (at most 3 steps ahead); the next centroid then tests that point.
 EXTRAPOLATE_BELOW = 0.75
 FIT_REACH = 4.0  # px beyond the disc over which `fit_discs` fits its edge and background
-FIT_ITERATIONS = 3  # Gauss-Newton steps of `fit_discs` from the refined centre (8: the same)
+FIT_ITERATIONS = 3  # Gauss-Newton steps of `fit_discs` from the refined centre (more: no better)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -259,69 +260,96 @@ def _solve(matrix, vector):
         return np.zeros_like(vector)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _half_erfc(u, gauss):
+    """erfc(u) / 2 from gauss = exp(-u^2), which the fit computes anyway: Abramowitz & Stegun
+    7.1.26, |error| < 1.5e-7 (libm's erfc would take half the fit's time)."""
+    t = 1.0 / (1.0 + 0.3275911 * abs(u))
+    series = 0.254829592 + t * (
+        -0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))
+    )
+    tail = 0.5 * gauss * t * series
+    return tail if u >= 0.0 else 1.0 - tail
+
+
 @njit(cache=True, nogil=True)
-def _fit_disc(image, cy, cx, radius, edge, reach, iterations, tolerance, others):
+def _fit_disc(image, cy, cx, radius, edge, reach, iterations, tolerance, others, gain, floor):
     """The centre (y, x) of the soft-edged disc a + by (row - y) + bx (col - x) + A erfc((d -
     R) / (sqrt(2) edge)) / 2 fitted by least squares to the pixels within `radius` + `reach` px
     of it, its radius R free from `radius` (a disc's centre and radius are orthogonal: fitting
     R costs the centre no precision, and a wrong R would). Gauss-Newton from (cy, cx), the
-    pixels taken about the current centre: each step is the (y, x, R) part of the step of all
-    seven parameters from the best linear ones (a, by, bx, A) at the current (y, x, R), at most
-    1 px each. One pass per step sums G = sum b b^T and h = sum b v over the pixels' values v
-    and b = (1, dy, dx, D, dD/dy, dD/dx, dD/dR): the linear fit solves G's first block, the
-    step's system is G and h scaled by A in the last three rows and columns. (cy, cx) itself if
-    the fit finds no disc (A <= 0) or leaves the start radius."""
-    y, x, fitted = cy, cx, radius
+    pixels taken about the current centre from those within 1 px more of the start, less the
+    neighbours' discs `others` (y, x, squared radius): each step is the (y, x, R) part of the
+    step of all seven parameters from the best linear ones (a, by, bx, A) at the current (y, x,
+    R), at most 1 px each. Each step's rows b = (1, dy, dx, D, dD/dy, dD/dx, dD/dR) give G =
+    sum b b^T and h = sum b v over the pixels' values v: the linear fit solves G's first block,
+    the step's system is G and h scaled by A in the last three rows and columns. After the
+    first step each pixel is weighted by 1 / (g max(model, g) + v), the variance of the last
+    step's model counts with g `gain` counts per electron (Poisson, at least one electron's)
+    and v `floor` counts^2: where the disc outshines its background, its bright pixels are
+    the noisiest, and equal weights would cost the centre up to a fifth of its precision
+    (g = 0: equal weights). (cy, cx) itself if the fit finds no disc (A <= 0), leaves the start
+    radius or leaves the frame (a disc cut by the frame's edge can pull it out)."""
     scale = 1.0 / (math.sqrt(2.0) * edge)
     norm = scale / math.sqrt(math.pi)
     outer = radius + reach
-    for _ in range(iterations):
-        r0, r1, c0, c1 = _window(image.shape, y, x, outer)
-        g, h = np.zeros((7, 7)), np.zeros(7)
-        basis = np.empty(7)
+    grown = outer + 1.0
+    r0, r1, c0, c1 = _window(image.shape, cy, cx, grown)
+    rows, cols = np.empty((r1 - r0 + 1) * (c1 - c0 + 1)), np.empty((r1 - r0 + 1) * (c1 - c0 + 1))
+    values = np.empty_like(rows)
+    n = 0
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            if (r - cy) ** 2 + (c - cx) ** 2 > grown * grown:
+                continue
+            near = False
+            for k in range(others.shape[0]):
+                near |= (r - others[k, 0]) ** 2 + (c - others[k, 1]) ** 2 < others[k, 2]
+            if not near:
+                rows[n], cols[n], values[n] = r, c, image[r, c]
+                n += 1
+    basis, taken = np.empty((n, 7)), np.empty(n)
+    y, x, fitted = cy, cx, radius
+    linear = np.zeros(4)
+    for number in range(iterations):
         m = 0
-        for r in range(r0, r1 + 1):
-            for c in range(c0, c1 + 1):
-                dy, dx = r - y, c - x
-                d2 = dy * dy + dx * dx
-                if d2 > outer * outer:
-                    continue
-                near = False
-                for k in range(others.shape[0]):
-                    near |= (r - others[k, 0]) ** 2 + (c - others[k, 1]) ** 2 < others[k, 2]
-                if near:
-                    continue
-                d = max(math.sqrt(d2), 1e-9)
-                u = (d - fitted) * scale
-                rim = math.exp(-u * u) * norm  # dD/dR = -dD/dd
-                basis[0], basis[1], basis[2], basis[3] = 1.0, dy, dx, 0.5 * math.erfc(u)
-                basis[4], basis[5], basis[6] = rim * dy / d, rim * dx / d, rim
-                v = image[r, c]
-                for i in range(7):
-                    h[i] += basis[i] * v
-                    for j in range(i, 7):
-                        g[i, j] += basis[i] * basis[j]
-                m += 1
+        for p in range(n):
+            dy, dx = rows[p] - y, cols[p] - x
+            d2 = dy * dy + dx * dx
+            if d2 > outer * outer:
+                continue
+            d = max(math.sqrt(d2), 1e-9)
+            u = (d - fitted) * scale
+            gauss = math.exp(-u * u)
+            rim = gauss * norm  # dD/dR = -dD/dd
+            half = _half_erfc(u, gauss)
+            weight = 1.0
+            if number > 0 and gain > 0.0:  # no model to weigh by before the first step
+                model = linear[0] + linear[1] * dy + linear[2] * dx + linear[3] * half
+                weight = 1.0 / math.sqrt(gain * max(model, gain) + floor)
+            across = weight * rim / d
+            basis[m, 0], basis[m, 1], basis[m, 2] = weight, weight * dy, weight * dx
+            basis[m, 3], basis[m, 4], basis[m, 5] = weight * half, across * dy, across * dx
+            basis[m, 6], taken[m] = weight * rim, weight * values[p]
+            m += 1
         if m < 12:
             return cy, cx
-        for i in range(7):
-            for j in range(i):
-                g[i, j] = g[j, i]
+        g = basis[:m].T @ basis[:m]
+        h = basis[:m].T @ taken[:m]
         linear = _solve(g[:4, :4].copy(), h[:4].copy())
         amplitude = linear[3]
         if amplitude <= 0.0:
             return cy, cx
-        weights = np.array([1.0, 1.0, 1.0, 1.0, amplitude, amplitude, amplitude])
-        residual = np.empty(7)  # sum b (v - model)
-        for i in range(7):
-            residual[i] = h[i] - (g[i, 0] * linear[0] + g[i, 1] * linear[1] + g[i, 2] * linear[2])
-            residual[i] -= g[i, 3] * linear[3]
-        step = _solve(g * np.outer(weights, weights), residual * weights)
+        scaled = np.array([1.0, 1.0, 1.0, 1.0, amplitude, amplitude, amplitude])
+        residual = h - g[:, :4].copy() @ linear  # sum b (v - model)
+        step = _solve(g * np.outer(scaled, scaled), residual * scaled)
         length = math.sqrt(step[4] ** 2 + step[5] ** 2)
         y += step[4] * min(1.0, 1.0 / max(length, 1e-12))
         x += step[5] * min(1.0, 1.0 / max(length, 1e-12))
         fitted = min(max(fitted + min(max(step[6], -1.0), 1.0), 0.5), outer - 1.0)
-        if (y - cy) ** 2 + (x - cx) ** 2 > radius * radius:
+        if (y - cy) ** 2 + (x - cx) ** 2 > radius * radius or not (
+            -0.5 <= y <= image.shape[0] - 0.5 and -0.5 <= x <= image.shape[1] - 0.5
+        ):
             return cy, cx
         if length < tolerance:
             break
@@ -335,9 +363,11 @@ def flat_disc_radius(refined):
 
 
 @njit(cache=True, nogil=True)
-def fit_discs(image, ys, xs, radii, edge, reach, iterations, tolerance):
+def fit_discs(image, ys, xs, radii, edge, reach, iterations, tolerance, gain, floor):
     """`_fit_disc` of every spot (ys, xs px, starting disc radii px), each without the pixels
-    within its neighbours' discs grown by 1 px: the fitted centres y, x."""
+    within its neighbours' discs grown by 1 px, weighted by the noise model (`gain` counts per
+    electron, 0 for equal weights; `floor` counts^2) of `image`'s counts: the fitted centres
+    y, x."""
     n = ys.shape[0]
     out_y, out_x = np.empty(n), np.empty(n)
     for k in range(n):
@@ -349,7 +379,17 @@ def fit_discs(image, ys, xs, radii, edge, reach, iterations, tolerance):
                 others[m, 0], others[m, 1], others[m, 2] = ys[i], xs[i], (radii[i] + 1.0) ** 2
                 m += 1
         out_y[k], out_x[k] = _fit_disc(
-            image, ys[k], xs[k], radii[k], edge, reach, iterations, tolerance, others[:m]
+            image,
+            ys[k],
+            xs[k],
+            radii[k],
+            edge,
+            reach,
+            iterations,
+            tolerance,
+            others[:m],
+            gain,
+            floor,
         )
     return out_y, out_x
 

@@ -82,7 +82,9 @@ class Detection(NamedTuple):
     """A frame's background-subtracted image, detection image (blurred) and prominence maxima
     (rows, cols px; most prominent first, at most n_spots_max), with the noise sigma and the
     prominence threshold used. Each pixel of the detection image covers `block` x `block`
-    frame px (`matched_bin`; 1 but with `detection: matched`)."""
+    frame px (`matched_bin`; 1 but with `detection: matched`). `gain` (counts per electron)
+    and `variance_floor` (counts^2) are the matched filter's noise model of the frame (gain 0:
+    unknown, or not `detection: matched`)."""
 
     subtracted: np.ndarray
     detection: np.ndarray
@@ -92,6 +94,8 @@ class Detection(NamedTuple):
     sigma: float
     threshold: float
     block: int = 1
+    gain: float = 0.0
+    variance_floor: float = 0.0
 
     def detection_on(self, shape) -> np.ndarray:
         """The detection image over the frame's `shape`: each pixel's value repeated over its
@@ -193,7 +197,9 @@ def _matched(frame, subtracted, sigma, settings, saturation, centre) -> Detectio
         values, image.size, radius / block, settings.false_discovery, settings.significance
     )
     keep = np.flatnonzero(values > threshold)[: settings.n_spots_max]
-    return Detection(subtracted, z, rows[keep], cols[keep], values[keep], sigma, threshold, block)
+    return Detection(
+        subtracted, z, rows[keep], cols[keep], values[keep], sigma, threshold, block, gain, floor
+    )
 
 
 def register_frame(
@@ -257,6 +263,8 @@ def register_frame(
             rows, cols, prominence = rows[kept], cols[kept], prominence[kept]
             ys, xs, radii, converged = ys[kept], xs[kept], radii[kept], converged[kept]
         if settings.fit_edge > 0:
+            # The noise model is that of the frame's counts, not of the subtracted image's.
+            gain = found.gain if settings.refine_on == "frame" else 0.0
             ys, xs = fit_discs(
                 image,
                 ys,
@@ -266,6 +274,8 @@ def register_frame(
                 FIT_REACH,
                 FIT_ITERATIONS,
                 settings.tolerance,
+                gain,
+                found.variance_floor,
             )
     else:
         distance_to_centre = np.hypot(rows - centre[0], cols - centre[1])

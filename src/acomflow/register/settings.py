@@ -51,7 +51,7 @@ class RegistrationSettings(ConfigSection):
     radius_smooth: float = 1.0
     tolerance: float = 1e-3
     max_iter: int = 50
-    fit_edge: float = 0.0  # px: the edge of the disc fitted after the refinement; 0: none
+    fit_edge: float = 0.75  # px: the edge of the disc fitted after the refinement; 0: none
     direct_beam_search: float = 0.1
 
     def __post_init__(self):
