@@ -287,7 +287,7 @@ def _fit_disc(image, cy, cx, radius, edge, reach, iterations, tolerance, others,
     first step each pixel is weighted by 1 / (g max(model, g) + v), the variance of the last
     step's model counts with g `gain` counts per electron (Poisson, at least one electron's)
     and v `floor` counts^2: where the disc outshines its background, its bright pixels are
-    the noisiest, and equal weights would cost the centre up to a fifth of its precision
+    the noisiest, and equal weights would cost the centre about a fifth of its precision
     (g = 0: equal weights). (cy, cx) itself if the fit finds no disc (A <= 0), leaves the start
     radius or leaves the frame (a disc cut by the frame's edge can pull it out)."""
     scale = 1.0 / (math.sqrt(2.0) * edge)
