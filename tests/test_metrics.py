@@ -21,7 +21,7 @@ from acomflow.reconstruct.settings import ReconstructionSettings
 from acomflow.register.dataset import merge_shards, register_shard
 from acomflow.register.settings import RegistrationSettings
 from acomflow.simulate.dataset import simulate
-from acomflow.simulate.render import add_discs
+from acomflow.simulate.render import disc_image
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.store import open_store
 
@@ -244,11 +244,12 @@ def test_the_position_bound_is_met_by_maximum_likelihood_and_undercut_by_the_ora
     at SNR 7), so it is no level a detector can reach there."""
     size, radius, edge, background, cy, cx = 25, 3.2, 0.5, 10.0, 12.3, 12.6
     offsets = np.arange(-30, 31) * 0.05
-    discs = np.zeros((offsets.size, offsets.size, size, size))
-    for i, a in enumerate(offsets):
-        for j, b in enumerate(offsets):
-            one = np.ones(1)
-            add_discs(discs[i, j], one * (cx + b), one * (cy + a), one * radius, one, edge, 8)
+    discs = np.array(
+        [
+            [disc_image((size, size), cy + a, cx + b, radius, 1.0, edge, 8) for b in offsets]
+            for a in offsets
+        ]
+    )
     rng = np.random.default_rng(0)
     for electrons, oracle_below in ((150.0, 0.75), (300.0, 0.95)):
         truth = pd.DataFrame(

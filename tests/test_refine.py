@@ -18,7 +18,7 @@ from acomflow.peaks.refine import (
     flat_disc_radius,
     refine_paper,
 )
-from acomflow.simulate.render import add_discs
+from acomflow.simulate.render import disc_image
 
 
 def direct_std_radius(image, cy, cx, limit):
@@ -89,10 +89,8 @@ def test_centroids_are_one_centroid_step_per_spot():
 def disc_frame(cy, cx, radius, electrons, background=10.0, slope=0.0, size=64):
     """Expected electrons: a disc as the generator draws it (edge 0.5 px) on a background
     rising by `slope` per row."""
-    frame = background + slope * np.indices((size, size))[0]
-    one = np.ones(1)
-    add_discs(frame, one * cx, one * cy, one * radius, one * electrons, 0.5, 8)
-    return frame
+    ramp = background + slope * np.indices((size, size))[0]
+    return ramp + disc_image((size, size), cy, cx, radius, electrons, 0.5, 8)
 
 
 def test_the_disc_fit_finds_noise_free_discs_from_a_wrong_radius():

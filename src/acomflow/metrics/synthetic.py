@@ -12,21 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..simulate.render import add_discs
+from ..simulate.render import disc_image
 from ..store import read_sidecar
 from .accuracy import truth_accuracy
 
 BOUND_STEP = 1e-4  # px, the finite difference of the spot's slope in `bound_errors`
-
-
-def _rendered_disc(shape, cy: float, cx: float, radius: float, edge: float, supersample: int):
-    """A disc of unit integral as the generator draws it (`simulate.render.add_discs`), centred
-    at (cy, cx) px of an image of `shape`."""
-    image = np.zeros(shape)
-    add_discs(
-        image, np.array([cx]), np.array([cy]), np.array([radius]), np.ones(1), edge, supersample
-    )
-    return image
 
 
 def bound_errors(truth: pd.DataFrame, which: np.ndarray, edge: float, supersample: int):
@@ -34,7 +24,7 @@ def bound_errors(truth: pd.DataFrame, which: np.ndarray, edge: float, supersampl
     one pattern's `truth`): the median distance from the true centre of an unbiased estimator
     that knows everything about the spot but its centre and meets the bound, 1.1774 sqrt(tr(F^-1)
     / 2) for the Fisher information F = sum over pixels of grad(mu) grad(mu)^T / variance. mu is
-    the spot as the generator draws it (`simulate.render.add_discs`: its electrons, true radius,
+    the spot as the generator draws it (`simulate.render.disc_image`: its electrons, true radius,
     edge `edge` px, `supersample`), the variance mu plus the spot's background per pixel
     (`truth.background` over its disc: diffuse light, read noise and rounding, in electrons^2,
     taken as flat about the spot); its neighbours are left out. The level positions can reach,
@@ -46,7 +36,7 @@ def bound_errors(truth: pd.DataFrame, which: np.ndarray, edge: float, supersampl
         shape = (2 * size + 1, 2 * size + 1)
         cy, cx = size + spot.y % 1.0, size + spot.x % 1.0  # the true pixel phase
         discs = [
-            spot.electrons * _rendered_disc(shape, cy + dy, cx + dx, spot.radius, edge, supersample)
+            disc_image(shape, cy + dy, cx + dx, spot.radius, spot.electrons, edge, supersample)
             for dy, dx in ((0.0, 0.0), (BOUND_STEP, 0.0), (0.0, BOUND_STEP))
         ]
         variance = discs[0] + spot.background / (np.pi * spot.radius**2)

@@ -67,6 +67,15 @@ def add_discs(image, xs, ys, radii, intensities, edge, supersample):
                 image[r, c] += amplitude * 0.5 * acc / (s * s)
 
 
+def disc_image(shape, cy: float, cx: float, radius: float, intensity: float, edge, supersample):
+    """A new float64 image of `shape` holding one `add_discs` disc of integrated `intensity`
+    centred at (cy, cx) px."""
+    image = np.zeros(shape)
+    one = np.ones(1)
+    add_discs(image, one * cx, one * cy, one * radius, one * intensity, edge, supersample)
+    return image
+
+
 def radial_distance(shape, centre_y: float, centre_x: float) -> np.ndarray:
     """Distance in px of every pixel centre from (centre_y, centre_x)."""
     yy = np.arange(shape[0], dtype=np.float64)[:, None] - centre_y
