@@ -295,8 +295,8 @@ def _fit_disc(image, cy, cx, radius, edge, reach, iterations, tolerance, others,
     outer = radius + reach
     grown = outer + 1.0
     r0, r1, c0, c1 = _window(image.shape, cy, cx, grown)
-    rows, cols = np.empty((r1 - r0 + 1) * (c1 - c0 + 1)), np.empty((r1 - r0 + 1) * (c1 - c0 + 1))
-    values = np.empty_like(rows)
+    area = (r1 - r0 + 1) * (c1 - c0 + 1)
+    rows, cols, values = np.empty(area), np.empty(area), np.empty(area)
     n = 0
     for r in range(r0, r1 + 1):
         for c in range(c0, c1 + 1):
@@ -370,8 +370,8 @@ def fit_discs(image, ys, xs, radii, edge, reach, iterations, tolerance, gain, fl
     y, x."""
     n = ys.shape[0]
     out_y, out_x = np.empty(n), np.empty(n)
+    others = np.empty((n, 3))
     for k in range(n):
-        others = np.empty((n, 3))
         m = 0
         for i in range(n):
             apart = math.sqrt((ys[i] - ys[k]) ** 2 + (xs[i] - xs[k]) ** 2)
