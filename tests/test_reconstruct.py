@@ -18,7 +18,7 @@ from acomflow.reconstruct.frame import g_limit_px, render_frame
 from acomflow.reconstruct.mask import mask_frame
 from acomflow.reconstruct.settings import ReconstructionSettings
 from acomflow.register.frame import detect_spots, register_frame
-from acomflow.register.settings import RegistrationSettings
+from acomflow.register.settings import RegistrationSettings, paper_registration
 from acomflow.simulate.sample import build_sample
 from acomflow.simulate.settings import SyntheticSettings
 from acomflow.tables import table_lines
@@ -75,7 +75,7 @@ def round_trip():
             table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
         )
         again, _ = register_frame(
-            image, RegistrationSettings(detection="prominence", noise="corners", fit_edge=0.0)
+            image, paper_registration(RegistrationSettings())
         )  # a rendering has no Poisson noise
         distance, index = cKDTree(np.c_[again["y"], again["x"]]).query(
             np.c_[table["y"], table["x"]]
@@ -130,9 +130,7 @@ def test_relative_intensities_follow_the_truth():
         image = render_frame(
             table, (np.nan, np.nan), frame.shape, ReconstructionSettings(centred=False)
         )
-        again, _ = register_frame(
-            image, RegistrationSettings(detection="prominence", noise="corners", fit_edge=0.0)
-        )
+        again, _ = register_frame(image, paper_registration(RegistrationSettings()))
         _, index, inside = match(again, truth)
         t = truth.iloc[index]
         neighbour = cKDTree(np.c_[truth.y, truth.x]).query(np.c_[truth.y, truth.x], k=2)[0][:, 1][

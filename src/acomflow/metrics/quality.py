@@ -23,7 +23,7 @@ from ..reconstruct.frame import render_frame
 from ..reconstruct.settings import ReconstructionSettings
 from ..register.background import subtract_background
 from ..register.frame import register_frame
-from ..register.settings import RegistrationSettings
+from ..register.settings import RegistrationSettings, paper_registration
 from ..scan import Stage, run, scan_lines, store_lines
 from ..store import read_sidecar
 
@@ -102,8 +102,7 @@ def round_trip(spots: dict, reconstruction: np.ndarray, settings: RegistrationSe
     detection of `settings`, the reconstruction's spots are found by the paper's registration
     (prominence, `noise: corners`, no disc fit): a noise-free image gives the matched filter no
     noise to weigh them by, and its rendered discs are not the fit's model."""
-    paper = dataclasses.replace(settings, detection="prominence", noise="corners", fit_edge=0.0)
-    again, _ = register_frame(reconstruction, paper)
+    again, _ = register_frame(reconstruction, paper_registration(settings))
     n = len(spots["x"])
     if len(again["x"]) == 0 or n == 0:
         return np.full(n, np.nan), np.full(n, np.nan)
