@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True)
 def disc_area(radius: float, edge: float) -> float:
     """Integral over the plane of 0.5 * erfc((rho - radius) / (sqrt(2) * edge)), in px^2.
 
@@ -39,12 +40,7 @@ def add_discs(image, xs, ys, radii, intensities, edge, supersample):
     s = supersample
     for i in range(xs.shape[0]):
         radius, cx, cy = radii[i], xs[i], ys[i]
-        z = radius / edge
-        area = math.pi * (
-            (radius**2 + edge**2) * 0.5 * math.erfc(-z / math.sqrt(2.0))
-            + radius * edge * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-        )
-        amplitude = intensities[i] / area
+        amplitude = intensities[i] / disc_area(radius, edge)
         reach = radius + band + 1.0
         r0, r1 = max(0, int(math.floor(cy - reach))), min(n_rows - 1, int(math.ceil(cy + reach)))
         c0, c1 = max(0, int(math.floor(cx - reach))), min(n_cols - 1, int(math.ceil(cx + reach)))
