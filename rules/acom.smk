@@ -29,20 +29,21 @@ rule template_bank:
         "../scripts/template_bank.py"
 
 
-# Orientation and phase mapping (method.md §10): the relrod width of each phase measured on a
-# sample of the patterns, then every pattern matched in shards of scan lines, as registration;
-# the shard count belongs to the platform (`--set-scatter match=N`).
+# Orientation and phase mapping (method.md §10): the matcher calibrated on a sample of the
+# patterns (the detector's distortion and each phase's relrod width), then every pattern
+# matched in shards of scan lines, as registration; the shard count belongs to the platform
+# (`--set-scatter match=N`).
 
 
-rule relrod_width:
+rule matching_calibration:
     input:
         unpack(acom_inputs),
     output:
-        "results/{dataset}/acom/relrod_width.json",
+        "results/{dataset}/acom/matching_calibration.json",
     log:
-        "logs/{dataset}/match/relrod_width.log",
+        "logs/{dataset}/match/calibration.log",
     benchmark:
-        "benchmarks/{dataset}/match/relrod_width.tsv"
+        "benchmarks/{dataset}/match/calibration.tsv"
     wildcard_constraints:
         dataset=one_of(ACOM),
     conda:
@@ -54,9 +55,9 @@ rule relrod_width:
     params:
         settings=config["matching"],
         phases=acom_phases,
-        code=code_of("relrod_width"),
+        code=code_of("matching_calibration"),
     script:
-        "../scripts/relrod_width.py"
+        "../scripts/matching_calibration.py"
 
 
 scattergather:
@@ -66,7 +67,7 @@ scattergather:
 rule match_shard:
     input:
         unpack(acom_inputs),
-        widths="results/{dataset}/acom/relrod_width.json",
+        calibration="results/{dataset}/acom/matching_calibration.json",
     output:
         temp("results/{dataset}/acom/shards/{scatteritem}.parquet"),
     log:
@@ -92,7 +93,7 @@ rule match_shard:
 rule match_merge:
     input:
         unpack(acom_inputs),
-        widths="results/{dataset}/acom/relrod_width.json",
+        calibration="results/{dataset}/acom/matching_calibration.json",
         sidecar=lambda wildcards: f"{store_dir(wildcards.dataset)}/data.json",
         shards=gather.match("results/{{dataset}}/acom/shards/{scatteritem}.parquet"),
     output:

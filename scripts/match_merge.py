@@ -16,7 +16,7 @@ with job(snakemake):
         list(snakemake.input.shards),
         snakemake.input.spots,
         banks,
-        snakemake.input.widths,
+        snakemake.input.calibration,
         MatchSettings.from_config(snakemake.params.settings),
         snakemake.output.orientations,
     )

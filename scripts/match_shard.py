@@ -14,7 +14,7 @@ with job(snakemake):
         phase_banks(
             phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
         ),
-        snakemake.input.widths,
+        snakemake.input.calibration,
         MatchSettings.from_config(snakemake.params.settings),
         shard - 1,
         n_shards,

@@ -126,6 +126,14 @@ def test_defaults_are_not_shared_between_datasets():
             lambda c: c["datasets"].update({"flow": {"source": "a.npy", "stream": True}}),
             "datasets/flow: 'scan_shape' is a required property",
         ),
+        (
+            lambda c: c["datasets"]["demo"].update(calibration={"distortion_ratio": 0.95}),
+            "datasets/demo/calibration/distortion_ratio: 0.95 is less than the minimum of 1",
+        ),
+        (
+            lambda c: c.update(matching={"distortion": "fitted"}),
+            "matching/distortion: 'fitted' is not one of",
+        ),
     ],
 )
 def test_errors_name_the_key(change, message):

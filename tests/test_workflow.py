@@ -49,7 +49,7 @@ def registered(n):
 def matched(n):
     """Jobs that re-run, per dataset with phases, when its registered table changes."""
     return {
-        "relrod_width": n,
+        "matching_calibration": n,
         "match_shard": 2 * n,
         "match_merge": n,
         "orientation_figure": n,
@@ -454,7 +454,7 @@ def test_code_change_reruns_only_the_rules_that_import_it(workflow):
         (
             "acom/search.py",
             {
-                "relrod_width": 1,
+                "matching_calibration": 1,
                 "match_shard": 2,
                 "match_merge": 1,
                 "orientation_figure": 1,

@@ -1,7 +1,8 @@
 """Calibration: scan step and reciprocal pixel size in the pipeline's units, from any file's axes.
 
 Units used everywhere downstream: scan step in nm, reciprocal pixel size in 1/Å per detector
-pixel, camera length in mm, beam energy in keV.
+pixel, camera length in mm, beam energy in keV; detector directions in degrees from the x axis
+(right) towards the y axis (down), as an image shows them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+
+import numpy as np
 
 _LENGTH_NM = {
     "m": 1e9,
@@ -27,12 +30,18 @@ _INV_LENGTH_PER_ANGSTROM = {"a": 1.0, "å": 1.0, "nm": 0.1, "pm": 100.0}
 
 @dataclasses.dataclass(frozen=True)
 class Calibration:
-    """Dataset calibration; None where the source does not say and the config does not set it."""
+    """Dataset calibration; None where the source does not say and the config does not set it.
+
+    `distortion_ratio` and `distortion_angle_deg` describe the projector lenses' elliptical
+    distortion: a circle of reciprocal space shows as an ellipse `distortion_ratio` (>= 1) times
+    longer along `distortion_angle_deg` than across it (`undistortion`)."""
 
     scan_step_nm: float | None = None
     inv_angstrom_per_px: float | None = None
     camera_length_mm: float | None = None
     beam_energy_kev: float | None = None
+    distortion_ratio: float | None = None
+    distortion_angle_deg: float | None = None
 
     def updated(self, **overrides) -> Calibration:
         """A copy with every override that is not None applied (config values win over the
@@ -41,6 +50,19 @@ class Calibration:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def undistortion(ratio: float | None, angle_deg: float | None) -> np.ndarray:
+    """The 2 x 2 map of detector px (x, y) that makes the ellipse of an elliptical distortion
+    (`ratio` times longer along `angle_deg` than across) round again, keeping its area: the
+    reciprocal pixel size stays that of the geometric mean of the two axes. The identity
+    without a ratio."""
+    if ratio is None:
+        return np.eye(2)
+    angle = math.radians(angle_deg or 0.0)
+    along = np.array([math.cos(angle), math.sin(angle)])
+    across = np.array([-along[1], along[0]])
+    return np.outer(along, along) / math.sqrt(ratio) + np.outer(across, across) * math.sqrt(ratio)
 
 
 def _clean(units: str | None) -> str:

@@ -1,12 +1,13 @@
 """Orientation mapping of a registered dataset in shards of scan lines, and the merge into
 results/{dataset}/acom/orientations.parquet (one row per scan position, method.md §10).
 
-First the relrod width of each phase is measured on a sample of the dataset's patterns
-(`relrod_widths`, `acom.relrod`). A shard reads its lines of the registered spots table (and the
-patterns' noise), matches every pattern against the libraries of the dataset's phases at those
-widths and writes its rows; the merge concatenates shards in line order, names the phases and
-adds Bunge angles. The per-pattern work does not depend on the shard, so the table is
-byte-identical whatever the shard count.
+First the matcher is calibrated on a sample of the dataset's patterns (`calibrate_matching`):
+the detector's elliptical distortion, given or measured (`acom.distortion`), and the relrod
+width of each phase (`acom.relrod`). A shard reads its lines of the registered spots table (and
+the patterns' noise), matches every pattern, its spots undistorted, against the libraries of
+the dataset's phases at those widths and writes its rows; the merge concatenates shards in line
+order, names the phases and adds Bunge angles. The per-pattern work does not depend on the
+shard, so the table is byte-identical whatever the shard count.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..logs import logger
 from ..provenance import record, write_json
 from ..scan import Stage, run_shard, scan_lines
 from ..tables import concat_shards, read_metadata, shard_lines, write_table
+from .distortion import calibrated, measure_undistortion
 from .export import write_ang, write_hdf5
 from .library import at_width, load_library
 from .match import match_pattern, pattern_spots
@@ -48,6 +50,7 @@ SHARD_DTYPES = {
 }
 EULER = ("phi1", "Phi", "phi2")
 SPOT_COLUMNS = ("scan_y", "scan_x", "x_c", "y_c", "integrated", "prominence", "is_direct_beam")
+GEOMETRY_KEYS = ("window", "inv_angstrom_per_px", "undistortion")
 DISC_QUANTILE = 0.9  # the band keeps spots of this quantile of the registered radii whole
 
 
@@ -96,18 +99,16 @@ def libraries_of(banks: dict[str, tuple], band: tuple, settings: MatchSettings) 
     ]
 
 
-def frame_spots(rows: dict, noise_sigma: float, d: float, settings: MatchSettings, window):
-    """A frame's diffracted spots and weights (`match.pattern_spots`) from its rows of the
-    registered table, its noise sigma (for the spots' significance) and `d` 1/Å per px."""
+def diffracted_spots(rows: dict, noise_sigma: float) -> tuple:
+    """A frame's diffracted spots from its rows of the registered table, as
+    `match.pattern_spots` takes them: x_c, y_c px, integrated intensities and significances
+    (prominence over the frame's `noise_sigma`)."""
     diffracted = ~rows["is_direct_beam"]
-    return pattern_spots(
+    return (
         rows["x_c"][diffracted],
         rows["y_c"][diffracted],
         rows["integrated"][diffracted],
         rows["prominence"][diffracted] / max(noise_sigma, 1e-12),
-        d,
-        settings,
-        window,
     )
 
 
@@ -115,27 +116,33 @@ def _patterns(patterns_path) -> pd.DataFrame:
     return pd.read_parquet(patterns_path, columns=["scan_y", "scan_x", "noise_sigma", "n_spots"])
 
 
-def relrod_widths(
+def calibrate_matching(
     spots_path, patterns_path, banks: dict[str, tuple], settings: MatchSettings, out_path
 ) -> dict:
-    """The relrod width (1/Å) each phase is matched at, written as JSON with provenance:
-    measured on up to `settings.width_patterns` patterns spread over the scan
-    (`relrod.measure_widths`) with `relrod_width: measured`, else the bank's (from which
-    `per_pattern` refines each pattern's)."""
+    """The detector's elliptical distortion and the relrod width (1/Å) each phase is matched
+    at, written as JSON with provenance, from up to `settings.width_patterns` patterns spread
+    over the scan (`relrod.sample_positions`): the distortion the calibration gives, or, with
+    `distortion: measured`, measured on them (`distortion.measure_undistortion`); then, on
+    their spots undistorted, the widths measured (`relrod.measure_widths`) with `relrod_width:
+    measured`, else the bank's (from which `per_pattern` refines each pattern's)."""
     scan_shape, d, band = detector_geometry(spots_path, patterns_path)
     libraries = libraries_of(banks, band, settings)
+    window = libraries[0].window
+    sampled = "measured" in (settings.distortion, settings.relrod_width)
+    sample = (
+        _sample(spots_path, patterns_path, scan_shape, settings.width_patterns) if sampled else []
+    )
+    calibration = read_metadata(spots_path)["calibration"]
+    distortion = calibrated(
+        calibration.get("distortion_ratio"), calibration.get("distortion_angle_deg")
+    )
+    if settings.distortion == "measured":
+        start = np.array(distortion["undistortion"])
+        distortion = measure_undistortion(sample, libraries, settings, d, start)
+    undistort = np.array(distortion["undistortion"])
     if settings.relrod_width == "measured":
-        patterns = _patterns(patterns_path)
-        chosen = set(sample_positions(patterns["n_spots"].to_numpy(), settings.width_patterns))
-        noise = patterns["noise_sigma"].to_numpy(np.float64)
-        lines = scan_lines(scan_shape, (0, scan_shape[0]), spots=spots_path, columns=SPOT_COLUMNS)
-        sampled = (
-            frame_spots(frame.rows, float(noise[k]), d, settings, libraries[0].window)
-            for _, frames in lines
-            for frame in frames
-            if (k := frame.y * scan_shape[1] + frame.x) in chosen
-        )
-        phases = measure_widths(sampled, libraries, settings)
+        spots = (pattern_spots(*pattern, d, settings, window, undistort) for pattern in sample)
+        phases = measure_widths(spots, libraries, settings)
     else:
         phases = {
             library.name: {"width": float(library.physics[2]), "patterns": 0, "quartiles": None}
@@ -156,6 +163,7 @@ def relrod_widths(
     ]
     result = {
         **record({"matching": settings.as_dict(), "phases": list(banks)}, inputs=inputs),
+        "distortion": {"source": settings.distortion, **distortion},
         "relrod_width": settings.relrod_width,
         "phases": phases,
     }
@@ -163,14 +171,31 @@ def relrod_widths(
     return result
 
 
-def matching_stage(libraries, settings: MatchSettings, d: float, noise: np.ndarray) -> Stage:
-    """Matching as a per-frame stage on the registered spots (`noise` (ny, nx): each pattern's
-    noise sigma, for the spots' significance)."""
+def _sample(spots_path, patterns_path, scan_shape, most: int) -> list:
+    """The `diffracted_spots` of the patterns `relrod.sample_positions` chooses (up to `most`,
+    spread over the scan)."""
+    patterns = _patterns(patterns_path)
+    chosen = set(sample_positions(patterns["n_spots"].to_numpy(), most))
+    noise = patterns["noise_sigma"].to_numpy(np.float64)
+    lines = scan_lines(scan_shape, (0, scan_shape[0]), spots=spots_path, columns=SPOT_COLUMNS)
+    return [
+        diffracted_spots(frame.rows, float(noise[k]))
+        for _, frames in lines
+        for frame in frames
+        if (k := frame.y * scan_shape[1] + frame.x) in chosen
+    ]
+
+
+def matching_stage(
+    libraries, settings: MatchSettings, d: float, undistort, noise: np.ndarray
+) -> Stage:
+    """Matching as a per-frame stage on the registered spots (`d` 1/Å per px, the detector's
+    `undistort` map, `noise` (ny, nx): each pattern's noise sigma, for the spots'
+    significance)."""
 
     def per_frame(frame):
-        spots, weight = frame_spots(
-            frame.rows, float(noise[frame.y, frame.x]), d, settings, libraries[0].window
-        )
+        found = diffracted_spots(frame.rows, float(noise[frame.y, frame.x]))
+        spots, weight = pattern_spots(*found, d, settings, libraries[0].window, undistort)
         result = match_pattern(spots, weight, libraries, settings)
         row = {k: v for k, v in result.items() if k not in ("phase", "quaternion")}
         row.update(zip(QUATERNION, result["quaternion"], strict=True))
@@ -183,18 +208,21 @@ def match_shard(
     spots_path,
     patterns_path,
     banks: dict[str, tuple],
-    widths_path,
+    calibration_path,
     settings: MatchSettings,
     shard: int,
     n_shards: int,
     out_path,
 ) -> None:
     """Match shard `shard` (0-based) of `n_shards` blocks of scan lines against `banks`
-    ({phase: (cif, directions table, spots table)}) at the relrod widths of `relrod_widths`
-    (its JSON at `widths_path`), written for `merge_orientations`."""
+    ({phase: (cif, directions table, spots table)}) through the distortion and at the relrod
+    widths of `calibrate_matching` (its JSON at `calibration_path`), written for
+    `merge_orientations`."""
     scan_shape, d, band = detector_geometry(spots_path, patterns_path)
     block = shard_lines(scan_shape[0], n_shards, shard)
-    widths = json.loads(Path(widths_path).read_text(encoding="utf-8"))["phases"]
+    calibration = json.loads(Path(calibration_path).read_text(encoding="utf-8"))
+    widths = calibration["phases"]
+    undistort = np.array(calibration["distortion"]["undistortion"])
     libraries = [
         at_width(library, widths[library.name]["width"])
         for library in libraries_of(banks, band, settings)
@@ -203,12 +231,16 @@ def match_shard(
     noise = patterns["noise_sigma"].to_numpy(np.float64).reshape(scan_shape)
     lines = scan_lines(scan_shape, block, spots=spots_path, columns=SPOT_COLUMNS)
     run_shard(
-        matching_stage(libraries, settings, d, noise),
+        matching_stage(libraries, settings, d, undistort, noise),
         lines,
         block,
         scan_shape[1],
         {"orientations": out_path},
-        {"window": [float(v) for v in libraries[0].window], "inv_angstrom_per_px": d},
+        {
+            "window": [float(v) for v in libraries[0].window],
+            "inv_angstrom_per_px": d,
+            "undistortion": undistort.tolist(),
+        },
     )
 
 
@@ -229,18 +261,19 @@ def named_phases(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def merge_orientations(
-    shards, spots_path, banks: dict[str, tuple], widths_path, settings: MatchSettings, out_path
+    shards, spots_path, banks: dict[str, tuple], calibration_path, settings: MatchSettings, out_path
 ) -> pd.DataFrame:
     """The shard tables in line order as the orientation table: the phase by name (empty where
-    none), Bunge angles (deg) beside the quaternion, with provenance and the radial window the
-    spots were matched in (`window`, 1/Å, and `inv_angstrom_per_px`)."""
+    none), Bunge angles (deg) beside the quaternion, with provenance and the detector geometry
+    the spots were matched in (`GEOMETRY_KEYS`: the radial `window`, 1/Å, `inv_angstrom_per_px`
+    and the 2 x 2 `undistortion` map of px)."""
     table = named_phases(concat_shards(shards, SHARD_DTYPES), list(banks))
-    inputs = [Path(spots_path), Path(widths_path)]
+    inputs = [Path(spots_path), Path(calibration_path)]
     inputs += [Path(path) for bank in banks.values() for path in bank]
     metadata = {
         **record({"matching": settings.as_dict(), "phases": list(banks)}, inputs=inputs),
         "scan_shape": read_metadata(spots_path)["scan_shape"],
-        **{key: read_metadata(shards[0])[key] for key in ("window", "inv_angstrom_per_px")},
+        **{key: read_metadata(shards[0])[key] for key in GEOMETRY_KEYS},
     }
     write_table(table, out_path, metadata)
     matched = table["phase"] != ""

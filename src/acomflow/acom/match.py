@@ -24,7 +24,7 @@ import numpy as np
 
 from ..crystal.excitation import excited
 from .library import PhaseLibrary
-from .refine import MOVE, N_PARAMETERS, WIDTH_RANGE, fit, links, refine, score
+from .refine import MOVE, N_PARAMETERS, WIDTH_RANGE, fit, links, placed, refine, score
 from .rotations import distance, from_vector, matrix, multiply, positive
 from .search import coarse_search, distinct_candidates
 from .settings import MatchSettings
@@ -58,12 +58,18 @@ class Solution:
     width: float
 
 
-def pattern_spots(x_c, y_c, integrated, significance, d, settings: MatchSettings, window):
+def pattern_spots(
+    x_c, y_c, integrated, significance, d, settings: MatchSettings, window, undistort=None
+):
     """The diffracted spots of a pattern as detector-plane vectors (n, 2) 1/Å (x right, y up,
     from the beam centre) and their weights, those inside the radial `window` only: centred
-    coordinates `x_c`, `y_c` px, integrated intensity, significance (prominence / noise),
-    `d` 1/Å per px."""
-    p = np.column_stack([np.asarray(x_c, np.float64) * d, -np.asarray(y_c, np.float64) * d])
+    coordinates `x_c`, `y_c` px (x right, y down), made round by the 2 x 2 map `undistort`
+    (`calibration.undistortion`; none: as they are), integrated intensity, significance
+    (prominence / noise), `d` 1/Å per px."""
+    p = np.column_stack([np.asarray(x_c, np.float64), np.asarray(y_c, np.float64)])
+    if undistort is not None:
+        p = p @ np.asarray(undistort, np.float64).T
+    p = p * np.array([d, -d])
     r = np.hypot(p[:, 0], p[:, 1])
     keep = (r >= window[0]) & (r <= window[1])
     weight = np.clip(np.asarray(integrated, np.float64), 0.0, None) ** settings.intensity_exponent
@@ -161,6 +167,24 @@ def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -
     x, s = refine(spots, weight, g0, structure, *args, starts, free, step, bound, EVALUATIONS)
     q = positive(multiply(q, from_vector(x[:3])))
     return Solution(q, s, math.exp(x[3]), math.exp(x[4]))
+
+
+def explained(spots, result: dict, library: PhaseLibrary, settings: MatchSettings):
+    """The spots (1/Å) a solution of `match_pattern` (its `library`) explains, within 2
+    tolerances of an excited reflection of the window, as `refine.fit` counts them, and those
+    reflections' positions: two (k, 2) arrays, observed and predicted."""
+    g0, structure = _near(result["quaternion"], library, settings.relrod_width == "per_pattern")
+    width = result["relrod_width"] / library.physics[2]
+    x = np.array([0.0, 0.0, 0.0, math.log(result["scale"]), math.log(width)])
+    position, t = placed(x, g0, structure, library.physics, settings.intensity_exponent)
+    rho = np.hypot(position[:, 0], position[:, 1])
+    position = position[(t > 0) & (rho >= library.window[0]) & (rho <= library.window[1])]
+    if len(position) == 0 or len(spots) == 0:
+        return np.empty((0, 2)), np.empty((0, 2))
+    apart = np.linalg.norm(spots[:, None, :] - position[None, :, :], axis=2)
+    nearest = apart.argmin(axis=1)
+    near = apart[np.arange(len(spots)), nearest] <= 2.0 * settings.tolerance
+    return spots[near], position[nearest[near]]
 
 
 def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchSettings) -> dict:

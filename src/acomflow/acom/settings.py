@@ -22,10 +22,14 @@ class MatchSettings(ConfigSection):
     calibration's scale free if `refine_scale`, at the relrod width `relrod_width`: `measured`
     on the dataset (one per phase, from up to `width_patterns` patterns of at least 8 spots:
     `acom.relrod`), `per_pattern` (refined for each pattern of at least 8 spots) or the
-    `bank`'s."""
+    `bank`'s; the spots undistorted by the calibration's elliptical distortion, or by one
+    `measured` on the same patterns (`distortion`, `acom.distortion`)."""
 
     SECTION: ClassVar[str] = "matching"
-    CHOICES: ClassVar[dict[str, tuple]] = {"relrod_width": ("measured", "per_pattern", "bank")}
+    CHOICES: ClassVar[dict[str, tuple]] = {
+        "relrod_width": ("measured", "per_pattern", "bank"),
+        "distortion": ("calibration", "measured"),
+    }
 
     min_spots: int = 3
     min_g: float = 0.1
@@ -39,3 +43,4 @@ class MatchSettings(ConfigSection):
     refine_scale: bool = False
     relrod_width: str = "measured"
     width_patterns: int = 200
+    distortion: str = "calibration"

@@ -1,12 +1,13 @@
-"""Snakemake entry point of rule `relrod_width`: the relrod width each phase is matched at,
-measured on a sample of the dataset's patterns (acom/relrod_width.json)."""
+"""Snakemake entry point of rule `matching_calibration`: the detector's elliptical distortion
+and the relrod width each phase is matched at, on a sample of the dataset's patterns
+(acom/matching_calibration.json)."""
 
-from acomflow.acom.dataset import phase_banks, relrod_widths
+from acomflow.acom.dataset import calibrate_matching, phase_banks
 from acomflow.acom.settings import MatchSettings
 from acomflow.workflow import job
 
 with job(snakemake):
-    relrod_widths(
+    calibrate_matching(
         snakemake.input.spots,
         snakemake.input.patterns,
         phase_banks(
