@@ -15,6 +15,26 @@ from numba.core.caching import _CacheLocator
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
+# Austenite, for the real steel patterns of subset_data.hspy (written from published facts).
+AUSTENITE_CIF = """# Austenite (gamma-Fe): Fm-3m, a = 3.59 A, Fe at 4a (published lattice facts).
+data_austenite
+_cell_length_a 3.59
+_cell_length_b 3.59
+_cell_length_c 3.59
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_space_group_name_H-M_alt 'F m -3 m'
+_space_group_IT_number 225
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+Fe1 Fe 0 0 0 1
+"""
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REAL, REPO
+from conftest import AUSTENITE_CIF, REAL, REPO
 
 from acomflow.acom.dataset import calibrate_matching, match_shard, merge_orientations
 from acomflow.acom.distortion import ellipse, fitted_undistortion, measure_undistortion
@@ -621,27 +621,6 @@ def test_a_noisy_synthetic_scan_meets_the_accuracy_targets(banks, tmp_path):
     auc = summary["reliability_auc"]
     assert np.isnan(auc) or auc >= 0.95
     assert summary["non_crystal_patterns"] > 0 and summary["non_crystal_matched"] == 0
-
-
-AUSTENITE_CIF = """# Austenite (gamma-Fe): Fm-3m, a = 3.59 A, Fe at 4a (published lattice facts).
-data_austenite
-_cell_length_a 3.59
-_cell_length_b 3.59
-_cell_length_c 3.59
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_space_group_name_H-M_alt 'F m -3 m'
-_space_group_IT_number 225
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-_atom_site_occupancy
-Fe1 Fe 0 0 0 1
-"""
 
 
 def test_subset_data_s_distortion_is_measured_and_undone(tmp_path):
