@@ -472,7 +472,8 @@ def test_spots_along_one_line_or_too_few_measure_no_distortion():
     rng = np.random.default_rng(0)
     few = rng.normal(size=(15, 2))
     assert fitted_undistortion(few * 1.03, few, np.eye(2)) is None
-    assert fitted_undistortion(*(np.vstack([few, few[:1]]),) * 2, np.eye(2)) is not None
+    sixteen = np.vstack([few, few[:1]])
+    assert fitted_undistortion(sixteen * 1.03, sixteen, np.eye(2)) is not None
 
 
 def test_an_elliptical_distortion_is_measured_and_undone_before_matching(libraries):
