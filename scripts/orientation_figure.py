@@ -6,6 +6,7 @@ from acomflow.crystal.phase import read_phases
 from acomflow.figures.acom import figure_orientations
 from acomflow.figures.common import figure_provenance
 from acomflow.store import read_sidecar
+from acomflow.tables import read_metadata
 from acomflow.workflow import job
 
 with job(snakemake):
@@ -19,4 +20,5 @@ with job(snakemake):
         snakemake.params.min_reliability,
         snakemake.output[0],
         figure_provenance(dict(snakemake.params.items()), snakemake.input),
+        read_metadata(snakemake.input.orientations).get("undistortion"),
     )

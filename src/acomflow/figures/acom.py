@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from .. import plots
+from ..acom.distortion import ellipse
 from ..acom.match import PSEUDO_180
 from ..crystal.orientations import QUATERNION, point_group
 from ..crystal.phase import Phase
@@ -58,11 +59,20 @@ def figure_orientations(
     min_reliability: float,
     path,
     provenance: dict,
+    undistortion=None,
 ) -> None:
     """The orientation figure of an orientation table (`acom.dataset`), masked where fewer
-    than `min_spots` spots or a reliability below `min_reliability`."""
+    than `min_spots` spots or a reliability below `min_reliability`; the elliptical distortion
+    the spots were undone from (the table's `undistortion` map) named in its title."""
     ny, nx = scan_shape
     figure = plots.plt.figure(figsize=(17, 8.5), layout="constrained")
+    ratio, angle = ellipse(np.asarray(undistortion if undistortion is not None else np.eye(2)))
+    figure.suptitle(
+        f"spots undone from an elliptical distortion of {ratio:.4f} along {angle:.1f} deg"
+        if ratio > 1.0
+        else "spots as registered (no distortion undone)",
+        fontsize=10,
+    )
     grid = figure.add_gridspec(2, 4 + len(phases))
     shape = (ny, nx)
     rgb = ipf_colours(table, phases).reshape(ny, nx, 3)
