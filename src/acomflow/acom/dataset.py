@@ -139,6 +139,13 @@ def calibrate_matching(
     if settings.distortion == "measured":
         start = np.array(distortion["undistortion"])
         distortion = measure_undistortion(sample, libraries, settings, d, start)
+    else:
+        logger.info(
+            "elliptical distortion: %.4f along %.1f deg, the calibration's "
+            "(matching.distortion: measured measures it on the patterns)",
+            distortion["ratio"],
+            distortion["angle_deg"],
+        )
     undistort = np.array(distortion["undistortion"])
     if settings.relrod_width == "measured":
         spots = (pattern_spots(*pattern, d, settings, window, undistort) for pattern in sample)
