@@ -51,7 +51,8 @@ rule matching_calibration:
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=10,
+        # a measured distortion matches the 200 sample patterns once per round (up to 12)
+        runtime=lambda wildcards: 60 if config["matching"]["distortion"] == "measured" else 10,
     params:
         settings=config["matching"],
         phases=acom_phases,
