@@ -24,7 +24,18 @@ import numpy as np
 
 from ..crystal.excitation import excited
 from .library import PhaseLibrary
-from .refine import MOVE, N_PARAMETERS, WIDTH_RANGE, fit, links, placed, refine, score
+from .refine import (
+    EXPLAINED,
+    MOVE,
+    N_PARAMETERS,
+    WIDTH_RANGE,
+    fit,
+    links,
+    nearest,
+    placed,
+    refine,
+    score,
+)
 from .rotations import distance, from_vector, matrix, multiply, positive
 from .search import coarse_search, distinct_candidates
 from .settings import MatchSettings
@@ -169,22 +180,24 @@ def _refined(q, spots, weight, library: PhaseLibrary, settings: MatchSettings) -
     return Solution(q, s, math.exp(x[3]), math.exp(x[4]))
 
 
+def _reflections(q, scale: float, width: float, library: PhaseLibrary, settings: MatchSettings):
+    """Detector positions (m, 2) 1/Å and weights of the reflections of `library` near the
+    window at orientation q, calibration scale `scale` and relrod width `width` times the
+    library's (`refine.placed`)."""
+    g0, structure = _near(q, library, settings.relrod_width == "per_pattern")
+    x = np.array([0.0, 0.0, 0.0, math.log(scale), math.log(width)])
+    return placed(x, g0, structure, library.physics, settings.intensity_exponent)
+
+
 def explained(spots, result: dict, library: PhaseLibrary, settings: MatchSettings):
-    """The spots (1/Å) a solution of `match_pattern` (its `library`) explains, within 2
-    tolerances of an excited reflection of the window, as `refine.fit` counts them, and those
-    reflections' positions: two (k, 2) arrays, observed and predicted."""
-    g0, structure = _near(result["quaternion"], library, settings.relrod_width == "per_pattern")
+    """The spots (1/Å) a solution of `match_pattern` (its `library`) explains, as its `matched`
+    counts them (`refine.fit`), and the reflections that explain them: two (k, 2) arrays,
+    observed and predicted."""
     width = result["relrod_width"] / library.physics[2]
-    x = np.array([0.0, 0.0, 0.0, math.log(result["scale"]), math.log(width)])
-    position, t = placed(x, g0, structure, library.physics, settings.intensity_exponent)
-    rho = np.hypot(position[:, 0], position[:, 1])
-    position = position[(t > 0) & (rho >= library.window[0]) & (rho <= library.window[1])]
-    if len(position) == 0 or len(spots) == 0:
-        return np.empty((0, 2)), np.empty((0, 2))
-    apart = np.linalg.norm(spots[:, None, :] - position[None, :, :], axis=2)
-    nearest = apart.argmin(axis=1)
-    near = apart[np.arange(len(spots)), nearest] <= 2.0 * settings.tolerance
-    return spots[near], position[nearest[near]]
+    position, t = _reflections(result["quaternion"], result["scale"], width, library, settings)
+    index, closest = nearest(position, t, spots, library.window)
+    near = closest <= (EXPLAINED * settings.tolerance) ** 2
+    return spots[near], position[index[near]]
 
 
 def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchSettings) -> dict:
@@ -241,19 +254,8 @@ def match_pattern(spots, weight, libraries: list[PhaseLibrary], settings: MatchS
         default=0.0,
     )
     others = [t for k, t in enumerate(tops) if k != phase]
-    g0, structure = _near(best.quaternion, library, settings.relrod_width == "per_pattern")
-    x = np.array([0.0, 0.0, 0.0, math.log(best.scale), math.log(best.width)])
-    matched, residual = fit(
-        x,
-        spots,
-        weight,
-        g0,
-        structure,
-        library.physics,
-        settings.intensity_exponent,
-        settings.tolerance,
-        library.window,
-    )
+    position, t = _reflections(best.quaternion, best.scale, best.width, library, settings)
+    matched, residual = fit(position, t, spots, weight, settings.tolerance, library.window)
     flags = (PSEUDO_180 if pseudo else 0) | (UNDERDETERMINED if matched < settings.min_spots else 0)
     return {
         "phase": phase,

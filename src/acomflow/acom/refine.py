@@ -35,6 +35,7 @@ MOVE = 0.03  # 1/Å: the largest move of a reflection a refinement is expected t
 WIDTH_RANGE = 4.0  # a free relrod width stays within this factor of the library's
 LN_WIDTH_RANGE = math.log(WIDTH_RANGE)
 N_PARAMETERS = 5  # (v_x, v_y, v_z, ln c, ln b)
+EXPLAINED = 2.0  # tolerances: a spot this near an excited reflection counts as explained
 
 
 @njit(cache=True, nogil=True)
@@ -226,21 +227,35 @@ def refine(
 
 
 @njit(cache=True, nogil=True)
-def fit(x, spots, weight, g0, structure, physics, gamma, tolerance, window):
-    """At parameters x: the number of spots within 2 tolerances of an excited reflection of the
-    window, and their weighted RMS distance to the nearest one (1/Å; NaN with none)."""
-    position, t = placed(x, g0, structure, physics, gamma)
+def nearest(position, t, spots, window):
+    """Per spot (n, 2, 1/Å): the index of the nearest reflection (detector positions (m, 2) and
+    weights t, as `placed` gives them) that is excited and inside the radial `window`, -1
+    where there is none, and its squared distance (inf where none)."""
+    shown = np.empty(position.shape[0], np.bool_)
+    for j in range(position.shape[0]):
+        rho = math.hypot(position[j, 0], position[j, 1])
+        shown[j] = t[j] > 0.0 and window[0] <= rho <= window[1]
+    index = np.full(spots.shape[0], -1, np.int64)
+    closest = np.full(spots.shape[0], np.inf)
+    for i in range(spots.shape[0]):
+        for j in range(position.shape[0]):
+            d2 = (spots[i, 0] - position[j, 0]) ** 2 + (spots[i, 1] - position[j, 1]) ** 2
+            if shown[j] and d2 < closest[i]:
+                index[i], closest[i] = j, d2
+    return index, closest
+
+
+@njit(cache=True, nogil=True)
+def fit(position, t, spots, weight, tolerance, window):
+    """At the reflections (positions, weights t, `placed`): the number of spots within
+    `EXPLAINED` tolerances of their `nearest`, and their weighted RMS distance to it (1/Å; NaN
+    with none)."""
+    _, closest = nearest(position, t, spots, window)
+    reach2 = (EXPLAINED * tolerance) ** 2
     matched, total, weights = 0, 0.0, 0.0
     for i in range(spots.shape[0]):
-        nearest = np.inf
-        for j in range(g0.shape[0]):
-            rho = math.hypot(position[j, 0], position[j, 1])
-            if t[j] <= 0.0 or rho < window[0] or rho > window[1]:
-                continue
-            d2 = (spots[i, 0] - position[j, 0]) ** 2 + (spots[i, 1] - position[j, 1]) ** 2
-            nearest = min(nearest, d2)
-        if nearest <= 4.0 * tolerance * tolerance:
+        if closest[i] <= reach2:
             matched += 1
-            total += weight[i] * nearest
+            total += weight[i] * closest[i]
             weights += weight[i]
     return matched, math.sqrt(total / weights) if weights > 0 else np.nan
