@@ -10,7 +10,7 @@ import pytest
 from conftest import AUSTENITE_CIF, REAL, REPO
 
 from acomflow.acom.dataset import calibrate_matching, match_shard, merge_orientations
-from acomflow.acom.distortion import ellipse, fitted_undistortion, measure_undistortion
+from acomflow.acom.distortion import fitted_undistortion, measure_undistortion
 from acomflow.acom.export import write_ang, write_hdf5
 from acomflow.acom.library import at_width, load_library, proper_symmetry, zone_half_turns
 from acomflow.acom.match import (
@@ -24,7 +24,7 @@ from acomflow.acom.match import (
 from acomflow.acom.relrod import MIN_PATTERNS, measure_widths, sample_positions
 from acomflow.acom.rotations import about_z, distance, from_vector, matrix, multiply, positive
 from acomflow.acom.settings import MatchSettings
-from acomflow.calibration import undistortion
+from acomflow.calibration import ellipse, undistortion
 from acomflow.crystal.bank import write_bank
 from acomflow.crystal.orientations import (
     random_orientations,

@@ -65,6 +65,17 @@ def undistortion(ratio: float | None, angle_deg: float | None) -> np.ndarray:
     return np.outer(along, along) / math.sqrt(ratio) + np.outer(across, across) * math.sqrt(ratio)
 
 
+def ellipse(undistort: np.ndarray) -> tuple[float, float]:
+    """(ratio, angle_deg) of the distortion that the symmetric map `undistort` undoes: a circle
+    shows `ratio` (>= 1) times longer along `angle_deg` (from x towards y, y down, in
+    [0, 180)) than across: `undistortion`'s inverse."""
+    values, vectors = np.linalg.eigh(np.linalg.inv(undistort))
+    if values[1] - values[0] < 1e-12:
+        return 1.0, 0.0  # round: no direction
+    angle = math.degrees(math.atan2(vectors[1, 1], vectors[0, 1])) % 180.0
+    return float(values[1] / values[0]), angle
+
+
 def _clean(units: str | None) -> str:
     """Normalise a units string: drop LaTeX markup, spaces and braces; lower case."""
     text = (units or "").strip().lower()

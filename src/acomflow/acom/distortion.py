@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..calibration import undistortion
+from ..calibration import ellipse, undistortion
 from ..logs import logger
 from .match import explained, match_pattern, pattern_spots
 from .settings import MatchSettings
@@ -36,17 +36,6 @@ MIN_PAIRS = 16  # fewer explained spots (4 parameters) measure no distortion: th
 # least this fraction of the larger (spots along one line fix one axis only).
 MIN_SPREAD = 0.01
 FLIP = np.diag([1.0, -1.0])  # px (y down) <-> the matcher's detector plane (y up)
-
-
-def ellipse(undistort: np.ndarray) -> tuple[float, float]:
-    """(ratio, angle_deg) of the distortion that the symmetric map `undistort` undoes: a circle
-    shows `ratio` (>= 1) times longer along `angle_deg` (from x towards y, y down, in
-    [0, 180)) than across; `calibration.undistortion`'s inverse."""
-    values, vectors = np.linalg.eigh(np.linalg.inv(undistort))
-    if values[1] - values[0] < 1e-12:
-        return 1.0, 0.0  # round: no direction
-    angle = math.degrees(math.atan2(vectors[1, 1], vectors[0, 1])) % 180.0
-    return float(values[1] / values[0]), angle
 
 
 def fitted_undistortion(observed, predicted, undistort: np.ndarray) -> np.ndarray | None:

@@ -9,8 +9,8 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from .. import plots
-from ..acom.distortion import ellipse
 from ..acom.match import PSEUDO_180
+from ..calibration import ellipse
 from ..crystal.orientations import QUATERNION, point_group
 from ..crystal.phase import Phase
 
@@ -66,7 +66,7 @@ def figure_orientations(
     the spots were undone from (the table's `undistortion` map) named in its title."""
     ny, nx = scan_shape
     figure = plots.plt.figure(figsize=(17, 8.5), layout="constrained")
-    ratio, angle = ellipse(np.asarray(undistortion if undistortion is not None else np.eye(2)))
+    ratio, angle = ellipse(np.eye(2) if undistortion is None else np.asarray(undistortion))
     figure.suptitle(
         f"spots undone from an elliptical distortion of {ratio:.4f} along {angle:.1f} deg"
         if ratio > 1.0
