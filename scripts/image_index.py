@@ -13,12 +13,7 @@ with job(snakemake):
         Path(snakemake.input.sidecar).parent,
         snakemake.input.spots,
         snakemake.input.patterns,
-        phase_banks(
-            snakemake.params.phases,
-            snakemake.input.cifs,
-            snakemake.input.directions,
-            snakemake.input.banks,
-        ),
+        phase_banks(snakemake.params.phases, snakemake.input),
         MatchSettings.from_config(snakemake.params.settings),
         snakemake.params.centred,
         snakemake.output[0],

@@ -9,9 +9,7 @@ from acomflow.workflow import job
 
 with job(snakemake):
     phases = snakemake.params.phases
-    banks = phase_banks(
-        phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
-    )
+    banks = phase_banks(phases, snakemake.input)
     table = merge_orientations(
         list(snakemake.input.shards),
         snakemake.input.spots,

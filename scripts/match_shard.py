@@ -11,9 +11,7 @@ with job(snakemake):
     match_shard(
         snakemake.input.spots,
         snakemake.input.patterns,
-        phase_banks(
-            phases, snakemake.input.cifs, snakemake.input.directions, snakemake.input.banks
-        ),
+        phase_banks(phases, snakemake.input),
         snakemake.input.calibration,
         MatchSettings.from_config(snakemake.params.settings),
         shard - 1,

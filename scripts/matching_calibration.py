@@ -10,12 +10,7 @@ with job(snakemake):
     calibrate_matching(
         snakemake.input.spots,
         snakemake.input.patterns,
-        phase_banks(
-            snakemake.params.phases,
-            snakemake.input.cifs,
-            snakemake.input.directions,
-            snakemake.input.banks,
-        ),
+        phase_banks(snakemake.params.phases, snakemake.input),
         MatchSettings.from_config(snakemake.params.settings),
         snakemake.output[0],
     )

@@ -54,9 +54,11 @@ GEOMETRY_KEYS = ("window", "inv_angstrom_per_px", "undistortion")
 DISC_QUANTILE = 0.9  # the band keeps spots of this quantile of the registered radii whole
 
 
-def phase_banks(phases, cifs, directions, spots) -> dict[str, tuple]:
-    """{phase: (CIF, directions table, spots table)} from the rules' parallel lists."""
-    return {name: bank for name, *bank in zip(phases, cifs, directions, spots, strict=True)}
+def phase_banks(phases, inputs) -> dict[str, tuple]:
+    """{phase: (CIF, directions table, spots table)} from a rule's inputs as `acom_inputs`
+    names them (`inputs.cifs`, `inputs.directions`, `inputs.banks`, parallel to `phases`)."""
+    lists = (inputs.cifs, inputs.directions, inputs.banks)
+    return {name: bank for name, *bank in zip(phases, *lists, strict=True)}
 
 
 def detector_geometry(spots_path, patterns_path) -> tuple[tuple[int, int], float, tuple]:
