@@ -98,15 +98,25 @@ def measure_undistortion(
         if moved < CONVERGED:
             break
     undistort, pairs, patterns = best
-    ratio, angle = ellipse(undistort)
+    record = _record(undistort, pairs, patterns, measured)
     logger.info(
         "elliptical distortion: %.4f along %.1f deg (%s)",
-        ratio,
-        angle,
+        record["ratio"],
+        record["angle_deg"],
         f"{pairs} spots of {patterns} patterns explained through it"
         if measured
         else f"only {pairs} spots of {patterns} patterns explained: the calibration's kept",
     )
+    return record
+
+
+def calibrated(ratio: float | None, angle_deg: float | None) -> dict:
+    """The record of `measure_undistortion` for the calibration's distortion, as given."""
+    return _record(undistortion(ratio, angle_deg), 0, 0, False)
+
+
+def _record(undistort: np.ndarray, pairs: int, patterns: int, measured: bool) -> dict:
+    ratio, angle = ellipse(undistort)
     return {
         "undistortion": undistort.tolist(),
         "ratio": ratio,
@@ -114,17 +124,4 @@ def measure_undistortion(
         "pairs": pairs,
         "patterns": patterns,
         "measured": measured,
-    }
-
-
-def calibrated(ratio: float | None, angle_deg: float | None) -> dict:
-    """The record of `measure_undistortion` for the calibration's distortion, as given."""
-    undistort = undistortion(ratio, angle_deg)
-    return {
-        "undistortion": undistort.tolist(),
-        "ratio": 1.0 if ratio is None else float(ratio),
-        "angle_deg": 0.0 if angle_deg is None else float(angle_deg) % 180.0,
-        "pairs": 0,
-        "patterns": 0,
-        "measured": False,
     }
